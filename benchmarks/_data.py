@@ -1,0 +1,39 @@
+"""Loaders for the real benchmark tables in ../shared/datasets (benchmarks use the public API only)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+SHARED = Path(os.environ.get("SYNTHGAN_SHARED", Path(__file__).resolve().parents[1].parent / "shared")) / "datasets"
+ADULT_COLUMNS = [
+    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
+    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
+]
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        sys.exit(f"benchmark data not found: {path} (set SYNTHGAN_SHARED to the shared folder)")
+    return path
+
+
+def adult(complete_rows_only: bool = True) -> pd.DataFrame:
+    """UCI Adult training table; the reference ctgan cannot take NaN in numbers, so complete rows by default."""
+    df = pd.read_csv(require(SHARED / "adult" / "adult.data"), header=None, names=ADULT_COLUMNS, skipinitialspace=True, na_values="?")
+    return df.dropna().reset_index(drop=True) if complete_rows_only else df
+
+
+def diabetes() -> pd.DataFrame:
+    """Diabetes 130-US hospitals (101,766 x 50); 'None' is a value ('test not done'), '?' is missing."""
+    with zipfile.ZipFile(require(SHARED / "diabetes_130" / "dataset_diabetes.zip")) as zf:
+        with zf.open("dataset_diabetes/diabetic_data.csv") as fh:
+            return pd.read_csv(fh, keep_default_na=False, na_values="?")
+
+
+def discrete_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if df[c].dtype == object]

@@ -1,0 +1,16 @@
+"""synthgan: synthetic tabular and medical data with conditional and Wasserstein GANs, gated before export.
+
+Example:
+    >>> from synthgan import load_table, Schema, TableTransformer
+    >>> from synthgan.data import load_heart_disease
+    >>> df = load_heart_disease()
+    >>> Schema.infer(df)["age"].kind
+    'integer'
+"""
+
+from ._version import __version__
+from .io.tabular import load_table
+from .schema import ColumnSpec, Schema
+from .transform import TableTransformer
+
+__all__ = ["ColumnSpec", "Schema", "TableTransformer", "__version__", "load_table"]

@@ -1,0 +1,42 @@
+"""Randomness is passed in, never global: seed -> numpy Generator -> child generators.
+
+Every random draw in synthgan goes through a ``numpy.random.Generator`` (or a ``torch.Generator``
+seeded from one), so the same seed on the same data and machine gives the same output, and the
+user's global numpy/torch state is never touched.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .exceptions import InvalidParameterError
+
+def make_rng(random_state: int | np.random.Generator | np.random.SeedSequence | None) -> np.random.Generator:
+    """Return a numpy Generator from a seed, a SeedSequence, an existing Generator or None (fresh entropy)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, np.random.SeedSequence):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise InvalidParameterError(f"random_state={random_state} must be a non-negative integer")
+        return np.random.default_rng(int(random_state))
+    raise InvalidParameterError(
+        f"random_state={random_state!r} is not accepted; use None, a non-negative int or a numpy Generator"
+    )
+
+
+def child_seeds(rng: np.random.Generator, n: int) -> list[int]:
+    """Draw ``n`` independent 63-bit seeds from ``rng`` (for per-column or per-worker generators)."""
+    return [int(s) for s in rng.integers(0, 2**63 - 1, size=n, dtype=np.int64)]
+
+
+def torch_generator(rng: np.random.Generator, device: str = "cpu"):
+    """A ``torch.Generator`` on ``device`` seeded from ``rng`` (imports torch lazily)."""
+    import torch
+
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
+    return gen

@@ -1,0 +1,77 @@
+"""One typed hierarchy for every error synthgan raises on purpose.
+
+Each error carries a one-line, actionable message: what was wrong, what was expected, what to do.
+Messages name files, columns, category levels and counts, never rows or values of real data.
+The CLI maps ``SynthganError`` to exit code 1 and prints only the message.
+
+Example:
+    >>> from synthgan.exceptions import DataLoadError, SynthganError
+    >>> issubclass(DataLoadError, SynthganError) and issubclass(DataLoadError, ValueError)
+    True
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+
+
+class SynthganError(Exception):
+    """Base class: every deliberate synthgan error derives from it."""
+
+
+class DataLoadError(SynthganError, ValueError):
+    """A table could not be read (base for the specific load errors)."""
+
+
+class FileMissingError(DataLoadError, FileNotFoundError):
+    """The path does not exist or is not a regular file."""
+
+
+class UnreadableFileError(DataLoadError):
+    """The file exists but is not a table synthgan can parse (binary garbage, bad encoding...)."""
+
+
+class EmptyTableError(DataLoadError):
+    """The file or DataFrame holds no data rows (empty file or header only)."""
+
+
+class NoUsableColumnError(DataLoadError):
+    """Every column is empty, so there is nothing to learn."""
+
+
+class DuplicateColumnError(DataLoadError):
+    """Two or more columns share a name."""
+
+
+class SchemaError(SynthganError, ValueError):
+    """A schema (inferred, declared or loaded from JSON) is invalid or does not fit the data."""
+
+
+class NotFittedError(SynthganError, _SklearnNotFitted):
+    """A model or transformer was used before ``fit``."""
+
+
+class InvalidParameterError(SynthganError, ValueError):
+    """A constructor or method argument is outside its accepted values."""
+
+
+class ModelFileError(SynthganError, ValueError):
+    """A model file is missing, damaged, tampered with or from an incompatible version."""
+
+
+class TrainingError(SynthganError, RuntimeError):
+    """Training diverged (NaN or infinite loss) or could not proceed."""
+
+
+class OutputError(SynthganError, OSError):
+    """An output path cannot be written (missing folder, no permission, is a folder...)."""
+
+
+class ConditionError(SynthganError, ValueError):
+    """A sampling condition names an unknown column or value, or cannot be met."""
+
+
+def check_choice(name: str, value: object, accepted: list | tuple) -> None:
+    """Raise ``InvalidParameterError`` naming ``name`` and the accepted values unless ``value`` is one."""
+    if value not in accepted:
+        raise InvalidParameterError(f"{name}={value!r} is not accepted; use one of {list(accepted)}")

@@ -1,0 +1,158 @@
+"""Variational Gaussian mixtures for many 1-D columns at once (the model of CTGAN's mode-specific normalisation).
+
+This is the model scikit-learn's ``BayesianGaussianMixture`` fits with
+``weight_concentration_prior_type="dirichlet_process"`` - the same priors (mean prior = data mean,
+mean precision 1, one degree of freedom, covariance prior = data variance) and the same variational
+E/M updates - written for the 1-D case and batched over columns in numpy. sklearn spends ~0.25 s
+per column on Python overhead; here all columns of a table fit together in a few milliseconds per
+iteration. ``tests/test_mixture.py`` checks the fitted mixtures against sklearn's.
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.concatenate([rng.normal(-5, 1, 500), rng.normal(5, 1, 500)])
+    >>> (m,) = fit_mixtures([x], rng)
+    >>> len(m.means), sorted(np.round(m.means * x.std() + x.mean()).tolist())
+    (2, [-5.0, 5.0])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import digamma
+
+#: Most modes per column (CTGAN paper: 10).
+MAX_MODES = 10
+#: Modes whose weight falls under this are dropped (CTGAN paper: 0.005).
+MIN_MODE_WEIGHT = 0.005
+#: Each mixture is fitted on at most this many randomly drawn values of its column.
+MAX_FIT_ROWS = 5000
+_WEIGHT_PRIOR = 1e-3
+_REG_COVAR = 1e-6
+_EPS = 10 * np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """Kept modes of one column in standardised units: weights (sum 1), means and standard deviations."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    stds: np.ndarray
+
+
+def fit_mixtures(
+    columns: list[np.ndarray],
+    rng: np.random.Generator,
+    *,
+    max_modes: int = MAX_MODES,
+    max_rows: int = MAX_FIT_ROWS,
+    max_iter: int = 100,
+    tol: float = 1e-4,
+) -> list[Mixture]:
+    """Fit one variational mixture per column of standardised, finite values (each at least one value)."""
+    picked = [c if len(c) <= max_rows else rng.choice(c, size=max_rows, replace=False) for c in columns]
+    uniques = [np.unique(p, return_counts=True) for p in picked]
+    fitted: dict[int, Mixture] = {}
+    for group in _similar_sizes([len(u) for u, _ in uniques]):
+        x, weight = _stack([uniques[i] for i in group])  # (C, n) distinct values and their counts
+        resp = _initial_resp(x, weight, max_modes)  # (C, n, K)
+        prior = _priors(x, weight)
+        params = _m_step(x, resp, prior)
+        for _ in range(max_iter):
+            new = _m_step(x, _e_step(x, weight, params), prior)
+            shift = np.abs(new["means"] - params["means"]).max() + np.abs(new["weights"] - params["weights"]).max()
+            params = new
+            if shift < tol:
+                break
+        fitted.update({i: _kept_modes(params, j) for j, i in enumerate(group)})
+    return [fitted[i] for i in range(len(columns))]
+
+
+def _similar_sizes(sizes: list[int]) -> list[list[int]]:
+    """Group column indices whose sizes are within 2x of each other, so batching pads little."""
+    order = sorted(range(len(sizes)), key=sizes.__getitem__)
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and sizes[i] <= 2 * max(sizes[groups[-1][0]], 1):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def _stack(uniques: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    n = max(len(u) for u, _ in uniques)
+    x = np.zeros((len(uniques), n))
+    weight = np.zeros((len(uniques), n))
+    for i, (u, counts) in enumerate(uniques):
+        x[i, : len(u)] = u
+        weight[i, : len(u)] = counts
+    return x, weight
+
+
+def _initial_resp(x: np.ndarray, weight: np.ndarray, k: int, iters: int = 20) -> np.ndarray:
+    """Hard responsibilities from weighted 1-D k-means, started at K equal-size groups of distinct values."""
+    present = weight > 0
+    rank = np.cumsum(present, axis=1) - 1  # (C, n) rank among distinct values
+    total = np.maximum(present.sum(axis=1, keepdims=True), 1)
+    group = np.minimum(rank * k // total, k - 1)
+    for _ in range(iters):
+        onehot = (group[..., None] == np.arange(k)) * weight[..., None]  # (C, n, K)
+        mass = onehot.sum(axis=1)
+        centers = np.einsum("cnk,cn->ck", onehot, x) / np.maximum(mass, 1e-12)
+        centers = np.where(mass > 0, centers, np.inf)  # an empty cluster attracts nothing
+        new_group = np.abs(x[..., None] - centers[:, None, :]).argmin(axis=2)
+        if np.array_equal(new_group, group):
+            break
+        group = new_group
+    return (group[..., None] == np.arange(k)) * weight[..., None]
+
+
+def _priors(x: np.ndarray, weight: np.ndarray) -> dict:
+    count = weight.sum(axis=1)
+    mean = (x * weight).sum(axis=1) / count
+    var = (((x - mean[:, None]) ** 2) * weight).sum(axis=1) / np.maximum(count - 1, 1)
+    return {"mean": mean[:, None], "var": np.maximum(var, _REG_COVAR)[:, None], "beta": 1.0, "dof": 1.0}
+
+
+def _m_step(x: np.ndarray, resp: np.ndarray, prior: dict) -> dict:
+    nk = resp.sum(axis=1) + _EPS  # (C, K)
+    xk = np.einsum("cnk,cn->ck", resp, x) / nk
+    sk = np.einsum("cnk,cnk->ck", resp, (x[..., None] - xk[:, None, :]) ** 2) / nk + _REG_COVAR
+    tail = np.concatenate([np.cumsum(nk[:, ::-1], axis=1)[:, -2::-1], np.zeros((nk.shape[0], 1))], axis=1)
+    alpha, beta_w = 1.0 + nk, _WEIGHT_PRIOR + tail
+    precision = prior["beta"] + nk
+    means = (prior["beta"] * prior["mean"] + nk * xk) / precision
+    dof = prior["dof"] + nk
+    cov = (prior["var"] + nk * sk + nk * prior["beta"] / precision * (xk - prior["mean"]) ** 2) / dof
+    weights = alpha / (alpha + beta_w)
+    weights = weights * np.concatenate([np.ones((nk.shape[0], 1)), np.cumprod(beta_w / (alpha + beta_w), axis=1)[:, :-1]], axis=1)
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    return {"alpha": alpha, "beta_w": beta_w, "precision": precision, "means": means, "dof": dof, "cov": cov, "weights": weights}
+
+
+def _e_step(x: np.ndarray, weight: np.ndarray, p: dict) -> np.ndarray:
+    """Responsibilities (times each value's count); every x-independent term is folded into one constant."""
+    dsum = digamma(p["alpha"] + p["beta_w"])
+    log_w = digamma(p["alpha"]) - dsum
+    log_w = log_w + np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(digamma(p["beta_w"]) - dsum, axis=1)[:, :-1]], axis=1)
+    prec = 1.0 / p["cov"]  # (C, K)
+    const = log_w - 0.5 * np.log(2 * np.pi) + 0.5 * np.log(prec) - 0.5 * np.log(p["dof"])
+    const = const + 0.5 * (np.log(2.0) + digamma(0.5 * p["dof"]) - 1.0 / p["precision"])
+    diff = x[..., None] - p["means"][:, None, :]  # (C, n, K)
+    log_prob = const[:, None, :] - 0.5 * prec[:, None, :] * diff * diff
+    log_prob -= log_prob.max(axis=2, keepdims=True)
+    resp = np.exp(log_prob, out=log_prob)
+    resp *= (weight / resp.sum(axis=2))[..., None]
+    return resp
+
+
+def _kept_modes(p: dict, c: int) -> Mixture:
+    w = p["weights"][c]
+    keep = w > MIN_MODE_WEIGHT
+    if not keep.any():
+        keep = w == w.max()
+    return Mixture(weights=w[keep] / w[keep].sum(), means=p["means"][c][keep], stds=np.sqrt(p["cov"][c][keep]))

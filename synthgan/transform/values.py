@@ -1,0 +1,98 @@
+"""Convert a column to plain float values for modelling, and restore floats or levels to its original dtype.
+
+Datetimes become seconds since the column's earliest value (exact in float64 for any real span),
+with the finest unit present (day, hour, ..., nanosecond) kept as the rounding step; text dates keep
+their strftime format. Integers round to whole numbers; decimals to the places the data shows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import DATETIME, INTEGER, ColumnSpec
+
+_NS = 1_000_000_000
+_TIME_STEPS_NS = (86_400 * _NS, 3_600 * _NS, 60 * _NS, _NS, 1_000_000, 1_000, 1)
+_MAX_DECIMALS = 6
+
+
+def to_float(series: pd.Series, spec: ColumnSpec) -> tuple[np.ndarray, dict]:
+    """Float64 values (NaN = missing) and the extra state needed to restore them (origin, step)."""
+    if spec.kind == DATETIME:
+        ns, tz = _datetime_ns(series, spec)
+        present = ns[~np.isnan(ns)]
+        origin = int(present.min()) if present.size else 0
+        step_ns = next(s for s in _TIME_STEPS_NS if np.all(np.mod(present, s) == 0))
+        seconds = (ns - origin) / _NS
+        return seconds, {"origin_ns": origin, "tz": tz, "step": step_ns / _NS}
+    x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return x, {"step": 1.0 if spec.kind == INTEGER else decimal_step(x[~np.isnan(x)])}
+
+
+def decimal_step(finite: np.ndarray) -> float:
+    """10**-d for the fewest decimals d (<= 6) that every value has, else 0 (no rounding)."""
+    sample = finite[:10_000]
+    for d in range(_MAX_DECIMALS + 1):
+        scaled = sample * 10.0**d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return 10.0**-d
+    return 0.0
+
+
+def _datetime_ns(series: pd.Series, spec: ColumnSpec) -> tuple[np.ndarray, str | None]:
+    if spec.datetime_format:
+        stamps = pd.to_datetime(series, format=spec.datetime_format, errors="coerce")
+    else:
+        stamps = pd.to_datetime(series, errors="coerce")
+    tz = str(stamps.dt.tz) if stamps.dt.tz is not None else None
+    if tz is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    ns = stamps.astype("datetime64[ns]").to_numpy().view(np.int64).astype(np.float64)
+    ns[stamps.isna().to_numpy()] = np.nan
+    return ns, tz
+
+
+def restore_numeric(x: np.ndarray, spec: ColumnSpec, extra: dict) -> pd.Series:
+    """Floats (NaN = missing) back to the column's original dtype."""
+    if spec.kind == DATETIME:
+        missing = np.isnan(x)
+        ns = np.where(missing, 0, np.round(x * _NS)).astype(np.int64) + np.int64(extra["origin_ns"])
+        ns[missing] = np.iinfo(np.int64).min  # NaT
+        stamps = pd.Series(ns.view("datetime64[ns]"))
+        if extra.get("tz"):
+            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(extra["tz"])
+        if spec.datetime_format:
+            return stamps.dt.strftime(spec.datetime_format).astype(object).where(stamps.notna(), np.nan)
+        return stamps.astype(spec.dtype)
+    return cast_series(pd.Series(x), spec.dtype)
+
+
+def restore_levels(values: np.ndarray, spec: ColumnSpec, extra: dict) -> pd.Series:
+    """An object array of levels (NaN = missing) back to the column's original dtype."""
+    series = pd.Series(values, dtype=object)
+    if spec.dtype == "category":
+        dtype = pd.CategoricalDtype(extra.get("categories"), ordered=bool(extra.get("ordered")))
+        return series.astype(dtype)
+    return cast_series(series, spec.dtype)
+
+
+def cast_series(series: pd.Series, dtype: str) -> pd.Series:
+    """Cast to ``dtype``; where the values cannot hold it (NaN in an int/bool column) keep a faithful fallback."""
+    try:
+        if dtype.startswith(("int", "uint")) and series.isna().any():
+            return series.astype("Int64" if dtype.startswith("int") else "UInt64")
+        if dtype == "bool" and series.isna().any():
+            return series.astype("boolean")
+        return series.astype(dtype)
+    except (TypeError, ValueError):
+        return series
+
+
+def category_dtype_state(series: pd.Series) -> dict:
+    """For a pandas category column, its declared categories and order (so unseen ones survive a round trip)."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return {}
+    from .discrete import json_scalar
+
+    return {"categories": [json_scalar(c) for c in series.dtype.categories], "ordered": bool(series.dtype.ordered)}

@@ -1,0 +1,77 @@
+"""The command line: help, inspect, demo, and one-line errors with the right exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from synthgan.cli.app import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_help_lists_commands_and_version():
+    result = invoke("--help")
+    assert result.exit_code == 0 and "inspect" in result.output and "demo" in result.output
+    assert invoke("--version").output.startswith("synthgan ")
+
+
+def test_inspect_prints_kinds_and_writes_schema(tmp_path):
+    data = tmp_path / "p.csv"
+    data.write_text("age,ward,score\n" + "".join(f"{20 + i},{'AB'[i % 2]},{i * 0.37:.2f}\n" for i in range(40)))
+    out = tmp_path / "schema.json"
+    result = invoke("inspect", str(data), "--discrete", "age", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "age" in result.output and "categorical" in result.output and "40 rows x 3 columns" in result.output
+    kinds = {c["name"]: c["kind"] for c in json.loads(out.read_text())["columns"]}
+    assert kinds == {"age": "categorical", "ward": "categorical", "score": "continuous"}
+
+
+@pytest.mark.parametrize(
+    "content, args, fragment",
+    [
+        (None, [], "no such file"),
+        ("", [], "empty"),
+        ("a,b\n", [], "no data rows"),
+        ("a,b\n1,2\n", ["--discrete", "zz"], "unknown column 'zz'"),
+        ("a,b\n1,2\n", ["--discrete", "a,,b"], "comma-separated"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(tmp_path, content, args, fragment):
+    path = tmp_path / "in.csv"
+    if content is not None:
+        path.write_text(content)
+    result = invoke("inspect", str(path), *args)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_usage_error_is_exit_2():
+    assert invoke("inspect").exit_code == 2
+    assert invoke("no-such-command").exit_code == 2
+
+
+def test_unwritable_json_output(tmp_path):
+    data = tmp_path / "p.csv"
+    data.write_text("a,b\n1,x\n2,y\n")
+    result = invoke("inspect", str(data), "--json", str(tmp_path / "missing-dir" / "s.json"))
+    assert result.exit_code == 1 and "does not exist" in result.output
+    assert not (tmp_path / "missing-dir").exists()
+
+
+def test_demo_as_a_real_process():
+    out = subprocess.run([sys.executable, "-m", "synthgan.cli", "demo"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "303 rows x 14 columns" in out.stdout and "dtypes identical=True" in out.stdout
+    missing = subprocess.run([sys.executable, "-m", "synthgan.cli", "inspect", "/no/such.csv"], capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and missing.stderr.strip() == "error: /no/such.csv: no such file; check the path"

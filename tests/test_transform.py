@@ -1,0 +1,150 @@
+"""The reversible transformer: exact categories and gaps, numbers within resolution, dtypes kept."""
+
+from __future__ import annotations
+
+import json
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgan.exceptions import NotFittedError, SchemaError
+from synthgan.schema import Schema, SchemaWarning
+from synthgan.transform import TableTransformer
+from synthgan.transform.layout import CATEGORY, MODE, SCALAR
+
+from frames import mixed_frame
+
+
+def round_trip(frame: pd.DataFrame, seed: int = 0, schema: Schema | None = None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)
+        tt = TableTransformer().fit(frame, schema, random_state=seed)
+    encoded = tt.transform(frame, random_state=seed)
+    return tt, encoded, tt.inverse_transform(encoded.dense())
+
+
+def with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for i, name in enumerate(out.columns):
+        rows = out.index[i % 5 :: 9]
+        if out[name].dtype == bool:
+            out[name] = out[name].astype("boolean")
+        out.loc[rows, name] = None
+    return out
+
+
+def assert_same(back: pd.DataFrame, frame: pd.DataFrame, skip=()):
+    assert list(back.columns) == list(frame.columns)
+    for name in frame.columns:
+        assert back[name].dtype == frame[name].dtype, name
+        if name in skip:
+            continue
+        assert (back[name].isna().to_numpy() == frame[name].isna().to_numpy()).all(), name
+        if pd.api.types.is_numeric_dtype(frame[name]) and not pd.api.types.is_bool_dtype(frame[name]):
+            a = back[name].astype("float64").to_numpy()
+            b = frame[name].astype("float64").to_numpy()
+            np.testing.assert_allclose(a[~np.isnan(b)], b[~np.isnan(b)], rtol=1e-6, atol=1e-6, err_msg=name)
+        else:
+            assert back[name].astype(object).where(back[name].notna()).equals(
+                frame[name].astype(object).where(frame[name].notna())
+            ), name
+
+
+def test_round_trip_every_kind_with_gaps():
+    base = mixed_frame(200).drop(columns=["site"])
+    frame = with_gaps(base).assign(patient_id=base["patient_id"], mrn=base["mrn"])
+    frame["admitted"] = frame["admitted"].dt.tz_localize("Europe/London")
+    frame["stage"] = frame["stage"].cat.add_categories(["IV"])  # declared but unseen
+    frame["Größe 身長"] = np.round(np.random.default_rng(1).normal(170, 9, 200), 1)
+    tt, encoded, back = round_trip(frame)
+    assert_same(back, frame, skip=("patient_id", "mrn"))
+    assert list(back["stage"].cat.categories) == ["I", "II", "IV"]
+    assert back["patient_id"].tolist()[:3] == [1, 2, 3] and back["mrn"].iloc[0] == "syn-000001"  # fresh keys
+    kinds = {(s.column, s.kind) for s in encoded.layout.spans}
+    assert ("weight", SCALAR) in kinds and ("weight", MODE) in kinds and ("ward", CATEGORY) in kinds
+    assert not any(s.column in ("patient_id", "mrn") for s in encoded.layout.spans)
+
+
+def test_constant_and_all_missing_columns_pass_through():
+    frame = pd.DataFrame({"x": np.arange(30) * 1.5, "k": ["same"] * 30, "z": [np.nan] * 30, "n": [7] * 30})
+    _, encoded, back = round_trip(frame)
+    assert_same(back, frame)
+    assert {s.column for s in encoded.layout.spans} == {"x"}
+
+
+def test_datetime_resolution_and_text_format_are_kept():
+    days = pd.Series(pd.to_datetime(["2020-01-01", "2020-03-05", None, "2021-07-09"] * 10)).astype("datetime64[s]")
+    texts = pd.Series(["03/01/2021 10:15", "04/02/2021 11:45", None, "05/12/2022 08:00"] * 10)
+    frame = pd.DataFrame({"day": days, "stamp": texts})
+    _, _, back = round_trip(frame)
+    assert back["day"].dtype == days.dtype
+    assert (back["day"].dropna().dt.normalize() == back["day"].dropna()).all()
+    assert_same(back, frame)
+
+
+def test_numbers_sampled_from_generator_output_stay_in_range_and_step():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"age": rng.integers(20, 80, 500), "bmi": np.round(rng.normal(27, 4, 500), 1)})
+    tt, _, _ = round_trip(frame)
+    noise = rng.uniform(-1.5, 1.5, (1000, tt.layout_.width)).astype(np.float32)
+    out = tt.inverse_transform(noise)
+    assert out["age"].between(frame["age"].min(), frame["age"].max()).all() and out["age"].dtype == np.int64
+    assert out["bmi"].between(frame["bmi"].min(), frame["bmi"].max()).all()
+    assert np.allclose(out["bmi"] * 10, np.round(out["bmi"] * 10))
+
+
+def test_same_seed_same_encoding_and_json_state():
+    frame = mixed_frame(120).drop(columns=["patient_id", "mrn"])
+    tt, enc1, _ = round_trip(frame, seed=5)
+    enc2 = tt.transform(frame, random_state=5)
+    assert np.array_equal(enc1.scalars, enc2.scalars) and np.array_equal(enc1.codes, enc2.codes)
+    tt2 = TableTransformer().fit(frame, random_state=5)
+    assert json.dumps(tt.to_dict()) == json.dumps(tt2.to_dict())
+    restored = TableTransformer.from_dict(json.loads(json.dumps(tt.to_dict())))
+    pd.testing.assert_frame_equal(restored.inverse_transform(enc1), tt.inverse_transform(enc1))
+
+
+def test_errors():
+    frame = pd.DataFrame({"c": ["a", "b"] * 10, "x": np.random.default_rng(0).normal(size=20)})
+    with pytest.raises(NotFittedError, match="fit"):
+        TableTransformer().transform(frame)
+    tt = TableTransformer().fit(frame, random_state=0)
+    with pytest.raises(SchemaError, match="not seen in training"):
+        tt.transform(pd.DataFrame({"c": ["a", "zzz"], "x": [1.0, 2.0]}))
+    with pytest.raises(SchemaError, match="width"):
+        tt.inverse_transform(np.zeros((2, 3)))
+    with pytest.raises(SchemaError, match="missing columns"):
+        tt.transform(frame[["c"]])
+
+
+def test_high_cardinality_columns_stay_compact():
+    rng = np.random.default_rng(0)
+    n = 100_000
+    frame = pd.DataFrame({f"diag_{i}": rng.integers(0, 800, n).astype(str) for i in range(3)})
+    frame["los"] = rng.integers(1, 15, n)
+    tracemalloc.start()
+    start = time.perf_counter()
+    tt = TableTransformer().fit(frame, random_state=0)
+    encoded = tt.transform(frame, random_state=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert encoded.layout.width > 2400  # a dense one-hot would be 100k x 2400 floats = ~1 GB
+    assert encoded.codes.dtype == np.int32 and encoded.codes.nbytes + encoded.scalars.nbytes < 3_000_000
+    assert peak < 200_000_000, peak
+    assert encoded.dense(np.arange(500)).shape == (500, encoded.layout.width)
+    assert time.perf_counter() - start < 60
+
+
+def test_adult_round_trip(adult):
+    tt, encoded, back = round_trip(adult)
+    assert_same(back, adult)
+    assert encoded.layout.width < 200
+
+
+def test_heart_round_trip(heart):
+    _, _, back = round_trip(heart)
+    assert_same(back, heart)
