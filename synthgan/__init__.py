@@ -11,6 +11,7 @@ Example:
 from ._version import __version__
 from .io.tabular import load_table
 from .schema import ColumnSpec, Schema
+from .synthesizers import CTGAN, WGAN
 from .transform import TableTransformer
 
-__all__ = ["ColumnSpec", "Schema", "TableTransformer", "__version__", "load_table"]
+__all__ = ["CTGAN", "WGAN", "ColumnSpec", "Schema", "TableTransformer", "__version__", "load_table"]

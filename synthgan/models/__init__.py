@@ -1,0 +1,1 @@
+"""Networks (nn.Modules only) and their output heads."""

@@ -1,0 +1,5 @@
+"""Conditional vectors and training-by-sampling."""
+
+from .conditional import ConditionalSampler
+
+__all__ = ["ConditionalSampler"]

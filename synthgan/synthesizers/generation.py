@@ -1,0 +1,80 @@
+"""Sampling from a trained generator: large batches, eval mode, no autograd, compact outputs.
+
+Unconditional rows draw their conditional vectors from the true level frequencies. Conditioned rows
+use the conditional vector of the rarest requested level (so the generator produces it directly) and
+keep only rows meeting every condition; a budget stops hopeless requests with a clear error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+import torch
+
+from ..exceptions import ConditionError
+from ..models.heads import Heads
+from ..models.tabular import Generator
+from ..sampling.conditional import ConditionalSampler
+from .conditions import Condition
+
+SAMPLE_BATCH = 10_000
+MIN_BATCH = 64
+#: Conditioned sampling gives up after drawing this many times the rows asked for (plus a floor).
+MAX_OVERDRAW = 200
+
+
+def generate(
+    generator: Generator,
+    heads: Heads,
+    sampler: ConditionalSampler | None,
+    noise_dim: int,
+    n: int,
+    conditions: list[Condition],
+    rng: np.random.Generator,
+    torch_gen: torch.Generator,
+    autocast_dtype: torch.dtype | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return scalars (n, n_scalar) float32 and codes (n, n_onehot) int32 of ``n`` generated rows."""
+    device = next(generator.parameters()).device
+    fixed = None
+    if conditions and sampler is not None and sampler.n_columns:
+        rarest = min(conditions, key=lambda c: sampler.counts[sampler.offsets[c.cond_column] + c.code])
+        fixed = torch.as_tensor(sampler.one_hot(np.array([rarest.cond_column]), np.array([rarest.code])), device=device)
+    autocast = (
+        torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype is not None else contextlib.nullcontext()
+    )
+    kept_s, kept_c, got, drawn = [], [], 0, 0
+    budget = MAX_OVERDRAW * n + 100_000
+    was_training = generator.training
+    generator.eval()
+    try:
+        with torch.inference_mode(), autocast:
+            while got < n:
+                accept = got / drawn if drawn else 1.0
+                size = int(min(SAMPLE_BATCH, max(MIN_BATCH, math.ceil((n - got) / max(accept, 0.01)))))
+                if fixed is not None:
+                    cond = fixed.expand(size, -1)
+                elif sampler is not None and sampler.n_columns:
+                    cond = torch.as_tensor(sampler.sample_original(size, rng), device=device)
+                else:
+                    cond = torch.zeros(size, 0, device=device)
+                noise = torch.randn(size, noise_dim, generator=torch_gen, device=device)
+                scalars, codes = heads.sample(generator(torch.cat([noise, cond], dim=1)).float(), torch_gen)
+                scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
+                if conditions:
+                    keep = np.logical_and.reduce([codes[:, c.position] == c.code for c in conditions])
+                    scalars, codes = scalars[keep], codes[keep]
+                kept_s.append(scalars)
+                kept_c.append(codes)
+                got, drawn = got + len(codes), drawn + size
+                if got < n and drawn >= budget:
+                    wanted = ", ".join(f"{c.column}={c.code}" for c in conditions)
+                    raise ConditionError(
+                        f"only {got} of {n} rows met the conditions after generating {drawn} rows; "
+                        f"the model almost never produces this combination ({wanted} as level codes); relax the conditions"
+                    )
+    finally:
+        generator.train(was_training)
+    return np.concatenate(kept_s)[:n].astype(np.float32), np.concatenate(kept_c)[:n].astype(np.int32)

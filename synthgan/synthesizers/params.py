@@ -1,0 +1,56 @@
+"""Validation of synthesizer parameters: each error names the parameter and what is accepted."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+from ..exceptions import InvalidParameterError
+
+
+def positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidParameterError(f"{name}={value!r} must be a positive whole number")
+    return int(value)
+
+
+def positive_float(name: str, value, allow_none: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 or value != value:
+        raise InvalidParameterError(f"{name}={value!r} must be a positive number" + (" or None" if allow_none else ""))
+    return float(value)
+
+
+def non_negative_float(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 or value != value:
+        raise InvalidParameterError(f"{name}={value!r} must be a number >= 0")
+    return float(value)
+
+
+def layer_sizes(name: str, value) -> tuple[int, ...]:
+    try:
+        sizes = tuple(value)
+    except TypeError:
+        raise InvalidParameterError(f"{name}={value!r} must be a sequence of layer widths, e.g. (256, 256)") from None
+    if not sizes:
+        raise InvalidParameterError(f"{name} must list at least one layer width, e.g. (256, 256)")
+    return tuple(positive_int(f"{name} entry", v) for v in sizes)
+
+
+def batch_size_for_pac(batch_size: int, pac: int) -> int:
+    """Round the batch size to a multiple of ``pac`` (up, so it never becomes 0), warning when it changes."""
+    rounded = -(-batch_size // pac) * pac
+    if rounded != batch_size:
+        warnings.warn(
+            f"batch_size={batch_size} is not a multiple of pac={pac}; using batch_size={rounded}",
+            UserWarning,
+            stacklevel=4,
+        )
+    return rounded
+
+
+def sample_count(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise InvalidParameterError(f"n={n!r} must be a positive whole number of rows")
+    return int(n)

@@ -1,0 +1,1 @@
+"""The adversarial training loop."""

@@ -1,0 +1,178 @@
+"""The adversarial loop shared by CTGAN (conditional) and WGAN (unconditional): critic steps, then a
+generator step, per batch; history per epoch; an optional time budget; NaN/inf stops with an error.
+
+Critic steps build fakes under ``no_grad`` (no generator gradients are wasted there) and the
+critic's parameters are frozen during the generator step. All randomness comes from the numpy and
+torch generators passed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from ..exceptions import TrainingError
+from ..losses import condition_loss, critic_loss, generator_loss, gradient_penalty
+from ..models.heads import Heads
+from ..models.tabular import Critic, Generator
+from ..sampling.conditional import ConditionalSampler
+from ..transform.layout import EncodedTable
+
+GUMBEL_TAU = 0.2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int
+    batch_size: int
+    noise_dim: int
+    critic_steps: int
+    pac: int
+    penalty_weight: float = 10.0
+    max_time: float | None = None
+    autocast_dtype: torch.dtype | None = None
+    verbose: bool = True
+
+
+@dataclass
+class History:
+    """Per-epoch mean losses (critic loss without the gradient penalty, as the reference reports it),
+    and why training stopped (``"epochs"`` or ``"max_time"``)."""
+
+    rows: list[dict] = field(default_factory=list)
+    stopped_by: str = "epochs"
+    seconds: float = 0.0
+
+    def frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.rows, columns=["epoch", "generator_loss", "critic_loss", "seconds"])
+        frame.attrs["stopped_by"] = self.stopped_by
+        return frame
+
+
+@dataclass
+class Batch:
+    """What one step needs: real rows (B, width), conditional vectors (B, cond) and the chosen levels."""
+
+    real: torch.Tensor
+    cond: torch.Tensor
+    level: np.ndarray | None
+
+
+class TrainingData:
+    """The encoded table as tensors plus the way batches are drawn from it (conditional or uniform)."""
+
+    def __init__(self, encoded: EncodedTable, heads: Heads, sampler: ConditionalSampler | None, device) -> None:
+        self.scalars = torch.as_tensor(encoded.scalars, device=device)
+        self.codes = torch.as_tensor(encoded.codes.astype(np.int64), device=device)
+        self.layout, self.heads, self.sampler, self.device = encoded.layout, heads, sampler, device
+        self.n_rows = len(encoded)
+
+    @property
+    def conditional(self) -> bool:
+        return self.sampler is not None and self.sampler.n_columns > 0
+
+    def batch(self, size: int, rng: np.random.Generator) -> Batch:
+        if not self.conditional:
+            rows = torch.as_tensor(rng.integers(0, self.n_rows, size), device=self.device)
+            return Batch(self.heads.dense_rows(self.scalars[rows], self.codes[rows]), torch.zeros(size, 0, device=self.device), None)
+        cond, level, rows = self.sampler.sample_train(size, rng)
+        rows_t = torch.as_tensor(rows, device=self.device)
+        real = self.heads.dense_rows(self.scalars[rows_t], self.codes[rows_t])
+        return Batch(real, torch.as_tensor(cond, device=self.device), level)
+
+
+class ConditionTargets:
+    """Maps a chosen global level to (that column's dense span columns, mask, level) for the CE term."""
+
+    def __init__(self, layout, sampler: ConditionalSampler, device) -> None:
+        spans = layout.category_spans
+        max_w = max(s.width for s in spans)
+        index = np.zeros((len(spans), max_w), dtype=np.int64)
+        mask = np.zeros((len(spans), max_w), dtype=bool)
+        for i, s in enumerate(spans):
+            index[i, : s.width] = np.arange(s.offset, s.end)
+            mask[i, : s.width] = True
+        self.index, self.mask = torch.as_tensor(index, device=device), torch.as_tensor(mask, device=device)
+        self.offsets = sampler.offsets
+        self.device = device
+
+    def __call__(self, raw: torch.Tensor, level: np.ndarray) -> torch.Tensor:
+        col = np.searchsorted(self.offsets, level, side="right") - 1
+        col_t = torch.as_tensor(col, device=self.device)
+        target = torch.as_tensor(level - self.offsets[col], device=self.device)
+        return condition_loss(raw, self.index[col_t], self.mask[col_t], target)
+
+
+def train(
+    generator: Generator,
+    critic: Critic,
+    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer],
+    data: TrainingData,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    torch_gen: torch.Generator,
+) -> History:
+    """Run the adversarial loop; returns the per-epoch history. Raises TrainingError on NaN/inf loss."""
+    opt_g, opt_c = optimizers
+    targets = ConditionTargets(data.layout, data.sampler, data.device) if data.conditional else None
+    heads, device = data.heads, data.device
+    steps = max(1, data.n_rows // config.batch_size)
+    history, start = History(), time.perf_counter()
+    autocast = (
+        torch.autocast(device_type=torch.device(device).type, dtype=config.autocast_dtype)
+        if config.autocast_dtype is not None
+        else contextlib.nullcontext()
+    )
+    bar = tqdm(range(config.epochs), disable=not config.verbose, desc="fit", unit="epoch", leave=True)
+    for epoch in bar:
+        g_sum = c_sum = 0.0
+        for _ in range(steps):
+            for _ in range(config.critic_steps):
+                batch = data.batch(config.batch_size, rng)
+                noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
+                with autocast:
+                    with torch.no_grad():
+                        fake = heads.activate(generator(torch.cat([noise, batch.cond], dim=1)), GUMBEL_TAU, torch_gen)
+                    fake_rows = torch.cat([fake, batch.cond], dim=1).float()
+                    real_rows = torch.cat([batch.real, batch.cond], dim=1)
+                    loss_c = critic_loss(critic(real_rows, torch_gen), critic(fake_rows, torch_gen))
+                    penalty = gradient_penalty(critic, real_rows, fake_rows, pac=config.pac, weight=config.penalty_weight, generator=torch_gen)
+                opt_c.zero_grad(set_to_none=True)
+                (loss_c + penalty).backward()
+                opt_c.step()
+            batch = data.batch(config.batch_size, rng) if targets is not None else batch
+            noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
+            critic.requires_grad_(False)
+            with autocast:
+                raw = generator(torch.cat([noise, batch.cond], dim=1))
+                fake = heads.activate(raw, GUMBEL_TAU, torch_gen)
+                loss_g = generator_loss(critic(torch.cat([fake, batch.cond], dim=1), torch_gen))
+                if targets is not None:
+                    loss_g = loss_g + targets(raw, batch.level)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            critic.requires_grad_(True)
+            g_val, c_val, p_val = loss_g.item(), loss_c.item(), penalty.item()
+            if not (math.isfinite(g_val) and math.isfinite(c_val) and math.isfinite(p_val)):
+                raise TrainingError(
+                    f"training diverged at epoch {epoch + 1} (loss is NaN or infinite); "
+                    "try a lower learning rate, precision='float32' or a larger batch size"
+                )
+            g_sum, c_sum = g_sum + g_val, c_sum + c_val
+        elapsed = time.perf_counter() - start
+        history.rows.append({"epoch": epoch + 1, "generator_loss": g_sum / steps, "critic_loss": c_sum / steps, "seconds": elapsed})
+        bar.set_postfix(g=f"{g_sum / steps:+.3f}", c=f"{c_sum / steps:+.3f}")
+        if config.max_time is not None and elapsed >= config.max_time and epoch + 1 < config.epochs:
+            history.stopped_by = "max_time"
+            break
+    bar.close()
+    history.seconds = time.perf_counter() - start
+    return history

@@ -1,0 +1,197 @@
+"""One contract, run against every synthesizer: the scikit-learn conventions and synthgan's promises."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from synthgan import CTGAN, WGAN
+from synthgan.exceptions import ConditionError, InvalidParameterError, ModelFileError, NotFittedError, TrainingError
+
+SYNTHESIZERS = [CTGAN, WGAN]
+
+
+def small_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ward = rng.choice(["A", "B", "C"], n, p=[0.6, 0.3, 0.1])
+    age = np.where(ward == "C", rng.integers(60, 90, n), rng.integers(18, 60, n))
+    return pd.DataFrame(
+        {
+            "age": age,
+            "ward": ward,
+            "bmi": np.round(rng.normal(27, 4, n), 1),
+            "smoker": rng.choice([True, False], n),
+            "lab": np.where(rng.random(n) < 0.2, np.nan, rng.lognormal(1, 0.5, n)),
+            "admitted": pd.to_datetime("2022-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
+        }
+    )
+
+
+def fitted(cls, **kw):
+    params = dict(epochs=2, batch_size=60, random_state=0, verbose=False) | kw
+    return cls(**params).fit(small_frame())
+
+
+@pytest.fixture(scope="module", params=SYNTHESIZERS, ids=lambda c: c.__name__)
+def model(request):
+    return fitted(request.param)
+
+
+def test_fit_returns_self_and_sets_fitted_attributes():
+    for cls in SYNTHESIZERS:
+        m = cls(epochs=1, batch_size=60, verbose=False)
+        assert m.fit(small_frame()) is m
+        assert m.n_features_in_ == 6 and list(m.feature_names_in_) == list(small_frame().columns)
+        assert list(m.loss_values_.columns) == ["epoch", "generator_loss", "critic_loss", "seconds"]
+
+
+def test_init_only_stores_parameters_and_clone_works():
+    m = CTGAN(epochs=7, generator_dim=(32,), random_state=3)
+    assert m.get_params()["epochs"] == 7 and not hasattr(m, "generator_")
+    c = clone(m.set_params(batch_size=40))
+    assert c.get_params() == m.get_params() and c is not m
+    CTGAN(epochs=-5, device="tpu")  # stored, not validated, until fit
+
+
+def test_sample_keeps_columns_order_and_dtypes(model):
+    rows = model.sample(123)
+    frame = small_frame()
+    assert rows.shape == (123, 6) and list(rows.columns) == list(frame.columns)
+    assert (rows.dtypes == frame.dtypes).all()
+    assert rows["ward"].isin(["A", "B", "C"]).all()
+    assert rows["age"].between(frame["age"].min(), frame["age"].max()).all()
+    assert rows["lab"].isna().any() and rows["lab"].notna().any()  # missing values are modelled
+
+
+def test_same_seed_same_samples(model):
+    cls = type(model)
+    again = fitted(cls)
+    pd.testing.assert_frame_equal(model.sample(50, random_state=4), again.sample(50, random_state=4))
+    pd.testing.assert_frame_equal(model.sample(50, random_state=4), model.sample(50, random_state=4))
+    assert not model.sample(50, random_state=4).equals(model.sample(50, random_state=5))
+
+
+def test_global_rng_untouched(model):
+    import torch
+
+    np_state, torch_state = np.random.get_state()[1].copy(), torch.get_rng_state().clone()
+    fitted(type(model), epochs=1)
+    model.sample(10)
+    assert np.array_equal(np.random.get_state()[1], np_state) and torch.equal(torch.get_rng_state(), torch_state)
+
+
+def test_save_load_round_trip(model, tmp_path):
+    path = model.save(tmp_path / "m.synthgan", metadata={"source": "unit test"})
+    loaded = type(model).load(path)
+    pd.testing.assert_frame_equal(loaded.sample(40, random_state=9), model.sample(40, random_state=9))
+    assert loaded.metadata_ == {"source": "unit test"}
+    assert loaded.loss_values_["generator_loss"].tolist() == model.loss_values_["generator_loss"].tolist()
+    raw = path.read_bytes()
+    assert b"2022-01-" not in raw  # no timestamps of rows (only the origin offset, as an integer)
+
+
+@pytest.mark.parametrize("conditions", [{"ward": "C"}, {"ward": "B", "smoker": True}])
+def test_conditions_hold_on_every_row(model, conditions):
+    rows = model.sample(80, conditions=conditions, random_state=0)
+    assert len(rows) == 80
+    for column, value in conditions.items():
+        assert (rows[column] == value).all()
+
+
+def test_condition_errors_name_what_is_accepted(model):
+    with pytest.raises(ConditionError, match="unknown condition column 'nope'.*'ward'"):
+        model.sample(5, conditions={"nope": 1})
+    with pytest.raises(ConditionError, match="'Z' is not a level of 'ward'; levels are \\['A', 'B', 'C'\\]"):
+        model.sample(5, conditions={"ward": "Z"})
+    with pytest.raises(ConditionError, match="categorical columns"):
+        model.sample(5, conditions={"age": 30})
+
+
+def test_errors_before_fit_and_bad_parameters():
+    with pytest.raises(NotFittedError, match="not fitted"):
+        CTGAN().sample(3)
+    with pytest.raises(NotFittedError):
+        CTGAN().save("x.synthgan")
+    for params, name in [({"epochs": 0}, "epochs"), ({"batch_size": "a"}, "batch_size"), ({"device": "tpu"}, "device"),
+                         ({"precision": "fp8"}, "precision"), ({"max_time": -1}, "max_time"), ({"generator_dim": ()}, "generator_dim")]:
+        with pytest.raises(InvalidParameterError, match=name):
+            CTGAN(verbose=False, **params).fit(small_frame())
+    for n in (0, -3, 2.5, "10", True):
+        with pytest.raises(InvalidParameterError, match="n="):
+            fitted(CTGAN, epochs=1).sample(n)
+
+
+def test_batch_size_not_multiple_of_pac_is_rounded_with_warning():
+    with pytest.warns(UserWarning, match="using batch_size=70"):
+        m = CTGAN(epochs=1, batch_size=61, verbose=False).fit(small_frame())
+    assert m.batch_size_ == 70
+
+
+def test_max_time_stops_after_the_epoch_that_passes_it():
+    m = CTGAN(epochs=500, batch_size=60, max_time=0.5, verbose=False).fit(small_frame())
+    assert 1 <= len(m.loss_values_) < 500
+    assert m.history_.stopped_by == "max_time" and m.loss_values_.attrs["stopped_by"] == "max_time"
+
+
+def test_nan_loss_stops_with_clear_error():
+    with pytest.raises(TrainingError, match="NaN or infinite"):
+        CTGAN(epochs=3, batch_size=60, generator_lr=1e30, discriminator_lr=1e30, verbose=False).fit(small_frame())
+
+
+def test_progress_bar_shows_epochs_and_losses(capsys):
+    CTGAN(epochs=2, batch_size=60, verbose=True).fit(small_frame())
+    err = capsys.readouterr().err
+    assert "epoch" in err and "g=" in err and "c=" in err
+    CTGAN(epochs=1, batch_size=60, verbose=False).fit(small_frame())
+    assert capsys.readouterr().err == ""
+
+
+def test_model_files_are_checked(tmp_path):
+    m = fitted(CTGAN, epochs=1)
+    path = m.save(tmp_path / "m.synthgan")
+    with pytest.raises(ModelFileError, match="holds a CTGAN model, not a WGAN"):
+        WGAN.load(path)
+    truncated = tmp_path / "t.synthgan"
+    truncated.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(ModelFileError, match="model file"):
+        CTGAN.load(truncated)
+    with pytest.raises(ModelFileError, match="no such model file"):
+        CTGAN.load(tmp_path / "missing.synthgan")
+
+
+def test_pickle_payload_is_refused_without_running(tmp_path):
+    import torch
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    evil = tmp_path / "evil.synthgan"
+    torch.save({"format": "synthgan-model", "format_version": 1, "meta": "{}", "tensors": {}, "x": Payload()}, evil)
+    with pytest.raises(ModelFileError, match="refused without running"):
+        CTGAN.load(evil)
+    assert not marker.exists()
+
+
+def test_log_frequency_changes_rare_category_share():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"c": rng.choice(["common", "rare1", "rare2"], 2000, p=[0.95, 0.025, 0.025]), "x": rng.normal(size=2000)})
+    from synthgan.sampling import ConditionalSampler
+    from synthgan.transform import TableTransformer
+
+    tt = TableTransformer().fit(frame, random_state=0)
+    sampler = ConditionalSampler.from_codes(tt.transform(frame, random_state=0).codes, tt.layout_)
+    _, level_log, rows = sampler.sample_train(20000, np.random.default_rng(1))
+    plain_col, plain_level = sampler.draw(20000, np.random.default_rng(1), log_frequency=False)
+    rare_log = np.mean(level_log != 0)
+    rare_plain = np.mean(plain_level != 0)
+    assert rare_plain == pytest.approx(0.05, abs=0.01)
+    assert rare_log > 0.25  # log(count+1) weights: ~0.28 of draws go to the two rare levels
+    codes = tt.transform(frame, random_state=0).codes[:, 0]
+    assert (codes[rows] == level_log).all()  # real rows match the chosen level
