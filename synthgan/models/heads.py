@@ -1,13 +1,17 @@
 """Per-span output activations, vectorised: tanh for scalars, Gumbel-softmax / sampling for one-hots.
 
-Spans of equal width are processed together through one gather -> (B, n_spans, width) tensor, so a
-table with 60 one-hot spans costs a handful of kernel calls per batch, not 60.
+The networks see rows in a *model order* that differs from the transformer's column order: all
+scalars first, then the one-hot spans grouped by width, each group contiguous. Activating a group is
+then a view (B, n_spans, width), one softmax and a concatenation - no gathers or scatters in the
+forward or backward pass, whatever the number of columns. ``onehot_offsets`` give each span's start
+in model order, in the transformer's span order, so codes map to model columns directly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..transform.layout import Layout
@@ -15,36 +19,47 @@ from ..transform.layout import Layout
 
 @dataclass(frozen=True)
 class SpanGroup:
-    """One-hot spans of one width: ``index`` (n_spans, width) of dense columns, ``position`` in codes."""
+    """``count`` one-hot spans of ``width`` starting at model column ``start``; ``members`` are their
+    positions among the layout's one-hot spans (= columns of the codes array)."""
 
-    index: torch.Tensor
-    position: torch.Tensor
+    start: int
+    count: int
+    width: int
+    members: torch.Tensor
+
+    @property
+    def end(self) -> int:
+        return self.start + self.count * self.width
 
 
 class Heads:
-    """Index tables derived from a Layout, on one device."""
+    """Model-order bookkeeping for one Layout, on one device."""
 
     def __init__(self, layout: Layout, device: torch.device | str = "cpu") -> None:
-        self.width = layout.width
-        self.scalar_index = torch.as_tensor(layout.scalar_offsets, device=device)
-        self.onehot_offsets = torch.as_tensor(layout.onehot_offsets, device=device)
-        self.groups: list[SpanGroup] = []
         spans = layout.onehot_spans
+        self.n_scalar = len(layout.scalar_spans)
+        self.groups: list[SpanGroup] = []
+        offsets = np.zeros(len(spans), dtype=np.int64)
+        start = self.n_scalar
         for w in sorted({s.width for s in spans}):
             members = [j for j, s in enumerate(spans) if s.width == w]
-            index = torch.tensor([[spans[j].offset + k for k in range(w)] for j in members], device=device)
-            self.groups.append(SpanGroup(index, torch.tensor(members, device=device)))
+            offsets[members] = start + w * np.arange(len(members))
+            self.groups.append(SpanGroup(start, len(members), w, torch.tensor(members, device=device)))
+            start += w * len(members)
+        self.width = start
         self.n_onehot = len(spans)
+        self.onehot_offsets_np = offsets
+        self.onehot_offsets = torch.as_tensor(offsets, device=device)
 
     def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator | None) -> torch.Tensor:
-        """Training-time outputs (B, width): tanh scalars, Gumbel-softmax(tau) one-hots (soft)."""
-        out = torch.empty_like(raw)
-        out[:, self.scalar_index] = torch.tanh(raw[:, self.scalar_index])
+        """Training-time outputs (B, width) in model order: tanh scalars, Gumbel-softmax(tau) one-hots."""
+        logits = raw[:, self.n_scalar :]
+        noisy = (logits + gumbel_like(logits, generator)) / tau
+        parts = [torch.tanh(raw[:, : self.n_scalar])]
         for g in self.groups:
-            logits = raw[:, g.index]  # (B, n_spans, w)
-            noisy = (logits + gumbel_like(logits, generator)) / tau
-            out[:, g.index] = torch.softmax(noisy, dim=-1)
-        return out
+            block = noisy[:, g.start - self.n_scalar : g.end - self.n_scalar]
+            parts.append(torch.softmax(block.reshape(-1, g.count, g.width), dim=-1).reshape(-1, g.count * g.width))
+        return torch.cat(parts, dim=1)
 
     def sample(self, raw: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
         """Sampling-time outputs: scalars (B, n_scalar) and codes (B, n_onehot) drawn from softmax(logits).
@@ -52,17 +67,18 @@ class Heads:
         argmax(logits + Gumbel noise) is an exact draw from softmax(logits) - what the training-time
         Gumbel-softmax approaches - without building dense one-hots.
         """
-        scalars = torch.tanh(raw[:, self.scalar_index])
+        logits = raw[:, self.n_scalar :]
+        noisy = logits + gumbel_like(logits, generator)
         codes = torch.empty(raw.shape[0], self.n_onehot, dtype=torch.long, device=raw.device)
         for g in self.groups:
-            logits = raw[:, g.index]
-            codes[:, g.position] = (logits + gumbel_like(logits, generator)).argmax(dim=-1)
-        return scalars, codes
+            block = noisy[:, g.start - self.n_scalar : g.end - self.n_scalar]
+            codes[:, g.members] = block.reshape(-1, g.count, g.width).argmax(dim=-1)
+        return torch.tanh(raw[:, : self.n_scalar]), codes
 
     def dense_rows(self, scalars: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """Dense real rows (B, width) from stored scalars and int codes: the one-hots are built here."""
+        """Dense real rows (B, width) in model order from stored scalars and int codes."""
         out = torch.zeros(scalars.shape[0], self.width, dtype=scalars.dtype, device=scalars.device)
-        out[:, self.scalar_index] = scalars
+        out[:, : self.n_scalar] = scalars
         return out.scatter_(1, codes + self.onehot_offsets, 1.0)
 
 

@@ -20,13 +20,14 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ..transform.layout import Layout
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ConditionalSampler:
     """Level counts per categorical span (in layout order) and, when fitted on data, row lookup tables.
 
@@ -61,7 +62,7 @@ class ConditionalSampler:
     def n_columns(self) -> int:
         return len(self.widths)
 
-    @property
+    @cached_property
     def offsets(self) -> np.ndarray:
         """Start of each categorical column's levels in the conditional vector."""
         return np.concatenate([[0], np.cumsum(self.widths)[:-1]]).astype(np.int64)
@@ -75,10 +76,18 @@ class ConditionalSampler:
             probs[i, :w] = c / c.sum()
         return probs
 
+    @cached_property
+    def _cdfs(self) -> dict[bool, np.ndarray]:
+        return {log: np.cumsum(self.probabilities(log), axis=1) for log in (True, False)}
+
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        return np.cumsum(self.counts) - self.counts
+
     def draw(self, n: int, rng: np.random.Generator, log_frequency: bool) -> tuple[np.ndarray, np.ndarray]:
         """Choose (column, level) for ``n`` rows: column uniformly, level by (log-)frequency."""
         col = rng.integers(0, self.n_columns, size=n)
-        cdf = np.cumsum(self.probabilities(log_frequency), axis=1)[col]  # (n, max_width)
+        cdf = self._cdfs[log_frequency][col]  # (n, max_width)
         u = rng.random(n)[:, None]
         level = np.minimum((cdf < u).sum(axis=1), self.widths[col] - 1)
         return col, level
@@ -104,8 +113,7 @@ class ConditionalSampler:
         counts sum to ``n_rows``, the running count before a level is exactly where its rows start.
         """
         glob = self.offsets[col] + level
-        starts = np.cumsum(self.counts) - self.counts  # (n_levels_total,)
-        return self.order[starts[glob] + np.floor(rng.random(len(col)) * self.counts[glob]).astype(np.int64)]
+        return self.order[self._starts[glob] + np.floor(rng.random(len(col)) * self.counts[glob]).astype(np.int64)]
 
     def to_dict(self) -> dict:
         return {"widths": self.widths.tolist(), "counts": self.counts.tolist()}

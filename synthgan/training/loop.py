@@ -89,15 +89,17 @@ class TrainingData:
 
 
 class ConditionTargets:
-    """Maps a chosen global level to (that column's dense span columns, mask, level) for the CE term."""
+    """Maps a chosen global level to (that column's model-order columns, mask, level) for the CE term."""
 
-    def __init__(self, layout, sampler: ConditionalSampler, device) -> None:
+    def __init__(self, layout, heads: Heads, sampler: ConditionalSampler, device) -> None:
         spans = layout.category_spans
+        positions = [layout.onehot_spans.index(s) for s in spans]
         max_w = max(s.width for s in spans)
         index = np.zeros((len(spans), max_w), dtype=np.int64)
         mask = np.zeros((len(spans), max_w), dtype=bool)
-        for i, s in enumerate(spans):
-            index[i, : s.width] = np.arange(s.offset, s.end)
+        for i, (s, pos) in enumerate(zip(spans, positions)):
+            start = heads.onehot_offsets_np[pos]
+            index[i, : s.width] = np.arange(start, start + s.width)
             mask[i, : s.width] = True
         self.index, self.mask = torch.as_tensor(index, device=device), torch.as_tensor(mask, device=device)
         self.offsets = sampler.offsets
@@ -121,7 +123,7 @@ def train(
 ) -> History:
     """Run the adversarial loop; returns the per-epoch history. Raises TrainingError on NaN/inf loss."""
     opt_g, opt_c = optimizers
-    targets = ConditionTargets(data.layout, data.sampler, data.device) if data.conditional else None
+    targets = ConditionTargets(data.layout, data.heads, data.sampler, data.device) if data.conditional else None
     heads, device = data.heads, data.device
     steps = max(1, data.n_rows // config.batch_size)
     history, start = History(), time.perf_counter()
