@@ -7,6 +7,7 @@ import typer
 from synthgan._version import __version__
 
 from .demo import demo_command
+from .evaluate import evaluate_command
 from .inspect_table import inspect_command
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ def root(
 
 
 app.command("inspect")(inspect_command)
+app.command("evaluate")(evaluate_command)
 app.command("demo")(demo_command)
 
 

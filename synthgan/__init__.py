@@ -10,8 +10,9 @@ Example:
 
 from ._version import __version__
 from .io.tabular import load_table
+from .evaluation import Report, evaluate
 from .schema import ColumnSpec, Schema
 from .synthesizers import CTGAN, WGAN
 from .transform import TableTransformer
 
-__all__ = ["CTGAN", "WGAN", "ColumnSpec", "Schema", "TableTransformer", "__version__", "load_table"]
+__all__ = ["CTGAN", "WGAN", "ColumnSpec", "Report", "Schema", "TableTransformer", "__version__", "evaluate", "load_table"]

@@ -76,3 +76,34 @@ def test_demo_as_a_real_process():
     assert "100 rows with sex=0 -> 100 have sex=0" in out.stdout
     missing = subprocess.run([sys.executable, "-m", "synthgan.cli", "inspect", "/no/such.csv"], capture_output=True, text=True, timeout=300)
     assert missing.returncode == 1 and missing.stderr.strip() == "error: /no/such.csv: no such file; check the path"
+
+
+def test_evaluate_prints_summary_and_writes_reports(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+
+    def table(n):
+        return pd.DataFrame({"x": rng.normal(size=n).round(3), "c": rng.choice(["a", "b", "c"], n), "y": rng.integers(0, 50, n)})
+
+    table(400).to_csv(tmp_path / "train.csv", index=False)
+    table(400).to_parquet(tmp_path / "syn.parquet")
+    table(200).to_csv(tmp_path / "hold.csv", index=False)
+    result = invoke(
+        "evaluate", str(tmp_path / "train.csv"), str(tmp_path / "syn.parquet"), "--holdout", str(tmp_path / "hold.csv"),
+        "--target", "c", "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "fidelity.column_shapes" in result.output and "privacy.membership_inference_auc" in result.output
+    assert json.loads((tmp_path / "r.json").read_text())["meta"]["target"] == "c"
+    assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
+
+
+def test_evaluate_bad_input(tmp_path):
+    (tmp_path / "a.csv").write_text("x,y\n1,2\n3,4\n")
+    (tmp_path / "b.csv").write_text("x,z\n1,2\n3,4\n")
+    result = invoke("evaluate", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"))
+    assert result.exit_code == 1 and "missing columns ['y']" in result.output
+    result = invoke("evaluate", str(tmp_path / "a.csv"), str(tmp_path / "a.csv"), "--json", str(tmp_path / "no" / "r.json"))
+    assert result.exit_code == 1 and "does not exist" in result.output

@@ -44,15 +44,16 @@ def load_table(
     sep: str | None = None,
     header: bool | None = None,
     encoding: str = "utf-8",
+    label: str = "the DataFrame",
 ) -> pd.DataFrame:
     """Load a CSV/TSV/Parquet file or validate a DataFrame, returning a DataFrame ready for schema inference.
 
     ``sep=None`` sniffs the delimiter; ``header=None`` guesses whether the first line is a header.
     Text files: fields are whitespace-trimmed, ``?`` and pandas' usual tokens mean missing, and
-    whole-number columns with gaps become nullable ``Int64``.
+    whole-number columns with gaps become nullable ``Int64``. ``label`` names an in-memory table in errors.
     """
     if isinstance(source, pd.DataFrame):
-        return validate_frame(source, "the DataFrame")
+        return validate_frame(source, label)
     if not isinstance(source, (str, os.PathLike)):
         raise DataLoadError(
             f"cannot load a {type(source).__name__}; pass a pandas DataFrame or a path to a CSV, TSV or Parquet file"

@@ -144,7 +144,8 @@ def train(
                         fake = heads.activate(generator(torch.cat([noise, batch.cond], dim=1)), GUMBEL_TAU, torch_gen)
                     fake_rows = torch.cat([fake, batch.cond], dim=1).float()
                     real_rows = torch.cat([batch.real, batch.cond], dim=1)
-                    loss_c = critic_loss(critic(real_rows, torch_gen), critic(fake_rows, torch_gen))
+                    scores = critic(torch.cat([real_rows, fake_rows]), torch_gen)  # one pass, packs never mix
+                    loss_c = critic_loss(scores[: len(scores) // 2], scores[len(scores) // 2 :])
                     penalty = gradient_penalty(critic, real_rows, fake_rows, pac=config.pac, weight=config.penalty_weight, generator=torch_gen)
                 opt_c.zero_grad(set_to_none=True)
                 (loss_c + penalty).backward()

@@ -1,0 +1,188 @@
+"""Fidelity: column shapes, column pair trends (as SDMetrics' QualityReport computes them, so the
+numbers agree), missingness, and per-column distances.
+
+Agreement notes (SDMetrics 0.32): KS on values rounded to 14 decimals after dropping NaN; TV over
+the union of levels after dropping NaN; pairs count only where the real data shows a trend
+(|Pearson| > 0.5, or uncorrected Cramer's V > 0.3 on the contingency table with NaN as a cell);
+a number paired with a category is cut into 10 ``histogram_bin_edges`` bins of its own table with
+``np.digitize`` (NaN falls in the top bin). synthgan adds what SDMetrics leaves out: missing-rate
+similarity, constant / all-missing columns, the plain mean over all pairs and the worst pair.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import ks_2samp, wasserstein_distance
+from scipy.stats.contingency import association
+
+from .columns import Columns, as_labels, as_numbers
+
+PEARSON_TREND = 0.5
+CRAMER_TREND = 0.3
+_ROUND = 14
+
+
+def ks_complement(real: np.ndarray, synthetic: np.ndarray) -> float:
+    """1 - two-sample KS statistic on the non-missing values; NaN when either side is empty."""
+    a, b = np.round(real[~np.isnan(real)], _ROUND), np.round(synthetic[~np.isnan(synthetic)], _ROUND)
+    if a.size == 0 or b.size == 0:
+        return float("nan")
+    return float(1.0 - ks_2samp(a, b).statistic)
+
+
+def tv_complement(real: pd.Series, synthetic: pd.Series) -> float:
+    """1 - total variation distance between level frequencies (missing dropped); NaN when empty."""
+    p, q = real.dropna().value_counts(normalize=True), synthetic.dropna().value_counts(normalize=True)
+    if p.empty or q.empty:
+        return float("nan")
+    return _total_variation_complement(p, q)
+
+
+def _total_variation_complement(p: pd.Series, q: pd.Series) -> float:
+    """1 - half the L1 distance between two frequency tables over the union of their keys."""
+    keys = p.index.union(q.index, sort=False)  # keys may mix text and NaN: never sort them
+    return float(1.0 - 0.5 * np.abs(p.reindex(keys, fill_value=0.0).to_numpy() - q.reindex(keys, fill_value=0.0).to_numpy()).sum())
+
+
+def missing_similarity(real: pd.Series, synthetic: pd.Series) -> float:
+    return float(1.0 - abs(real.isna().mean() - synthetic.isna().mean()))
+
+
+def column_shapes(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> dict[str, float]:
+    """Per scored column: KS complement (numbers, datetimes) or TV complement (categories)."""
+    out = {c: ks_complement(as_numbers(real[c]), as_numbers(synthetic[c])) for c in cols.numeric}
+    out.update({c: tv_complement(as_labels(real[c]), as_labels(synthetic[c])) for c in cols.categorical})
+    return {c: out[c] for c in cols.scored}
+
+
+def _binned(values: np.ndarray) -> np.ndarray:
+    present = values[~np.isnan(values)]
+    edges = np.histogram_bin_edges(present) if present.size else np.array([0.0, 1.0])
+    return np.digitize(values, edges).astype(float)
+
+
+def _contingency(a: pd.Series, b: pd.Series) -> pd.Series:
+    return pd.DataFrame({"a": a.to_numpy(), "b": b.to_numpy()}).groupby(["a", "b"], dropna=False).size()
+
+
+def pair_scores(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> pd.DataFrame:
+    """One row per column pair: metric, score, and whether the real data shows a trend there."""
+    views = {}
+    for name, frame in (("real", real), ("synthetic", synthetic)):
+        nums = {c: as_numbers(frame[c]) for c in cols.numeric}
+        views[name] = {
+            "num": nums,
+            "bin": {c: pd.Series(_binned(v)) for c, v in nums.items()},
+            "cat": {c: as_labels(frame[c]).reset_index(drop=True) for c in cols.categorical},
+        }
+    rows = []
+    for c1, c2 in itertools.combinations(cols.scored, 2):
+        both_numeric = c1 in cols.numeric and c2 in cols.numeric
+        if both_numeric:
+            score, trend = _correlation_pair(views["real"]["num"], views["synthetic"]["num"], c1, c2)
+            metric = "correlation"
+        else:
+            r1, r2 = (_discrete(views["real"], c) for c in (c1, c2))
+            s1, s2 = (_discrete(views["synthetic"], c) for c in (c1, c2))
+            score, trend = _contingency_pair(r1, r2, s1, s2)
+            metric = "contingency"
+        rows.append({"column_1": c1, "column_2": c2, "metric": metric, "score": score, "real_trend": trend})
+    return pd.DataFrame(rows, columns=["column_1", "column_2", "metric", "score", "real_trend"])
+
+
+def _discrete(view: dict, column: str) -> pd.Series:
+    return view["bin"][column] if column in view["bin"] else view["cat"][column]
+
+
+def _correlation_pair(real: dict, synthetic: dict, c1: str, c2: str) -> tuple[float, bool]:
+    def pearson(d: dict) -> float:
+        a, b = d[c1], d[c2]
+        keep = ~(np.isnan(a) | np.isnan(b))
+        if keep.sum() < 2 or np.std(a[keep]) == 0 or np.std(b[keep]) == 0:
+            return float("nan")
+        return float(np.corrcoef(a[keep], b[keep])[0, 1])
+
+    r, s = pearson(real), pearson(synthetic)
+    score = 1.0 - abs(r - s) / 2.0 if not (np.isnan(r) or np.isnan(s)) else float("nan")
+    return score, bool(not np.isnan(r) and abs(r) > PEARSON_TREND)
+
+
+def _contingency_pair(r1: pd.Series, r2: pd.Series, s1: pd.Series, s2: pd.Series) -> tuple[float, bool]:
+    real_counts = _contingency(r1, r2)
+    table = real_counts.unstack(fill_value=0)
+    trend = False
+    if table.to_numpy().sum() > 0 and min(table.shape) >= 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cramer = association(table.to_numpy(), method="cramer")
+        trend = bool(np.isfinite(cramer) and cramer > CRAMER_TREND)
+    return _total_variation_complement(real_counts / real_counts.sum(), _contingency(s1, s2) / len(s1)), trend
+
+
+def pair_trends(scores: pd.DataFrame) -> dict:
+    """Mean over pairs with a real trend (SDMetrics' score), plain mean, and the worst pair."""
+    valid = scores.dropna(subset=["score"])
+    trending = valid[valid["real_trend"]]
+    worst = valid.loc[valid["score"].idxmin()] if len(valid) else None
+    return {
+        "trend_mean": float(trending["score"].mean()) if len(trending) else float("nan"),
+        "all_pairs_mean": float(valid["score"].mean()) if len(valid) else float("nan"),
+        "trend_pairs": int(len(trending)),
+        "worst_pair": None if worst is None else {"columns": [worst["column_1"], worst["column_2"]], "score": float(worst["score"])},
+    }
+
+
+def per_column(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> dict[str, dict]:
+    """Distances and coverage per column; numbers normalised by the real range."""
+    out: dict[str, dict] = {}
+    for c in cols.numeric:
+        a, b = as_numbers(real[c]), as_numbers(synthetic[c])
+        a_, b_ = a[~np.isnan(a)], b[~np.isnan(b)]
+        span = float(a_.max() - a_.min()) if a_.size else 0.0
+        entry = {"missing_rate_real": float(np.isnan(a).mean()), "missing_rate_synthetic": float(np.isnan(b).mean())}
+        if a_.size and b_.size:
+            entry["wasserstein_normalised"] = float(wasserstein_distance(a_, b_) / span) if span > 0 else 0.0
+            edges = np.histogram_bin_edges(a_, bins=20)
+            pa, _ = np.histogram(np.clip(a_, edges[0], edges[-1]), edges)
+            pb, _ = np.histogram(np.clip(b_, edges[0], edges[-1]), edges)
+            entry["jensen_shannon"] = float(jensenshannon(pa, pb, base=2))
+            inside = (b_ >= a_.min()) & (b_ <= a_.max())
+            entry["range_coverage"] = float((min(b_.max(), a_.max()) - max(b_.min(), a_.min())) / span) if span > 0 else 1.0
+            entry["share_within_real_range"] = float(inside.mean())
+        out[c] = entry
+    for c in cols.categorical:
+        a, b = as_labels(real[c]), as_labels(synthetic[c])
+        p = a.value_counts(normalize=True, dropna=False)
+        q = b.value_counts(normalize=True, dropna=False)
+        keys = p.index.union(q.index, sort=False)
+        p_, q_ = p.reindex(keys, fill_value=0.0), q.reindex(keys, fill_value=0.0)
+        out[c] = {
+            "missing_rate_real": float(a.isna().mean()),
+            "missing_rate_synthetic": float(b.isna().mean()),
+            "jensen_shannon": float(jensenshannon(p_.to_numpy(), q_.to_numpy(), base=2)),
+            "category_coverage": _coverage(set(a.dropna()), set(b.dropna())),
+            "new_categories": int((~b.dropna().isin(set(a.dropna()))).sum()),
+        }
+    for c, entry in out.items():
+        entry["missing_rate_difference"] = abs(entry["missing_rate_real"] - entry["missing_rate_synthetic"])
+    return out
+
+
+def _coverage(real_levels: set, synthetic_levels: set) -> float:
+    """Share of the real levels that the synthetic data contains."""
+    return len(real_levels & synthetic_levels) / len(real_levels) if real_levels else 1.0
+
+
+def missingness(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> dict:
+    """Mean missing-rate similarity over scored columns, plus all-missing columns named."""
+    sims = {c: missing_similarity(real[c], synthetic[c]) for c in cols.scored}
+    return {
+        "mean_similarity": float(np.mean(list(sims.values()))) if sims else float("nan"),
+        "worst_column": min(sims, key=sims.get) if sims else None,
+        "all_missing_in_synthetic": [c for c in cols.scored if synthetic[c].isna().all()],
+    }

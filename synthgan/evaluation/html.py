@@ -1,0 +1,143 @@
+"""A self-contained HTML report: scores with their meaning, per-column overlays, correlation matrices
+(real / synthetic / difference) and distance-to-closest-record histograms. Images are embedded PNGs.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+import pandas as pd
+
+from .columns import Columns, as_labels, as_numbers
+from .distance import RowEmbedding, nearest
+
+MEANINGS = {
+    "fidelity.column_shapes": "Mean per-column similarity (1 - KS for numbers, 1 - TV for categories). 1 = identical marginals.",
+    "fidelity.column_pair_trends": "Mean similarity of correlations / contingency tables over pairs with a real trend. 1 = identical.",
+    "fidelity.missing_similarity": "1 - gap in missing-value rate, averaged over columns.",
+    "fidelity.detection_auc": "ROC AUC of a classifier telling real from synthetic rows. 0.5 = indistinguishable.",
+    "fidelity.ml_efficacy": "Train-on-synthetic score over train-on-real score, both tested on real held-out rows.",
+    "privacy.exact_match_rate": "Share of synthetic rows identical to a training row.",
+    "privacy.dcr_closer_to_train_share": "Share of synthetic rows nearer a training row than a held-out row (equal sizes). 0.5 = no sign of copying.",
+    "privacy.dcr_synthetic_median": "Median distance from a synthetic row to its closest training row.",
+    "privacy.dcr_holdout_median": "The same for real held-out rows: what a fresh real sample scores.",
+    "privacy.nndr_ratio": "Low-quantile nearest/second-nearest ratio, synthetic vs held-out. Well under 1 = near-copies.",
+    "privacy.membership_inference_auc": "Density-ratio membership attack (DOMIAS-like) ROC AUC. 0.5 = no leakage.",
+}
+MAX_PLOTTED_COLUMNS = 40
+DCR_SAMPLE = 5000
+
+
+def render(report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None) -> str:
+    """The whole HTML document as a string."""
+    rows = []
+    for key, meaning in MEANINGS.items():
+        rows.append(
+            f"<tr><td><code>{key}</code></td><td>{_fmt(report.get(key, None))}</td>"
+            f"<td>{_fmt(report.get('reference.' + key, None))}</td><td>{html.escape(meaning)}</td></tr>"
+        )
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>synthgan evaluation</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}</style></head><body>",
+        "<h1>synthgan evaluation report</h1>",
+        "<h2>Scores</h2><table><tr><th>metric</th><th>synthetic</th><th>real holdout (reference)</th><th>meaning</th></tr>",
+        *rows,
+        "</table>",
+    ]
+    if real is not None and synthetic is not None:
+        cols = Columns(tuple(report.data["meta"]["columns"]["numeric"]), tuple(report.data["meta"]["columns"]["categorical"]), {})
+        parts += ["<h2>Columns: real vs synthetic</h2>", _img(_overlays(real, synthetic, cols))]
+        if len(cols.numeric) >= 2:
+            parts += ["<h2>Correlations (numeric columns)</h2>", _img(_correlations(real, synthetic, cols))]
+        parts += ["<h2>Distance to the closest training row</h2>", _img(_dcr(real, synthetic, holdout, cols))]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.4f}"
+    if isinstance(value, dict) and "not_evaluated" in value:
+        return f"<i>not evaluated: {html.escape(str(value['not_evaluated']))}</i>"
+    return "n/a"
+
+
+def _figure(n_panels: int, per_row: int = 4, size: float = 3.2):
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    n_rows = max(1, -(-n_panels // per_row))
+    fig, axes = plt.subplots(n_rows, per_row, figsize=(per_row * size, n_rows * size * 0.8), squeeze=False)
+    for ax in axes.flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat)
+
+
+def _img(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return f"<img src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
+
+
+def _overlays(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
+    names = list(cols.scored)[:MAX_PLOTTED_COLUMNS]
+    fig, axes = _figure(len(names))
+    for ax, c in zip(axes, names):
+        if c in cols.numeric:
+            a, b = as_numbers(real[c]), as_numbers(synthetic[c])
+            a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+            edges = np.histogram_bin_edges(np.r_[a, b], bins=30) if a.size + b.size else 10
+            ax.hist(a, bins=edges, alpha=0.5, density=True, label="real")
+            ax.hist(b, bins=edges, alpha=0.5, density=True, label="synthetic")
+        else:
+            p = as_labels(real[c]).value_counts(normalize=True, dropna=False).head(12)
+            q = as_labels(synthetic[c]).value_counts(normalize=True, dropna=False).reindex(p.index, fill_value=0)
+            x = np.arange(len(p))
+            ax.bar(x - 0.2, p.to_numpy(), 0.4, label="real")
+            ax.bar(x + 0.2, q.to_numpy(), 0.4, label="synthetic")
+            ax.set_xticks(x, [str(v)[:10] for v in p.index], rotation=60, fontsize=7)
+        ax.set_title(str(c)[:30], fontsize=9)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
+def _correlations(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
+    names = list(cols.numeric)[:MAX_PLOTTED_COLUMNS]
+
+    def corr(frame):
+        return pd.DataFrame({c: as_numbers(frame[c]) for c in names}).corr().to_numpy()
+
+    r, s = corr(real), corr(synthetic)
+    fig, axes = _figure(3, per_row=3, size=4.5)
+    for ax, (title, m, cmap, lim) in zip(axes, [("real", r, "RdBu_r", 1), ("synthetic", s, "RdBu_r", 1), ("|difference|", np.abs(r - s), "Reds", 1)]):
+        im = ax.imshow(m, cmap=cmap, vmin=-lim if cmap == "RdBu_r" else 0, vmax=lim)
+        ax.set_title(title)
+        ax.set_xticks(range(len(names)), [n[:10] for n in names], rotation=90, fontsize=6)
+        ax.set_yticks(range(len(names)), [n[:10] for n in names], fontsize=6)
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    return fig
+
+
+def _dcr(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, cols: Columns):
+    emb = RowEmbedding(real, cols)
+    rng = np.random.default_rng(0)
+    train = emb.transform(real)
+    fig, axes = _figure(1, per_row=1, size=6)
+    for label, frame in (("synthetic", synthetic), ("real holdout", holdout)):
+        if frame is None:
+            continue
+        rows = frame.iloc[np.sort(rng.choice(len(frame), min(len(frame), DCR_SAMPLE), replace=False))]
+        axes[0].hist(nearest(emb.transform(rows), train)[0][:, 0], bins=40, alpha=0.5, density=True, label=label)
+    axes[0].set_xlabel("distance to closest training row")
+    axes[0].legend()
+    return fig

@@ -1,0 +1,160 @@
+"""Evaluation: agreement with SDMetrics, closed-form behaviour of every privacy metric, reports, errors."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgan import Schema, evaluate
+from synthgan.evaluation import fidelity as F
+from synthgan.evaluation.columns import Columns
+from synthgan.evaluation.distance import RowEmbedding, nearest
+from synthgan.evaluation.privacy import auc_upper, wilson_upper
+from synthgan.exceptions import EmptyTableError, NoUsableColumnError, SchemaError
+
+
+def population(n: int, seed: int) -> pd.DataFrame:
+    """Rows from one fixed distribution (so two draws are independent real samples)."""
+    rng = np.random.default_rng(seed)
+    ward = rng.choice(["A", "B", "C"], n, p=[0.5, 0.3, 0.2])
+    age = np.clip(rng.normal(np.where(ward == "C", 70, 45), 10), 18, 99).round()
+    return pd.DataFrame(
+        {
+            "age": age.astype(int),
+            "ward": ward,
+            "bp": np.round(110 + 0.5 * age + rng.normal(0, 8, n), 1),
+            "smoker": rng.choice(["yes", "no"], n),
+            "lab": np.where(rng.random(n) < 0.1, np.nan, np.round(rng.lognormal(1, 0.4, n), 2)),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return population(1500, 1), population(1500, 2), population(1500, 3)  # train, holdout, independent
+
+
+def test_copies_of_training_rows_are_caught(tables):
+    train, holdout, _ = tables
+    report = evaluate(train, train.sample(frac=1.0, random_state=0), holdout=holdout)
+    assert report.get("fidelity.column_shapes") == pytest.approx(1.0)
+    assert report.get("fidelity.detection_auc") == pytest.approx(0.5, abs=0.08)
+    assert report.get("privacy.exact_match_rate") == 1.0
+    assert report.get("privacy.dcr_closer_to_train_share") > 0.95
+    assert report.get("privacy.dcr_synthetic_median") == 0.0
+    assert report.get("privacy.nndr_ratio") < 0.1
+    assert report.get("privacy.membership_inference_auc") > 0.9
+    assert report.get("reference.privacy.exact_match_rate") < 0.05
+
+
+def test_an_independent_real_sample_looks_private(tables):
+    train, holdout, fresh = tables
+    report = evaluate(train, fresh, holdout=holdout)
+    share = report.get("privacy.dcr_closer_to_train_share")
+    assert share == pytest.approx(0.5, abs=0.06) and report.get("privacy.dcr_closer_to_train_share_upper") > share
+    assert report.get("privacy.membership_inference_auc") == pytest.approx(0.5, abs=0.08)
+    assert report.get("privacy.nndr_ratio") == pytest.approx(1.0, abs=0.35)
+    assert report.get("fidelity.detection_auc") == pytest.approx(0.5, abs=0.08)
+    assert report.get("reference.fidelity.column_shapes") > 0.9
+    ref_share = report.get("reference.privacy.dcr_closer_to_train_share")
+    assert ref_share == pytest.approx(0.5, abs=0.1)
+
+
+def test_broken_output_scores_low(tables):
+    train, holdout, fresh = tables
+    rng = np.random.default_rng(7)
+    shuffled = pd.DataFrame({c: fresh[c].to_numpy()[rng.permutation(len(fresh))] for c in fresh.columns})
+    one_level = fresh.assign(ward="A")
+    good = evaluate(train, fresh, holdout=holdout, detection=False)
+    assert evaluate(train, shuffled, holdout=holdout, detection=False).get("fidelity.column_pair_trends") < good.get("fidelity.column_pair_trends") - 0.1
+    assert evaluate(train, one_level, holdout=holdout, detection=False).get("fidelity.per_column.ward.shape") < 0.6
+
+
+def test_missing_metrics_are_reported_with_reasons(tables):
+    train, _, fresh = tables
+    report = evaluate(train, fresh, detection=False)
+    assert report.get("fidelity.ml_efficacy") == {"not_evaluated": "no target column given"}
+    assert "holdout" in report.get("privacy.dcr_closer_to_train_share")["not_evaluated"]
+    assert "holdout" in report.get("reference")["not_evaluated"]
+    assert isinstance(report.get("privacy.exact_match_rate"), float)
+    with pytest.raises(KeyError):
+        report.get("fidelity.no_such_metric")
+
+
+def test_ml_efficacy_and_missingness(tables):
+    train, holdout, fresh = tables
+    report = evaluate(train, fresh, holdout=holdout, target="ward", detection=False)
+    assert 0.8 < report.get("fidelity.ml_efficacy") < 1.2
+    details = report.get("fidelity.ml_efficacy_details")
+    assert details["metric"] == "f1_macro" and 0 < details["train_on_real"]["accuracy"] <= 1
+    no_lab = fresh.assign(lab=np.nan)
+    report = evaluate(train, no_lab, holdout=holdout, detection=False)
+    assert report.get("fidelity.missingness.all_missing_in_synthetic") == ["lab"]
+    assert report.get("fidelity.per_column.lab.shape") == {"not_evaluated": "no values on one side"}
+    assert report.get("fidelity.per_column.lab.missing_rate_difference") > 0.8
+
+
+def test_json_and_html_reports(tables, tmp_path):
+    train, holdout, fresh = tables
+    report = evaluate(train, fresh, holdout=holdout, detection=False)
+    data = json.loads(report.to_json(tmp_path / "r.json"))
+    assert data == json.loads((tmp_path / "r.json").read_text())
+    for key in ("column_shapes", "column_pair_trends", "detection_auc", "ml_efficacy", "per_column"):
+        assert key in data["fidelity"]
+    for key in ("exact_match_rate", "dcr_closer_to_train_share", "dcr_synthetic_median", "dcr_holdout_median",
+                "nndr_ratio", "membership_inference_auc"):
+        assert key in data["privacy"] and key in data["reference"]["privacy"]
+    page = report.to_html(tmp_path / "r.html", train, fresh, holdout).read_text()
+    assert page.count("data:image/png;base64,") == 3 and "src='http" not in page
+    assert "column_shapes" in report.summary() and "real holdout" in report.summary()
+
+
+def test_bad_input_gives_clear_errors(tables):
+    train, holdout, fresh = tables
+    with pytest.raises(SchemaError, match="missing columns \\['lab'\\]"):
+        evaluate(train, fresh.drop(columns=["lab"]))
+    with pytest.raises(SchemaError, match="holdout.*unexpected \\['extra'\\]"):
+        evaluate(train, fresh, holdout=holdout.assign(extra=1))
+    with pytest.raises(EmptyTableError, match="the synthetic table"):
+        evaluate(train, fresh.iloc[:0])
+    with pytest.raises(NoUsableColumnError):
+        evaluate(pd.DataFrame({"a": [np.nan] * 5}), pd.DataFrame({"a": [np.nan] * 5}))
+    with pytest.raises(SchemaError, match="target 'nope'"):
+        evaluate(train, fresh, target="nope")
+
+
+def test_distance_and_bounds():
+    frame = pd.DataFrame({"x": [0.0, 1.0, np.nan, 3.0], "c": ["a", "b", "a", None]})
+    emb = RowEmbedding(frame, Columns(("x",), ("c",), {}))
+    d, i = nearest(emb.transform(frame), emb.transform(frame), k=2)
+    assert (d[:, 0] == 0).all() and (i[:, 0] == np.arange(4)).all()
+    other = nearest(emb.transform(frame.iloc[[0]].assign(c="b")), emb.transform(frame.iloc[[0]]))[0][0, 0]
+    assert other == pytest.approx(1.0)  # one category mismatch = distance 1
+    assert wilson_upper(0.5, 10_000) == pytest.approx(0.5082, abs=1e-3)
+    assert auc_upper(0.5, 500, 500) == pytest.approx(0.5 + 1.645 * 0.0183, abs=2e-3)
+
+
+def test_agrees_with_sdmetrics_quality_report(adult):
+    from sdmetrics.reports.single_table import QualityReport
+
+    real = adult.sample(6000, random_state=0).reset_index(drop=True)
+    rng = np.random.default_rng(1)
+    synthetic = real.sample(6000, replace=True, random_state=2).reset_index(drop=True)
+    for c in ("age", "hours-per-week", "fnlwgt"):
+        synthetic[c] = (synthetic[c] + rng.normal(0, synthetic[c].std() * 0.3, len(synthetic))).round()
+    synthetic["workclass"] = synthetic["workclass"].sample(frac=1, random_state=3).to_numpy()
+    synthetic.loc[synthetic.index[::17], "occupation"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cols = Columns.from_schema(Schema.infer(real))
+        metadata = {"columns": {c: {"sdtype": "numerical" if c in cols.numeric else "categorical"} for c in real.columns}}
+        theirs = QualityReport()
+        theirs.generate(real, synthetic, metadata, verbose=False)
+    props = theirs.get_properties().set_index("Property")["Score"]
+    shapes = F.column_shapes(real, synthetic, cols)
+    assert np.mean(list(shapes.values())) == pytest.approx(props["Column Shapes"], abs=1e-3)
+    assert F.pair_trends(F.pair_scores(real, synthetic, cols))["trend_mean"] == pytest.approx(props["Column Pair Trends"], abs=1e-3)
