@@ -11,10 +11,11 @@ from typing import Callable, TypeVar
 
 import typer
 
-from synthgan.exceptions import SynthganError
+from synthgan.exceptions import GateFailedError, SynthganError
 
 F = TypeVar("F", bound=Callable)
 EXIT_ERROR = 1
+EXIT_GATE = 3
 
 
 def debug_enabled() -> bool:
@@ -35,6 +36,11 @@ def handle_errors(func: F) -> F:
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except GateFailedError as exc:
+            typer.echo(f"gate: refused - {exc}", err=True)
+            for check in exc.decision.failed if exc.decision is not None else ():
+                typer.echo(f"  {check.line()}", err=True)
+            raise typer.Exit(EXIT_GATE) from None
         except SynthganError as exc:
             if debug_enabled():
                 raise

@@ -1,8 +1,15 @@
-"""Parsing helpers shared by the commands' options."""
+"""Parsing helpers and defaults shared by the commands' options."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from synthgan.exceptions import InvalidParameterError
+
+#: Where ``synthgan fit`` writes and ``synthgan sample`` reads a model when no -o/-m is given.
+DEFAULT_MODEL = Path("model.synthgan")
+#: Where ``synthgan sample`` writes when no -o is given.
+DEFAULT_OUTPUT = Path("synthetic.parquet")
 
 
 def parse_columns(value: str | None, option: str) -> list[str] | None:
@@ -13,3 +20,16 @@ def parse_columns(value: str | None, option: str) -> list[str] | None:
     if not names or any(not n for n in names):
         raise InvalidParameterError(f"{option} {value!r}: give comma-separated column names, e.g. {option} sex,ward")
     return names
+
+
+def parse_conditions(values: list[str] | None) -> dict[str, str] | None:
+    """``["sex=F", "ward=A"]`` -> ``{"sex": "F", "ward": "A"}``; values are matched to levels as text."""
+    if not values:
+        return None
+    out = {}
+    for item in values:
+        column, sep, value = item.partition("=")
+        if not sep or not column.strip():
+            raise InvalidParameterError(f"--condition {item!r}: use COLUMN=VALUE, e.g. --condition sex=Female")
+        out[column.strip()] = value
+    return out

@@ -8,7 +8,10 @@ from synthgan._version import __version__
 
 from .demo import demo_command
 from .evaluate import evaluate_command
+from .export import export_command
+from .fit import fit_command
 from .inspect_table import inspect_command
+from .sample import sample_command
 
 app = typer.Typer(
     name="synthgan",
@@ -36,6 +39,9 @@ def root(
     ctx.obj = {"debug": debug}
 
 
+app.command("fit")(fit_command)
+app.command("sample")(sample_command)
+app.command("export")(export_command)
 app.command("inspect")(inspect_command)
 app.command("evaluate")(evaluate_command)
 app.command("demo")(demo_command)

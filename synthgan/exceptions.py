@@ -67,6 +67,18 @@ class OutputError(SynthganError, OSError):
     """An output path cannot be written (missing folder, no permission, is a folder...)."""
 
 
+class PolicyError(SynthganError, ValueError):
+    """A gate policy file is malformed or names unknown keys."""
+
+
+class GateFailedError(SynthganError):
+    """The gate refused a synthetic set; carries the decision (the CLI exits with code 3)."""
+
+    def __init__(self, message: str, decision=None) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
 class ConditionError(SynthganError, ValueError):
     """A sampling condition names an unknown column or value, or cannot be met."""
 

@@ -69,11 +69,11 @@ def test_unwritable_json_output(tmp_path):
     assert not (tmp_path / "missing-dir").exists()
 
 
-def test_demo_as_a_real_process():
-    out = subprocess.run([sys.executable, "-m", "synthgan.cli", "demo", "--epochs", "20", "--quiet"], capture_output=True, text=True, timeout=300)
+def test_demo_as_a_real_process(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "synthgan.cli", "demo", "--quiet", "-o", str(tmp_path / "demo.parquet")], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    assert "303 rows x 14 columns" in out.stdout and "dtypes identical=True" in out.stdout
-    assert "100 rows with sex=0 -> 100 have sex=0" in out.stdout
+    assert "303 rows x 14 columns" in out.stdout and (tmp_path / "demo.parquet").exists()
+    assert "100 rows asked with sex=0 -> 100 have sex=0" in out.stdout and "pass  privacy.exact_match_rate" in out.stdout
     missing = subprocess.run([sys.executable, "-m", "synthgan.cli", "inspect", "/no/such.csv"], capture_output=True, text=True, timeout=300)
     assert missing.returncode == 1 and missing.stderr.strip() == "error: /no/such.csv: no such file; check the path"
 

@@ -186,3 +186,8 @@ def missingness(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> d
         "worst_column": min(sims, key=sims.get) if sims else None,
         "all_missing_in_synthetic": [c for c in cols.scored if synthetic[c].isna().all()],
     }
+
+
+def collapsed_columns(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> list[str]:
+    """Columns with two or more values in the real data but at most one in the synthetic data."""
+    return [c for c in cols.scored if real[c].nunique() >= 2 and synthetic[c].nunique() <= 1]

@@ -6,7 +6,8 @@ seeded subsamples of at most ``cap`` rows per side (documented in the report's `
 - exact_match_rate: share of synthetic rows identical to a training row.
 - dcr_closer_to_train_share: with equal-size training, holdout and synthetic samples, the share of
   synthetic rows whose nearest real row is a training row (ties 1/2). 0.5 = no sign of copying;
-  ``_upper`` is its one-sided 95% Wilson bound.
+  ``_upper`` is its one-sided 95% Wilson bound; ``_excess`` = share - 0.5 - 1.645 sqrt(0.25 / m):
+  above 0 only when the share is significantly above chance at this sample size m.
 - dcr_synthetic_median / dcr_holdout_median: median distance to the closest training row.
 - nndr_ratio: 5th percentile of nearest/second-nearest distance ratios of synthetic rows among
   training rows, over the same among holdout rows (equal sizes). Well under 1 = synthetic rows sit
@@ -77,20 +78,27 @@ def closer_to_train(cand: np.ndarray, train: np.ndarray, holdout: np.ndarray) ->
     return {
         "share": share,
         "share_upper": wilson_upper(share, len(cand)),
+        "share_excess": share - 0.5 - 1.645 * math.sqrt(0.25 / len(cand)),
         "nndr_ratio": q_t / q_h if q_h > 0 else (1.0 if q_t == 0 else float("inf")),
     }
 
 
-def membership_auc(syn: np.ndarray, members: np.ndarray, non_members: np.ndarray, reference: np.ndarray) -> dict:
-    """Density-ratio attack: members should look likelier under the synthetic data than under real data."""
-    k = min(MIA_NEIGHBOURS, len(syn), len(reference))
-    cand = np.concatenate([members, non_members])
-    r_syn = nearest(cand, syn, k=k)[0][:, -1]
-    r_ref = nearest(cand, reference, k=k)[0][:, -1]
-    score = np.log(r_ref + 1e-6) - np.log(r_syn + 1e-6)
-    labels = np.r_[np.ones(len(members)), np.zeros(len(non_members))]
-    auc = float(roc_auc_score(labels, score))
-    return {"auc": auc, "auc_upper": auc_upper(auc, len(members), len(non_members))}
+def membership_auc(syn: np.ndarray, members: np.ndarray, holdout: np.ndarray, rng: np.random.Generator) -> dict:
+    """Cross-fitted density-ratio attack: members should look likelier under the synthetic data than real."""
+    k = min(MIA_NEIGHBOURS, len(syn))
+    halves = np.array_split(rng.permutation(len(holdout)), 2)
+    member_halves = np.array_split(rng.permutation(len(members)), 2)
+    scores, labels = [], []
+    for side in (0, 1):
+        reference = holdout[halves[1 - side]]
+        for cand, label in ((members[member_halves[side]], 1.0), (holdout[halves[side]], 0.0)):
+            r_syn = nearest(cand, syn, k=k)[0][:, -1]
+            r_ref = nearest(cand, reference, k=min(k, len(reference)))[0][:, -1]
+            scores.append(np.log(r_ref + 1e-6) - np.log(r_syn + 1e-6))
+            labels.append(np.full(len(cand), label))
+    score, label = np.concatenate(scores), np.concatenate(labels)
+    auc = float(roc_auc_score(label, score))
+    return {"auc": auc, "auc_upper": auc_upper(auc, int(label.sum()), int((1 - label).sum()))}
 
 
 def privacy_metrics(
@@ -104,7 +112,8 @@ def privacy_metrics(
     sizes = {"candidates": len(C), "train": len(T)}
     if holdout is None or len(holdout) < 4:
         reason = "needs a real holdout of at least 4 rows (rows kept out of training)"
-        for key in ("dcr_holdout_median", "dcr_closer_to_train_share", "dcr_closer_to_train_share_upper", "nndr_ratio",
+        for key in ("dcr_holdout_median", "dcr_closer_to_train_share", "dcr_closer_to_train_share_upper",
+                    "dcr_closer_to_train_excess", "nndr_ratio",
                     "membership_inference_auc", "membership_inference_auc_upper"):
             out[key] = {"not_evaluated": reason}
         return out, sizes
@@ -113,14 +122,12 @@ def privacy_metrics(
     m = min(len(T), len(H), len(C), cap)
     test = closer_to_train(_take(C, m, rng), _take(T, m, rng), _take(H, m, rng))
     out["dcr_closer_to_train_share"], out["dcr_closer_to_train_share_upper"] = test["share"], test["share_upper"]
+    out["dcr_closer_to_train_excess"] = test["share_excess"]
     out["nndr_ratio"] = test["nndr_ratio"]
-    half = len(H) // 2
-    order = rng.permutation(len(H))
-    non_members, reference = H[order[:half]], H[order[half:]]
-    members = _take(T, len(non_members), rng)
-    attack = membership_auc(C, members, non_members, reference)
+    members, non_members = _take(T, cap, rng), _take(H, cap, rng)
+    attack = membership_auc(C, members, non_members, rng)
     out["membership_inference_auc"], out["membership_inference_auc_upper"] = attack["auc"], attack["auc_upper"]
-    sizes.update({"holdout": len(H), "closest_record_sample": m, "attack_members": len(members), "attack_reference": len(reference)})
+    sizes.update({"holdout": len(H), "closest_record_sample": m, "attack_members": len(members), "attack_non_members": len(non_members)})
     return out, sizes
 
 

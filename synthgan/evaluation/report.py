@@ -35,6 +35,7 @@ from . import fidelity as F
 from .columns import Columns, check_same_columns
 from .learners import detection_auc, ml_efficacy
 from .privacy import privacy_metrics
+from .validity import validity
 
 #: Each quadratic or model-fitting step uses at most this many rows per table (seeded subsample).
 DEFAULT_CAP = 20_000
@@ -86,7 +87,7 @@ class Report:
 
 
 SUMMARY_KEYS = (
-    "fidelity.column_shapes", "fidelity.column_pair_trends", "fidelity.missing_similarity", "fidelity.detection_auc",
+    "fidelity.column_shapes", "fidelity.column_shapes_worst", "fidelity.column_pair_trends", "fidelity.missing_similarity", "fidelity.detection_auc",
     "fidelity.ml_efficacy", "privacy.exact_match_rate", "privacy.dcr_closer_to_train_share",
     "privacy.dcr_synthetic_median", "privacy.dcr_holdout_median", "privacy.nndr_ratio", "privacy.membership_inference_auc",
 )
@@ -122,6 +123,7 @@ def evaluate(
         raise SchemaError(f"target {target!r} is not a comparable column; choose one of {list(cols.scored)[:20]}")
     rng = make_rng(random_state)
     data = {
+        "validity": validity(real, synthetic, cols),
         "fidelity": _fidelity(real, synthetic, holdout, target, cols, rng, cap, detection),
         "privacy": _privacy(real, synthetic, holdout, cols, rng, cap),
     }
@@ -152,9 +154,12 @@ def _fidelity(real, other, holdout, target, cols, rng, cap, detection) -> dict:
     valid = [v for v in shapes.values() if not np.isnan(v)]
     out = {
         "column_shapes": float(np.mean(valid)) if valid else {"not_evaluated": "no column has values on both sides"},
+        "column_shapes_worst": float(np.min(valid)) if valid else {"not_evaluated": "no column has values on both sides"},
         "column_pair_trends": _number(pairs["trend_mean"] if pairs else np.nan, "no column pair shows a trend in the real data"),
         "column_pair_trends_all_pairs": _number(pairs["all_pairs_mean"] if pairs else np.nan, "fewer than two comparable columns"),
         "worst_pair": pairs["worst_pair"] if pairs else None,
+        "collapsed_columns": len(F.collapsed_columns(real, other, cols)),
+        "collapsed_column_names": F.collapsed_columns(real, other, cols),
         "missing_similarity": F.missingness(real, other, cols)["mean_similarity"],
         "missingness": F.missingness(real, other, cols),
         "per_column": {c: {"shape": _number(v, "no values on one side"), **d} for (c, v), d in zip(shapes.items(), F.per_column(real, other, cols).values())},

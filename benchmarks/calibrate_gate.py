@@ -1,0 +1,136 @@
+"""Calibrate the default gate on real tables: scores of good and broken synthetic sets, and the decision.
+
+For each data set (80/20 train/holdout split): a properly trained CTGAN, a CTGAN trained for one
+epoch, the training rows with every column shuffled independently, the good set with one category
+repeated, copies of training rows, and near-copies (training rows with small noise on numbers).
+The good set must pass; every other set must fail.
+
+    python benchmarks/calibrate_gate.py [--out benchmarks/results/gate_calibration]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from _data import SHARED, adult
+
+KEYS = (
+    "fidelity.column_shapes", "fidelity.column_shapes_worst", "fidelity.column_pair_trends",
+    "fidelity.column_pair_trends_all_pairs", "fidelity.detection_auc", "fidelity.collapsed_columns",
+    "privacy.exact_match_rate", "privacy.dcr_closer_to_train_excess", "privacy.nndr_ratio",
+    "privacy.membership_inference_auc_upper",
+)
+
+
+def datasets() -> dict[str, tuple[pd.DataFrame, int]]:
+    from synthgan import load_table
+
+    cols = ["age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak", "slope", "ca", "thal", "num"]
+    heart = pd.read_csv(SHARED / "heart_disease" / "processed.cleveland.data", header=None, names=cols, na_values="?")
+    return {
+        "heart_disease": (heart, 300),
+        "hepatitis": (load_table(SHARED / "hepatitis" / "hepatitis.data"), 300),
+        "chronic_kidney_disease": (load_table(SHARED / "chronic_kidney_disease" / "kidney_disease.csv"), 300),
+        "adult_10k": (adult(complete_rows_only=False).sample(10_000, random_state=0).reset_index(drop=True), 100),
+    }
+
+
+def broken_sets(train: pd.DataFrame, good: pd.DataFrame, model, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    from synthgan.schema import CATEGORICAL
+
+    n = len(good)
+    shuffled = pd.DataFrame({c: train[c].sample(n, replace=True, random_state=i).to_numpy() for i, c in enumerate(train.columns)})
+    one_level = good.copy()
+    categorical = [s.name for s in model.schema_.columns if s.kind == CATEGORICAL and train[s.name].nunique() >= 2]
+    if categorical:  # the most balanced column: where repeating one level does the most harm
+        column = max(categorical, key=lambda c: _entropy(train[c]))
+        one_level[column] = train[column].mode().iloc[0]
+    copies = train.sample(n, replace=n > len(train), random_state=1).reset_index(drop=True)
+    near = copies.copy()
+    for spec in model.schema_.columns:
+        if spec.kind in ("continuous", "integer") and near[spec.name].notna().any():
+            col = near[spec.name].astype("float64")
+            noisy = col + rng.normal(0, 0.02 * np.nanstd(col), n)
+            noisy = noisy.clip(col.min(), col.max())
+            near[spec.name] = noisy.round() if spec.kind == "integer" else noisy
+            near[spec.name] = near[spec.name].astype(train[spec.name].dtype, errors="ignore")
+    return {"shuffled_columns": shuffled, "one_category_repeated": one_level, "copies": copies, "near_copies": near}
+
+
+def _entropy(series: pd.Series) -> float:
+    p = series.value_counts(normalize=True, dropna=False).to_numpy()
+    return float(-(p * np.log(p)).sum())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="results/gate_calibration")
+    parser.add_argument("--redecide", action="store_true", help="re-apply the current default policy to saved reports")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    from synthgan import CTGAN, evaluate
+    from synthgan.gate import Policy, decide
+
+    policy = Policy.default()
+    if args.redecide:
+        with open(args.out + ".reports.json") as fh:
+            saved = json.load(fh)
+        write_tables(args.out, [summarise(s["data"], s["set"], s["report"], decide(s["report"], policy)) for s in saved])
+        return
+    rows, saved = [], []
+    for name, (frame, epochs) in datasets().items():
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(frame))
+        cut = int(len(frame) * 0.8)
+        train, holdout = frame.iloc[order[:cut]].reset_index(drop=True), frame.iloc[order[cut:]].reset_index(drop=True)
+        model = CTGAN(epochs=epochs, random_state=0, verbose=False).fit(train)
+        sets = {"good": model.sample(len(train), random_state=1)}
+        short = CTGAN(epochs=max(1, epochs // 4), random_state=0, verbose=False).fit(train)
+        sets[f"good_{max(1, epochs // 4)}_epochs"] = short.sample(len(train), random_state=1)
+        sets["one_epoch"] = CTGAN(epochs=1, random_state=0, verbose=False).fit(train).sample(len(train), random_state=1)
+        sets.update(broken_sets(train, sets["good"], model, rng))
+        for label, synthetic in sets.items():
+            report = evaluate(train, synthetic, holdout=holdout).to_dict()
+            rows.append(summarise(name, label, report, decide(report, policy)))
+            saved.append({"data": name, "set": label, "report": json.loads(json.dumps(report, default=str))})
+            print(json.dumps(rows[-1], default=str), flush=True)
+    with open(args.out + ".reports.json", "w") as fh:
+        json.dump(saved, fh, default=str)
+    write_tables(args.out, rows)
+
+
+def summarise(name: str, label: str, report: dict, decision) -> dict:
+    def get(key):
+        node = report
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+    row = {"data": name, "set": label, "passed": decision.passed, "failed": [c.metric for c in decision.failed]}
+    row.update({k: get(k) for k in KEYS})
+    row.update({"reference." + k: get("reference." + k) for k in KEYS})
+    return row
+
+
+def write_tables(out: str, rows: list[dict]) -> None:
+    with open(out + ".json", "w") as fh:
+        json.dump(rows, fh, indent=2, default=str)
+    with open(out + ".md", "w") as fh:
+        fh.write("| data | set | passed | " + " | ".join(k.split(".", 1)[1] for k in KEYS) + " | failed checks |\n")
+        fh.write("|" + "---|" * (len(KEYS) + 4) + "\n")
+        for r in rows:
+            vals = " | ".join(f"{r[k]:.3f}" if isinstance(r[k], float) else "n/a" for k in KEYS)
+            fh.write(f"| {r['data']} | {r['set']} | {r['passed']} | {vals} | {', '.join(x.split('.', 1)[1] for x in r['failed'])} |\n")
+        fh.write("\nReference (real holdout in place of the synthetic set), per data set:\n\n")
+        for r in rows:
+            if r["set"] == "good":
+                fh.write(f"- {r['data']}: " + ", ".join(f"{k.split('.', 1)[1]} {r['reference.' + k]:.3f}" for k in KEYS if isinstance(r["reference." + k], float)) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""``synthgan sample``: generate rows and export them only if the gate passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from synthgan.exceptions import ModelFileError
+from synthgan.gate import Policy
+from synthgan.io.artifacts import load_artifact
+from synthgan.io.tabular import load_table
+from synthgan.synthesizers import REGISTRY
+from synthgan.workflow.holdout import locate_training_file, sha256_of, split_holdout
+from synthgan.workflow.release import release_samples
+
+from ._errors import handle_errors
+from ._options import DEFAULT_MODEL, DEFAULT_OUTPUT, parse_conditions
+
+
+@handle_errors
+def sample_command(
+    n: Annotated[int, typer.Option("-n", "--rows", help="Number of synthetic rows.", show_default=False)],
+    model_path: Annotated[Path, typer.Option("-m", "--model", help="Model file from `synthgan fit`.")] = DEFAULT_MODEL,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.parquet, or .csv).")] = DEFAULT_OUTPUT,
+    condition: Annotated[Optional[list[str]], typer.Option("--condition", help="COLUMN=VALUE on a categorical column; repeatable.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed for sampling.")] = 0,
+    real: Annotated[Optional[Path], typer.Option("--real", help="The training file, if it moved since fit.")] = None,
+    policy: Annotated[Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")] = None,
+    no_gate: Annotated[bool, typer.Option("--no-gate", help="Skip the gate (recorded in the output's metadata).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Less output.")] = False,
+) -> None:
+    """Sample N rows, evaluate them against the real train/holdout rows, and write them if the gate passes.
+
+    Example: synthgan sample -n 10000 --condition diagnosis=rare -o rare.parquet
+    """
+    if n < 1:
+        raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
+    rules = None if no_gate else (Policy.from_file(policy) if policy is not None else Policy.default())
+    meta, _ = load_artifact(model_path)
+    kind = str(meta.get("class", "")).lower()
+    if kind not in REGISTRY:
+        raise ModelFileError(f"{model_path}: holds an unknown model class {meta.get('class')!r}")
+    model = REGISTRY[kind].load(model_path)
+    record = model.metadata_.get("training_data")
+    train = holdout = None
+    if rules is not None:
+        source = locate_training_file(record, real)
+        train, holdout = split_holdout(load_table(source), record["holdout_fraction"], record["holdout_seed"]) if record else (load_table(source), None)
+    provenance = {"model_sha256": sha256_of(model_path), "model_file": model_path.name}
+    result = release_samples(
+        model, n, out, train=train, holdout=holdout, policy=rules, conditions=parse_conditions(condition), seed=seed, provenance=provenance
+    )
+    if result.decision is not None and not quiet:
+        for check in result.decision.checks:
+            typer.echo(f"  {check.line()}")
+    gate = "gate passed" if result.decision is not None else "gate skipped (--no-gate)"
+    report = f"; report: {result.report_path}" if result.report_path else ""
+    typer.echo(f"{n} rows written to {result.path} ({gate}{report})")

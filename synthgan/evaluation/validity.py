@@ -1,0 +1,61 @@
+"""Validity of a synthetic table against the real one: counts the gate can require to be zero.
+
+``validity.dtype_mismatches`` (columns whose dtype family - number, bool, datetime, text - differs), ``validity.unknown_categories`` (cells
+holding a level the real column never has), ``validity.out_of_range`` (numbers outside the real
+min-max), ``validity.new_missing`` (columns with gaps where the real column has none) and
+``validity.infinite_values``. Details name columns and counts, never values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .columns import Columns, as_labels, as_numbers
+
+
+def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> dict:
+    dtype = [c for c in real.columns if _family(real[c]) != _family(synthetic[c])]
+    unknown, out_of_range, infinite = {}, {}, {}
+    for c in cols.categorical:
+        known = set(as_labels(real[c]).dropna())
+        labels = as_labels(synthetic[c]).dropna()
+        count = int((~labels.isin(known)).sum())
+        if count:
+            unknown[c] = count
+    for c in cols.numeric:
+        a, b = as_numbers(real[c]), as_numbers(synthetic[c])
+        inf = int(np.isinf(b).sum())
+        if inf:
+            infinite[c] = inf
+        finite_a = a[np.isfinite(a)]
+        if finite_a.size:
+            finite_b = b[np.isfinite(b)]
+            count = int(((finite_b < finite_a.min()) | (finite_b > finite_a.max())).sum())
+            if count:
+                out_of_range[c] = count
+    new_missing = [c for c in cols.scored if synthetic[c].isna().any() and not real[c].isna().any()]
+    return {
+        "dtype_mismatches": len(dtype),
+        "unknown_categories": int(sum(unknown.values())),
+        "out_of_range": int(sum(out_of_range.values())),
+        "new_missing": len(new_missing),
+        "infinite_values": int(sum(infinite.values())),
+        "details": {
+            "dtype_mismatch_columns": dtype,
+            "unknown_categories_by_column": unknown,
+            "out_of_range_by_column": out_of_range,
+            "new_missing_columns": new_missing,
+            "infinite_by_column": infinite,
+        },
+    }
+
+
+def _family(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(series):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    return "text"

@@ -1,0 +1,1 @@
+"""End-to-end flows the CLI is a shell over: holdout and provenance, sample -> gate -> export."""

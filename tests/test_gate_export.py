@@ -1,0 +1,149 @@
+"""Gate (pure decision on a report + policy), policies, and atomic Parquet export with provenance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from synthgan import CTGAN
+from synthgan.exceptions import GateFailedError, PolicyError
+from synthgan.gate import Policy, decide
+from synthgan.io.export import read_metadata, write_rows
+from synthgan.workflow.holdout import split_holdout
+from synthgan.workflow.release import export_table, release_samples, report_path_for
+
+POLICY = """
+[[check]]
+metric = "privacy.exact_match_rate"
+max = "reference + 0.01"
+fallback = 0.02
+
+[[check]]
+metric = "fidelity.ml_efficacy"
+min = 0.8
+optional = true
+
+[[check]]
+metric = "fidelity.column_shapes"
+min = 0.5
+"""
+
+
+def report(**values) -> dict:
+    data = {"privacy": {}, "fidelity": {}, "reference": {"privacy": {"exact_match_rate": 0.0}}}
+    for key, value in values.items():
+        section, name = key.split("__")
+        data[section][name] = value
+    return data
+
+
+def test_decision_is_pure_and_explains_each_check():
+    policy = Policy.from_toml(POLICY)
+    ok = decide(report(privacy__exact_match_rate=0.005, fidelity__column_shapes=0.9, fidelity__ml_efficacy={"not_evaluated": "no target"}), policy)
+    assert ok.passed and [c.passed for c in ok.checks] == [True, True, True]
+    assert ok.checks[0].threshold == pytest.approx(0.01) and "waived" in ok.checks[1].note
+    bad = decide(report(privacy__exact_match_rate=0.5, fidelity__column_shapes=0.9), policy)
+    assert not bad.passed and [c.metric for c in bad.failed] == ["privacy.exact_match_rate"]
+    assert "FAIL  privacy.exact_match_rate = 0.5000  (required <= 0.0100)" == bad.failed[0].line()
+
+
+def test_missing_metric_or_reference_fails_unless_waived():
+    policy = Policy.from_toml(POLICY)
+    no_shapes = decide(report(privacy__exact_match_rate=0.0), policy)
+    assert not no_shapes.passed and "not in the report" in no_shapes.failed[0].note
+    data = report(privacy__exact_match_rate=0.015, fidelity__column_shapes=0.9)
+    del data["reference"]
+    fallback = decide(data, policy)
+    assert fallback.passed and fallback.checks[0].threshold == 0.02  # no holdout: the absolute fallback applies
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[[check]\nmetric=", "not valid TOML"),
+        ('[[check]]\nmetric = "privacy.x"\nmaxx = 1\n', "unknown keys ['maxx']"),
+        ('[[check]]\nmetric = "speed.x"\nmax = 1\n', "starting with one of"),
+        ('[[check]]\nmetric = "privacy.x"\nmax = "ref + 1"\n', "not a number or 'reference"),
+        ('[[check]]\nmetric = "privacy.x"\nmax = 1\nmin = 0\n', "exactly one of min or max"),
+        ('threshold = 3\n', "unknown top-level keys"),
+        ("", "at least one [[check]]"),
+    ],
+)
+def test_bad_policies_are_refused_with_one_line(text, fragment):
+    with pytest.raises(PolicyError) as info:
+        Policy.from_toml(text)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_default_policy_loads_with_reasons():
+    policy = Policy.default()
+    assert policy.name == "default" and len(policy.checks) >= 10
+    assert all(c.reason for c in policy.checks)
+    assert {c.metric.split(".")[0] for c in policy.checks} == {"validity", "fidelity", "privacy"}
+
+
+def test_parquet_keeps_dtypes_and_metadata(tmp_path):
+    frame = pd.DataFrame({
+        "n": pd.array([1, None, 3], dtype="Int64"), "c": pd.Categorical(["a", "b", "a"]),
+        "t": pd.to_datetime(["2020-01-01", None, "2021-05-06"]), "b": [True, False, True], "s": ["x", None, "z"],
+    })
+    path = write_rows(tmp_path / "out.parquet", iter([frame, frame]), {"seed": 3, "gate": {"passed": True}})
+    back = pd.read_parquet(path)
+    assert (back.dtypes == frame.dtypes).all() and len(back) == 6
+    assert pq.ParquetFile(path).num_row_groups == 2
+    assert read_metadata(path) == {"seed": 3, "gate": {"passed": True}}
+    write_rows(tmp_path / "out.csv", iter([frame]), {})
+    assert (tmp_path / "out.csv").read_text().startswith("n,c,t,b,s")
+
+
+def test_interrupted_write_leaves_no_file(tmp_path):
+    def chunks():
+        yield pd.DataFrame({"x": [1]})
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_rows(tmp_path / "out.parquet", chunks(), {})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def heart_split(heart):
+    return split_holdout(heart, 0.2, seed=0)
+
+
+def test_copies_are_refused_and_nothing_is_written(heart_split, tmp_path):
+    train, holdout = heart_split
+    out = tmp_path / "release.parquet"
+    with pytest.raises(GateFailedError) as info:
+        export_table(train.copy(), out, train=train, holdout=holdout, policy=Policy.default())
+    failed = {c.metric for c in info.value.decision.failed}
+    assert {"privacy.exact_match_rate", "privacy.nndr_ratio"} <= failed
+    assert not out.exists() and report_path_for(out).exists()  # the report says why
+
+
+def test_trained_model_release_and_provenance(heart_split, tmp_path):
+    train, holdout = heart_split
+    model = CTGAN(epochs=100, batch_size=100, random_state=0, verbose=False).fit(train)
+    out = tmp_path / "synthetic.parquet"
+    result = release_samples(model, 700, out, train=train, holdout=holdout, policy=Policy.default(), seed=5, provenance={"model_sha256": "abc"})
+    assert result.decision.passed, [c.line() for c in result.decision.failed]
+    back = pd.read_parquet(out)
+    assert len(back) == 700 and (back.dtypes == train.dtypes).all()
+    meta = read_metadata(out)
+    assert meta["gate"]["passed"] and meta["seed"] == 5 and meta["model_sha256"] == "abc" and meta["rows"] == 700
+    assert set(meta["metrics"]) >= {"privacy.exact_match_rate", "fidelity.column_shapes"}
+    again = tmp_path / "again.parquet"
+    release_samples(model, 700, again, train=train, holdout=holdout, policy=None, seed=5)
+    pd.testing.assert_frame_equal(pd.read_parquet(again), back)  # same seed, same rows, gate or not
+    assert read_metadata(again)["gate"] == {"skipped": True, "reason": "--no-gate"}
+    women = release_samples(model, 50, tmp_path / "w.parquet", train=train, holdout=holdout, policy=None, conditions={"sex": 0}, seed=1)
+    assert (pd.read_parquet(women.path)["sex"] == 0).all()
+
+
+def test_holdout_split_is_seeded():
+    frame = pd.DataFrame({"x": np.arange(100)})
+    a, b = split_holdout(frame, 0.25, 7), split_holdout(frame, 0.25, 7)
+    assert a[1]["x"].tolist() == b[1]["x"].tolist() and len(a[1]) == 25
+    assert split_holdout(frame, 0, 7)[1] is None
