@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from synthgan.cli.app import app
 from synthgan.data import heart_disease_path
 from synthgan.io.export import read_metadata
+from synthgan.io.tabular import load_table
+from synthgan.workflow.holdout import split_holdout
 
 runner = CliRunner()
 
@@ -71,7 +73,7 @@ def test_moved_training_file_asks_for_real(workdir, tmp_path):
         (workdir / "moved.csv").rename(workdir / "heart.csv")
 
 
-def test_export_refuses_copies_with_code_3(workdir, tmp_path):
+def test_export_refuses_copies_and_passes_real_output(workdir, tmp_path):
     os.chdir(workdir)
     frame = pd.read_csv(workdir / "heart.csv")
     frame.iloc[:240].to_csv(tmp_path / "train.csv", index=False)
@@ -82,11 +84,17 @@ def test_export_refuses_copies_with_code_3(workdir, tmp_path):
                                  "--holdout", str(tmp_path / "holdout.csv"), "-o", str(out)])
     assert result.exit_code == 3 and "gate: refused" in result.output and "FAIL  privacy.exact_match_rate" in result.output
     assert not out.exists() and (tmp_path / "release.report.json").exists()
+    train, holdout = split_holdout(load_table(workdir / "heart.csv"), 0.2, 0)  # the split `fit` used (seed 0)
+    train.to_csv(tmp_path / "fit_train.csv", index=False)
+    holdout.to_csv(tmp_path / "fit_holdout.csv", index=False)
     pd.read_parquet(workdir / "synthetic.parquet").to_csv(tmp_path / "good.csv", index=False)
-    passed = runner.invoke(app, ["export", str(tmp_path / "good.csv"), "--real", "heart.csv", "-o", str(tmp_path / "ok.parquet")])
-    assert passed.exit_code in (0, 3)  # no holdout: privacy checks lack a baseline, so the default gate refuses
-    if passed.exit_code == 3:
-        assert "holdout" in passed.output or "not evaluated" in passed.output
+    passed = runner.invoke(app, ["export", str(tmp_path / "good.csv"), "--real", str(tmp_path / "fit_train.csv"),
+                                 "--holdout", str(tmp_path / "fit_holdout.csv"), "-o", str(tmp_path / "ok.parquet")])
+    assert passed.exit_code == 0, passed.output
+    assert read_metadata(tmp_path / "ok.parquet")["gate"]["passed"] and len(pd.read_parquet(tmp_path / "ok.parquet")) == 400
+    no_baseline = runner.invoke(app, ["export", str(tmp_path / "good.csv"), "--real", "heart.csv", "-o", str(tmp_path / "nb.parquet")])
+    assert no_baseline.exit_code == 3 and "needs a real holdout" in no_baseline.output  # no holdout: no privacy baseline
+    assert not (tmp_path / "nb.parquet").exists()
 
 
 def test_policy_errors_and_usage(workdir, tmp_path):

@@ -152,16 +152,17 @@ def _fidelity(real, other, holdout, target, cols, rng, cap, detection) -> dict:
     shapes = F.column_shapes(real, other, cols)
     pairs = F.pair_trends(F.pair_scores(real, other, cols)) if len(cols.scored) > 1 else None
     valid = [v for v in shapes.values() if not np.isnan(v)]
+    collapsed, missing = F.collapsed_columns(real, other, cols), F.missingness(real, other, cols)
     out = {
         "column_shapes": float(np.mean(valid)) if valid else {"not_evaluated": "no column has values on both sides"},
         "column_shapes_worst": float(np.min(valid)) if valid else {"not_evaluated": "no column has values on both sides"},
         "column_pair_trends": _number(pairs["trend_mean"] if pairs else np.nan, "no column pair shows a trend in the real data"),
         "column_pair_trends_all_pairs": _number(pairs["all_pairs_mean"] if pairs else np.nan, "fewer than two comparable columns"),
         "worst_pair": pairs["worst_pair"] if pairs else None,
-        "collapsed_columns": len(F.collapsed_columns(real, other, cols)),
-        "collapsed_column_names": F.collapsed_columns(real, other, cols),
-        "missing_similarity": F.missingness(real, other, cols)["mean_similarity"],
-        "missingness": F.missingness(real, other, cols),
+        "collapsed_columns": len(collapsed),
+        "collapsed_column_names": collapsed,
+        "missing_similarity": missing["mean_similarity"],
+        "missingness": missing,
         "per_column": {c: {"shape": _number(v, "no values on one side"), **d} for (c, v), d in zip(shapes.items(), F.per_column(real, other, cols).values())},
         "not_scored_columns": cols.skipped,
     }

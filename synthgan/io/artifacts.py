@@ -69,7 +69,7 @@ def load_artifact(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path}: not a synthgan model file (damaged, truncated or another format)")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True)  # plain tensors and containers only
     except Exception as exc:  # weights_only refusals, truncated zips, bad records
         kind = "holds objects that are not plain data (refused without running them)" if "weights_only" in str(exc) or "Unsupported global" in str(exc) else "is damaged or truncated"
         raise ModelFileError(f"{path}: {kind}; not a usable synthgan model file") from None

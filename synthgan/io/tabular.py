@@ -33,7 +33,6 @@ EXTRA_NA_VALUES = ("?",)
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = ",;\t|"
 _PARQUET_MAGIC = b"PAR1"
-_TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".data", ".dat", ""}
 
 PathLike = str | os.PathLike
 

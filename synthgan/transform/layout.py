@@ -79,13 +79,6 @@ class Layout:
             codes[:, j] = dense[:, span.offset : span.end].argmax(axis=1)
         return scalars, codes
 
-    def to_list(self) -> list[list]:
-        return [[s.column, s.kind, s.offset, s.width] for s in self.spans]
-
-    @classmethod
-    def from_list(cls, rows: list[list]) -> "Layout":
-        return cls(tuple(Span(str(c), str(k), int(o), int(w)) for c, k, o, w in rows))
-
 
 @dataclass(frozen=True)
 class EncodedTable:

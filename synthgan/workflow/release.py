@@ -21,7 +21,7 @@ from ..evaluation import Report, evaluate
 from ..evaluation.columns import as_labels
 from ..exceptions import GateFailedError
 from ..gate import Decision, Policy, decide
-from ..io.atomic import atomic_write_text, check_writable
+from ..io.atomic import check_writable
 from ..io.export import write_rows
 
 #: The gate evaluates at most this many generated rows.
@@ -122,6 +122,3 @@ def _matching(frame: pd.DataFrame, conditions: Mapping | None) -> pd.DataFrame:
         keep &= as_labels(frame[column]) == as_labels(pd.Series([value])).iloc[0]
     return frame[keep].reset_index(drop=True)
 
-
-def write_text_report(path: Path, text: str) -> None:
-    atomic_write_text(path, text)
