@@ -7,11 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthgan.exceptions import ModelFileError
 from synthgan.gate import Policy
-from synthgan.io.artifacts import load_artifact
 from synthgan.io.tabular import load_table
-from synthgan.synthesizers import REGISTRY
+from synthgan.synthesizers import load_model
 from synthgan.workflow.holdout import locate_training_file, sha256_of, split_holdout
 from synthgan.workflow.release import release_samples
 
@@ -38,11 +36,7 @@ def sample_command(
     if n < 1:
         raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
     rules = None if no_gate else (Policy.from_file(policy) if policy is not None else Policy.default())
-    meta, _ = load_artifact(model_path)
-    kind = str(meta.get("class", "")).lower()
-    if kind not in REGISTRY:
-        raise ModelFileError(f"{model_path}: holds an unknown model class {meta.get('class')!r}")
-    model = REGISTRY[kind].load(model_path)
+    model = load_model(model_path)
     record = model.metadata_.get("training_data")
     train = holdout = None
     if rules is not None:

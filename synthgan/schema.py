@@ -168,7 +168,7 @@ def infer_kind(series: pd.Series) -> str:
             raise SchemaError(
                 f"column {series.name!r} holds infinite values; replace them with missing values or finite numbers"
             )
-        whole = bool(np.all(numbers == np.round(numbers)))
+        whole = whole_numbers(numbers)
         if whole and _looks_like_integer_key(series, numbers, nunique):
             return IDENTIFIER
         if nunique <= MAX_NUMERIC_LEVELS and 2 * nunique <= n:
@@ -179,6 +179,11 @@ def infer_kind(series: pd.Series) -> str:
     if nunique == n and n >= MIN_ROWS_FOR_IDENTIFIER:
         return IDENTIFIER
     return CATEGORICAL
+
+
+def whole_numbers(values: np.ndarray) -> bool:
+    """True when every value (finite floats, NaN already dropped) is a whole number."""
+    return bool(values.size) and bool(np.all(values == np.round(values)))
 
 
 def _looks_like_integer_key(series: pd.Series, numbers: np.ndarray, nunique: int) -> bool:

@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from ..exceptions import ConditionError, SynthganError
+from ..schema import whole_numbers
 from ..synthesizers.ctgan import CTGAN as _CTGAN
 
 
@@ -158,8 +159,7 @@ def _continuous_kinds(frame: pd.DataFrame, discrete: list[str]) -> dict[str, str
         col = frame[name]
         if name in discrete or not pd.api.types.is_numeric_dtype(col) or col.nunique(dropna=False) <= 1:
             continue
-        values = col.dropna().to_numpy(dtype=np.float64)
-        kinds[name] = "integer" if values.size and np.all(values == np.round(values)) else "continuous"
+        kinds[name] = "integer" if whole_numbers(col.dropna().to_numpy(dtype=np.float64)) else "continuous"
     return kinds
 
 

@@ -15,7 +15,7 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from .columns import Columns, as_labels, as_numbers
 from .distance import RowEmbedding
-from .privacy import _take, row_keys
+from .privacy import row_keys, subsample
 
 DETECTION_FOLDS = 3
 
@@ -26,7 +26,7 @@ def detection_auc(real: pd.DataFrame, other: pd.DataFrame, cols: Columns, rng: n
 
     n = min(len(real), len(other), cap)
     emb = RowEmbedding(real, cols)
-    a, b = _take(real, n, rng), _take(other, n, rng)
+    a, b = subsample(real, n, rng), subsample(other, n, rng)
     x = np.concatenate([emb.transform(a), emb.transform(b)])
     y = np.r_[np.zeros(n), np.ones(n)]
     # identical rows share a fold: otherwise a copied row's twin, labelled the other way, is learned
@@ -53,7 +53,7 @@ def ml_efficacy(
     test_y = as_labels(holdout[target]).fillna("<NA>").to_numpy() if classify else as_numbers(holdout[target])
 
     def fit_score(frame: pd.DataFrame) -> dict:
-        frame = _take(frame, cap, rng)
+        frame = subsample(frame, cap, rng)
         x = emb.transform(frame)
         if classify:
             y = as_labels(frame[target]).fillna("<NA>").to_numpy()

@@ -106,7 +106,7 @@ def privacy_metrics(
 ) -> tuple[dict, dict]:
     """Metrics for ``candidates`` (synthetic rows, or a real sample for the reference), and sample sizes."""
     emb = RowEmbedding(train, cols)
-    T, C = emb.transform(train), emb.transform(_take(candidates, cap, rng))
+    T, C = emb.transform(train), emb.transform(subsample(candidates, cap, rng))
     out: dict = {"exact_match_rate": exact_match_rate(candidates, train, cols)}
     out["dcr_synthetic_median"] = float(np.median(nearest(C, T)[0][:, 0]))
     sizes = {"candidates": len(C), "train": len(T)}
@@ -118,20 +118,20 @@ def privacy_metrics(
             out[key] = {"not_evaluated": reason}
         return out, sizes
     H = emb.transform(holdout)
-    out["dcr_holdout_median"] = float(np.median(nearest(_take(H, cap, rng), T)[0][:, 0]))
+    out["dcr_holdout_median"] = float(np.median(nearest(subsample(H, cap, rng), T)[0][:, 0]))
     m = min(len(T), len(H), len(C), cap)
-    test = closer_to_train(_take(C, m, rng), _take(T, m, rng), _take(H, m, rng))
+    test = closer_to_train(subsample(C, m, rng), subsample(T, m, rng), subsample(H, m, rng))
     out["dcr_closer_to_train_share"], out["dcr_closer_to_train_share_upper"] = test["share"], test["share_upper"]
     out["dcr_closer_to_train_excess"] = test["share_excess"]
     out["nndr_ratio"] = test["nndr_ratio"]
-    members, non_members = _take(T, cap, rng), _take(H, cap, rng)
+    members, non_members = subsample(T, cap, rng), subsample(H, cap, rng)
     attack = membership_auc(C, members, non_members, rng)
     out["membership_inference_auc"], out["membership_inference_auc_upper"] = attack["auc"], attack["auc_upper"]
     sizes.update({"holdout": len(H), "closest_record_sample": m, "attack_members": len(members), "attack_non_members": len(non_members)})
     return out, sizes
 
 
-def _take(data, n: int, rng: np.random.Generator):
+def subsample(data, n: int, rng: np.random.Generator):
     """A seeded subsample of at most ``n`` rows (arrays or DataFrames), order kept."""
     if len(data) <= n:
         return data

@@ -27,6 +27,7 @@ from ..exceptions import (
     NoUsableColumnError,
     UnreadableFileError,
 )
+from ..schema import whole_numbers
 
 #: Tokens read as missing, besides pandas' defaults ("", "NA", "NaN", "null", ...). UCI data uses "?".
 EXTRA_NA_VALUES = ("?",)
@@ -205,7 +206,7 @@ def _tidy_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
                 col = stripped
         if col.dtype.kind == "f" and col.isna().any():
             finite = col.dropna().to_numpy()
-            if finite.size and np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)) and np.abs(finite).max() < 2**53:
+            if np.all(np.isfinite(finite)) and whole_numbers(finite) and np.abs(finite).max() < 2**53:
                 col = col.astype("Int64")
         out[name] = col
     return pd.DataFrame(out, index=frame.index)

@@ -109,7 +109,7 @@ class TabularGAN(BaseEstimator):
         )
         heads = Heads(encoded.layout, device)
         history = train(generator, critic, optimizers, TrainingData(encoded, heads, sampler, device), config, train_rng, torch_gen)
-        self._set_fitted(schema_, transformer, sampler, generator, device, config, history)
+        self._set_fitted(schema_, transformer, sampler, generator, device, config, history, heads)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         return self
@@ -132,12 +132,12 @@ class TabularGAN(BaseEstimator):
             verbose=bool(self.verbose),
         )
 
-    def _set_fitted(self, schema, transformer, sampler, generator, device, config, history: History) -> None:
+    def _set_fitted(self, schema, transformer, sampler, generator, device, config, history: History, heads: Heads | None = None) -> None:
         self.schema_ = schema
         self.transformer_ = transformer
         self.sampler_ = None if sampler is None else ConditionalSampler(sampler.widths, sampler.counts)
         self.generator_ = generator
-        self.heads_ = Heads(transformer.layout_, device)
+        self.heads_ = heads if heads is not None else Heads(transformer.layout_, device)
         self.device_ = device
         self.noise_dim_ = config.noise_dim
         self.batch_size_ = config.batch_size
@@ -195,6 +195,11 @@ class TabularGAN(BaseEstimator):
         meta, tensors = load_artifact(path)
         if meta.get("class") != cls.__name__:
             raise ModelFileError(f"{path}: holds a {meta.get('class')} model, not a {cls.__name__}; use {meta.get('class')}.load")
+        return cls._from_artifact(meta, tensors, path, device)
+
+    @classmethod
+    def _from_artifact(cls, meta: dict, tensors: dict, path, device: str):
+        """Rebuild a fitted model from a model file's JSON and weights (already read and checked)."""
         try:
             model = cls(**{k: tuple(v) if k.endswith("_dim") and isinstance(v, list) else v for k, v in meta["params"].items()})
             transformer = TableTransformer.from_dict(meta["transformer"])

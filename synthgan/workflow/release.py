@@ -84,13 +84,8 @@ def release_samples(
             yield model.sample(size, conditions=conditions, random_state=rng)
             done += size
 
-    metadata = {
-        "synthgan_version": __version__, "rows": n, "seed": seed, "conditions": dict(conditions or {}),
-        "gate": decision.to_dict() if decision is not None else {"skipped": True, "reason": "--no-gate"},
-        "policy": policy.name if policy is not None else None,
-        "metrics": {k: report.get(k, None) for k in SUMMARY_METRICS} if report is not None else None,
-        "evaluated_rows": len(first) if report is not None else 0, **dict(provenance or {}),
-    }
+    metadata = _metadata(n, policy, decision, report, provenance, seed=seed, conditions=dict(conditions or {}),
+                         evaluated_rows=len(first) if report is not None else 0)
     path = write_rows(out, chunks(), metadata)
     return Release(path, report_path, decision, report)
 
@@ -104,14 +99,19 @@ def export_table(
     report = decision = report_path = None
     if policy is not None:
         report, decision, report_path = gate_table(synthetic, train, holdout, policy, out)
-    metadata = {
-        "synthgan_version": __version__, "rows": len(synthetic),
+    metadata = _metadata(len(synthetic), policy, decision, report, provenance)
+    return Release(write_rows(out, iter([synthetic]), metadata), report_path, decision, report)
+
+
+def _metadata(rows: int, policy, decision, report, provenance: Mapping | None, **extra) -> dict:
+    """What every exported file records: version, rows, the gate decision (or that it was skipped), key metrics."""
+    return {
+        "synthgan_version": __version__, "rows": rows, **extra,
         "gate": decision.to_dict() if decision is not None else {"skipped": True, "reason": "--no-gate"},
         "policy": policy.name if policy is not None else None,
         "metrics": {k: report.get(k, None) for k in SUMMARY_METRICS} if report is not None else None,
         **dict(provenance or {}),
     }
-    return Release(write_rows(out, iter([synthetic]), metadata), report_path, decision, report)
 
 
 def _matching(frame: pd.DataFrame, conditions: Mapping | None) -> pd.DataFrame:
