@@ -37,3 +37,17 @@ def diabetes() -> pd.DataFrame:
 
 def discrete_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if df[c].dtype == object]
+
+
+def mnist():
+    """MNIST test split: 10,000 28x28 uint8 digits and their labels (IDX files, gzip)."""
+    import gzip
+
+    import numpy as np
+
+    folder = require(SHARED / "mnist")
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as fh:
+        images = np.frombuffer(fh.read()[16:], np.uint8).reshape(-1, 28, 28).copy()
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as fh:
+        labels = np.frombuffer(fh.read()[8:], np.uint8).copy()
+    return images, labels

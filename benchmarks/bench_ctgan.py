@@ -14,7 +14,6 @@ import json
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 
 from _data import adult, discrete_columns

@@ -28,7 +28,6 @@ def main() -> None:
 
     df = diabetes().drop(columns=["encounter_id", "patient_nbr"])
     df = df[list(df.columns[:20])]
-    rng = np.random.default_rng(0)
     real = df.sample(args.rows, replace=len(df) < args.rows, random_state=0).reset_index(drop=True)
     candidates = df.sample(args.rows, replace=True, random_state=1).reset_index(drop=True)
     cols = Columns.from_schema(Schema.infer(real))

@@ -8,6 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from synthgan.evaluation import evaluate
+from synthgan.evaluation.images import DEFAULT_MAX_IMAGES, evaluate_images
+from synthgan.exceptions import InvalidParameterError
+from synthgan.io.images import is_image_source
 from synthgan.io.atomic import check_writable
 from synthgan.io.tabular import load_table
 
@@ -23,14 +26,28 @@ def evaluate_command(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full report as JSON here.")] = None,
     html_out: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the subsamples and classifiers.")] = 0,
+    features: Annotated[Optional[Path], typer.Option("--features", help="Images: TorchScript feature extractor for FID/KID (default: InceptionV3).")] = None,
+    eval_images: Annotated[int, typer.Option("--eval-images", help="Images: how many images per side are evaluated.")] = DEFAULT_MAX_IMAGES,
 ) -> None:
     """Print fidelity and privacy scores beside what a fresh real sample (the holdout) scores.
 
     Example: synthgan evaluate train.csv synthetic.parquet --holdout holdout.csv --target outcome --html report.html
+    Images:  synthgan evaluate xrays/ synthetic.parquet --json report.json   (a folder or an image export on either side)
     """
     for path in (json_out, html_out):
         if path is not None:
             check_writable(path)
+    if any(is_image_source(p) for p in (real, synthetic)):
+        if html_out is not None or target is not None:
+            raise InvalidParameterError("--html and --target apply to tables; image reports are JSON (--json)")
+        report = evaluate_images(real, synthetic, holdout, extractor=None if features is None else str(features),
+                                 max_images=eval_images, random_state=seed)
+        for key in ("fidelity.fid", "fidelity.kid", "privacy.memorisation_share", "privacy.exact_copies"):
+            typer.echo(f"{key:<28} {_fmt(report.get(key, None)):>12}  real reference {_fmt(report.get('reference.' + key, None)):>12}")
+        if json_out is not None:
+            report.to_json(json_out)
+            typer.echo(f"report written to {json_out}")
+        return
     tables = {"real": load_table(real), "synthetic": load_table(synthetic)}
     tables["holdout"] = load_table(holdout) if holdout is not None else None
     report = evaluate(tables["real"], tables["synthetic"], tables["holdout"], target=target, random_state=seed)
@@ -41,3 +58,7 @@ def evaluate_command(
     if html_out is not None:
         report.to_html(html_out, tables["real"], tables["synthetic"], tables["holdout"])
         typer.echo(f"HTML report written to {html_out}")
+
+
+def _fmt(value) -> str:
+    return f"{value:.4f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "n/a"

@@ -9,7 +9,10 @@ import typer
 
 from synthgan.gate import Policy
 from synthgan.io.tabular import load_table
-from synthgan.synthesizers import load_model
+from synthgan.evaluation.images import DEFAULT_MAX_IMAGES
+from synthgan.io.images import load_images
+from synthgan.synthesizers import ImageGAN, load_model
+from synthgan.workflow.images import release_images
 from synthgan.workflow.holdout import locate_training_file, sha256_of, split_holdout
 from synthgan.workflow.release import release_samples
 
@@ -21,34 +24,46 @@ from ._options import DEFAULT_MODEL, DEFAULT_OUTPUT, parse_conditions
 def sample_command(
     n: Annotated[int, typer.Option("-n", "--rows", help="Number of synthetic rows.", show_default=False)],
     model_path: Annotated[Path, typer.Option("-m", "--model", help="Model file from `synthgan fit`.")] = DEFAULT_MODEL,
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.parquet, or .csv).")] = DEFAULT_OUTPUT,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.parquet, or .csv); for images with --format png, a new folder.")] = DEFAULT_OUTPUT,
     condition: Annotated[Optional[list[str]], typer.Option("--condition", help="COLUMN=VALUE on a categorical column; repeatable.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed for sampling.")] = 0,
     real: Annotated[Optional[Path], typer.Option("--real", help="The training file, if it moved since fit.")] = None,
     policy: Annotated[Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")] = None,
     no_gate: Annotated[bool, typer.Option("--no-gate", help="Skip the gate (recorded in the output's metadata).")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="Images only: parquet (PNG bytes + label columns) or png (one sub-folder per class).")] = "parquet",
+    features: Annotated[Optional[Path], typer.Option("--features", help="Images only: TorchScript feature extractor for FID/KID (default: InceptionV3).")] = None,
+    eval_images: Annotated[int, typer.Option("--eval-images", help="Images only: how many images per side the gate evaluates.")] = DEFAULT_MAX_IMAGES,
     quiet: Annotated[bool, typer.Option("--quiet", help="Less output.")] = False,
 ) -> None:
     """Sample N rows, evaluate them against the real train/holdout rows, and write them if the gate passes.
 
     Example: synthgan sample -n 10000 --condition diagnosis=rare -o rare.parquet
+    Images:  synthgan sample -n 200 --condition label=7 -o sevens/ --format png
     """
     if n < 1:
         raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
-    rules = None if no_gate else (Policy.from_file(policy) if policy is not None else Policy.default())
     model = load_model(model_path)
+    images = isinstance(model, ImageGAN)
+    if images and fmt == "png" and out == DEFAULT_OUTPUT:
+        out = Path("synthetic_images")
+    rules = None if no_gate else (Policy.from_file(policy) if policy is not None else Policy.default("image" if images else "table"))
     record = model.metadata_.get("training_data")
     train = holdout = None
     if rules is not None:
         source = locate_training_file(record, real)
-        train, holdout = split_holdout(load_table(source), record["holdout_fraction"], record["holdout_seed"]) if record else (load_table(source), None)
+        data = load_images(source, image_size=model.image_size_) if images else load_table(source)
+        train, holdout = split_holdout(data, record["holdout_fraction"], record["holdout_seed"]) if record else (data, None)
     provenance = {"model_sha256": sha256_of(model_path), "model_file": model_path.name}
-    result = release_samples(
-        model, n, out, train=train, holdout=holdout, policy=rules, conditions=parse_conditions(condition), seed=seed, provenance=provenance
-    )
+    common = dict(train=train, holdout=holdout, policy=rules, conditions=parse_conditions(condition), seed=seed, provenance=provenance)
+    if images:
+        result = release_images(model, n, out, **common, fmt=fmt, extractor=None if features is None else str(features), max_images=eval_images)
+    elif fmt != "parquet" or features is not None:
+        raise typer.BadParameter("--format and --features apply to image models only; tables are written by their suffix", param_hint="--format")
+    else:
+        result = release_samples(model, n, out, **common)
     if result.decision is not None and not quiet:
         for check in result.decision.checks:
             typer.echo(f"  {check.line()}")
     gate = "gate passed" if result.decision is not None else "gate skipped (--no-gate)"
     report = f"; report: {result.report_path}" if result.report_path else ""
-    typer.echo(f"{n} rows written to {result.path} ({gate}{report})")
+    typer.echo(f"{n} {'images' if images else 'rows'} written to {result.path} ({gate}{report})")

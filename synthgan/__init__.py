@@ -12,7 +12,9 @@ from ._version import __version__
 from .io.tabular import load_table
 from .evaluation import Report, evaluate
 from .schema import ColumnSpec, Schema
-from .synthesizers import CTGAN, WGAN
+from .io.images import ImageSet, load_images
+from .synthesizers import CTGAN, WGAN, ImageGAN
 from .transform import TableTransformer
+from .augment import SyntheticOversampler
 
-__all__ = ["CTGAN", "WGAN", "ColumnSpec", "Report", "Schema", "TableTransformer", "__version__", "evaluate", "load_table"]
+__all__ = ["CTGAN", "WGAN", "ImageGAN", "ImageSet", "load_images", "SyntheticOversampler", "ColumnSpec", "Report", "Schema", "TableTransformer", "__version__", "evaluate", "load_table"]

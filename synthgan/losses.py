@@ -33,10 +33,13 @@ def gradient_penalty(
     weight: float = 10.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """weight * E[(||grad critic(x_hat)||_2 - 1)^2] on random interpolates, one mix ratio per pack."""
+    """weight * E[(||grad critic(x_hat)||_2 - 1)^2] on random interpolates, one mix ratio per pack.
+
+    ``real``/``fake`` are (B, features) rows in packs of ``pac``, or (B, C, H, W) images with ``pac=1``.
+    """
     packs = real.shape[0] // pac
-    alpha = torch.rand(packs, 1, 1, generator=generator, device=real.device, dtype=real.dtype)
-    alpha = alpha.expand(packs, pac, real.shape[1]).reshape(real.shape)
+    alpha = torch.rand(packs, 1, generator=generator, device=real.device, dtype=real.dtype)
+    alpha = alpha.repeat_interleave(pac, dim=0).reshape(-1, *([1] * (real.dim() - 1)))  # rows (or images) of a pack share it
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     scores = critic(mixed, generator=generator)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)

@@ -124,3 +124,17 @@ def test_kill_during_large_sample_leaves_no_file(workdir):
     assert not out.exists()
     for leftover in workdir.glob(".big.parquet.*"):
         leftover.unlink()
+
+
+def test_two_processes_sample_one_model_at_once(workdir):
+    """Model files are read-only for sampling: two concurrent processes both finish, each with its file."""
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "synthgan.cli", "sample", "-n", "30000", "--no-gate", "--seed", str(seed), "-o", f"p{seed}.parquet"],
+                         cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for seed in (1, 2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+    a, b = pd.read_parquet(workdir / "p1.parquet"), pd.read_parquet(workdir / "p2.parquet")
+    assert len(a) == len(b) == 30000 and not a.equals(b)

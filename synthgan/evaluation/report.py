@@ -103,9 +103,13 @@ def evaluate(
     random_state: int = 0,
     cap: int = DEFAULT_CAP,
     detection: bool = True,
+    support: pd.DataFrame | None = None,
 ) -> Report:
     """Compare ``synthetic`` with the ``real`` rows it was trained on, using ``holdout`` (real rows kept
-    out of training) as the baseline. Tables are DataFrames or CSV/TSV/Parquet paths."""
+    out of training) as the baseline. Tables are DataFrames or CSV/TSV/Parquet paths.
+
+    ``support``: the real rows whose ranges, categories and gaps define valid output (default ``real``;
+    pass the whole training table when ``real`` is a class-matched subset of it)."""
     real, synthetic = load_table(real, label="the real table"), load_table(synthetic, label="the synthetic table")
     holdout = load_table(holdout, label="the holdout table") if holdout is not None else None
     check_same_columns(real, synthetic, "synthetic")
@@ -123,7 +127,7 @@ def evaluate(
         raise SchemaError(f"target {target!r} is not a comparable column; choose one of {list(cols.scored)[:20]}")
     rng = make_rng(random_state)
     data = {
-        "validity": validity(real, synthetic, cols),
+        "validity": validity(real if support is None else support[list(real.columns)], synthetic, cols),
         "fidelity": _fidelity(real, synthetic, holdout, target, cols, rng, cap, detection),
         "privacy": _privacy(real, synthetic, holdout, cols, rng, cap),
     }

@@ -86,10 +86,14 @@ class Policy:
         return cls.from_toml(path.read_text(encoding="utf-8"), name=path.name)
 
     @classmethod
-    def default(cls) -> "Policy":
-        """The built-in policy (calibrated on real data; each threshold's reason is in the file and README)."""
-        text = resources.files(__package__).joinpath("default_policy.toml").read_text(encoding="utf-8")
-        return cls.from_toml(text, name="default")
+    def default(cls, kind: str = "table") -> "Policy":
+        """The built-in policy for ``kind`` "table" or "image" (calibrated on real data; each threshold's
+        reason is in the file and README)."""
+        files = {"table": ("default_policy.toml", "default"), "image": ("default_image_policy.toml", "default-image")}
+        if kind not in files:
+            raise PolicyError(f"kind={kind!r} has no built-in policy; use one of {list(files)}")
+        file, name = files[kind]
+        return cls.from_toml(resources.files(__package__).joinpath(file).read_text(encoding="utf-8"), name=name)
 
 
 def _check(entry, index: int, name: str) -> Check:

@@ -77,6 +77,10 @@ def load_table(
     return validate_frame(frame, str(path))
 
 
+#: A text field longer than this is not a record value (a broken quote or a file pasted into a cell).
+MAX_FIELD_CHARS = 1_000_000
+
+
 def validate_frame(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     """Check that a table has rows, unique column names and at least one non-empty column."""
     if not isinstance(frame, pd.DataFrame):
@@ -93,6 +97,16 @@ def validate_frame(frame: pd.DataFrame, label: str) -> pd.DataFrame:
         raise EmptyTableError(f"{label}: has a header but no data rows")
     if bool(frame.isna().all(axis=0).all()):
         raise NoUsableColumnError(f"{label}: every column is empty (all values missing); nothing to learn")
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            try:
+                longest = frame[column].str.len().max()
+            except AttributeError:  # no text in the column
+                continue
+            if longest > MAX_FIELD_CHARS:
+                raise UnreadableFileError(
+                    f"{label}: column {str(column)!r} has a field of {longest:,} characters (limit {MAX_FIELD_CHARS:,}); "
+                    "not a table of records - check the delimiter and quoting")
     if any(not isinstance(c, str) for c in frame.columns):
         frame = frame.rename(columns=str)
     return frame

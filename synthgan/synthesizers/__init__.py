@@ -8,12 +8,13 @@ from ..exceptions import ModelFileError
 from ..io.artifacts import load_artifact
 from .base import TabularGAN
 from .ctgan import CTGAN
+from .image_gan import ImageGAN
 from .wgan import WGAN
 
-REGISTRY = {"ctgan": CTGAN, "wgan": WGAN}
+REGISTRY = {"ctgan": CTGAN, "wgan": WGAN, "imagegan": ImageGAN}
 
 
-def load_model(path: str | os.PathLike, device: str = "cpu") -> TabularGAN:
+def load_model(path: str | os.PathLike, device: str = "cpu") -> TabularGAN | ImageGAN:
     """Load any synthgan model file, whatever its class, reading the file once."""
     meta, tensors = load_artifact(path)
     cls = REGISTRY.get(str(meta.get("class", "")).lower())
@@ -22,4 +23,4 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> TabularGAN:
     return cls._from_artifact(meta, tensors, path, device)
 
 
-__all__ = ["CTGAN", "REGISTRY", "TabularGAN", "WGAN", "load_model"]
+__all__ = ["CTGAN", "ImageGAN", "REGISTRY", "TabularGAN", "WGAN", "load_model"]

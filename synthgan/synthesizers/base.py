@@ -18,8 +18,8 @@ from sklearn.base import BaseEstimator
 
 from .._device import resolve_device, resolve_precision
 from .._random import child_seeds, make_rng, torch_generator
-from ..exceptions import ModelFileError, NotFittedError, SchemaError
-from ..io.artifacts import load_artifact, save_artifact
+from ..exceptions import ModelFileError, SchemaError
+from ..io.artifacts import save_artifact
 from ..io.tabular import load_table
 from ..models.heads import Heads
 from ..models.tabular import Critic, Generator, init_weights
@@ -29,11 +29,12 @@ from ..training.loop import History, TrainConfig, TrainingData, train
 from ..transform.layout import EncodedTable
 from ..transform.table import TableTransformer
 from . import params as P
+from ._common import FittedModel, adam, jsonable
 from .conditions import resolve
 from .generation import generate
 
 
-class TabularGAN(BaseEstimator):
+class TabularGAN(FittedModel, BaseEstimator):
     """Base of the tabular synthesizers; subclasses set ``conditional`` (CTGAN True, WGAN False)."""
 
     conditional: ClassVar[bool] = True
@@ -86,6 +87,7 @@ class TabularGAN(BaseEstimator):
         config = self._config()
         frame = load_table(data)
         schema_ = Schema.infer(frame, discrete_columns=discrete_columns, declared=schema)
+        P.category_levels(frame, schema_)
         rng = make_rng(self.random_state)
         transformer_seed, train_seed, self.sampling_seed_ = child_seeds(rng, 3)
         transformer = TableTransformer().fit(frame, schema_, random_state=transformer_seed)
@@ -104,8 +106,8 @@ class TabularGAN(BaseEstimator):
         init_weights(critic, torch_gen)
         generator.to(device), critic.to(device)
         optimizers = (
-            _adam(generator, self.generator_lr, self.generator_decay, device),
-            _adam(critic, self.discriminator_lr, self.discriminator_decay, device),
+            adam(generator, self.generator_lr, self.generator_decay, device),
+            adam(critic, self.discriminator_lr, self.discriminator_decay, device),
         )
         heads = Heads(encoded.layout, device)
         history = train(generator, critic, optimizers, TrainingData(encoded, heads, sampler, device), config, train_rng, torch_gen)
@@ -163,10 +165,6 @@ class TabularGAN(BaseEstimator):
         )
         return self.transformer_.inverse_transform(EncodedTable(self.transformer_.layout_, scalars, codes))
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "generator_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(data) first")
-
     # ---- save / load -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> Path:
         """Write weights + JSON (schema, transformer, level counts, parameters); no rows of the data.
@@ -177,7 +175,7 @@ class TabularGAN(BaseEstimator):
         meta = {
             "metadata": metadata or {},
             "class": type(self).__name__,
-            "params": {k: _jsonable(v) for k, v in self.get_params().items()},
+            "params": {k: jsonable(v) for k, v in self.get_params().items()},
             "transformer": self.transformer_.to_dict(),
             "sampler": None if self.sampler_ is None else self.sampler_.to_dict(),
             "fitted": {
@@ -188,14 +186,6 @@ class TabularGAN(BaseEstimator):
             },
         }
         return save_artifact(path, meta, self.generator_.state_dict())
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "cpu"):
-        """Load a model saved by ``save``; runs no code from the file. ``device`` as in the constructor."""
-        meta, tensors = load_artifact(path)
-        if meta.get("class") != cls.__name__:
-            raise ModelFileError(f"{path}: holds a {meta.get('class')} model, not a {cls.__name__}; use {meta.get('class')}.load")
-        return cls._from_artifact(meta, tensors, path, device)
 
     @classmethod
     def _from_artifact(cls, meta: dict, tensors: dict, path, device: str):
@@ -224,19 +214,3 @@ class TabularGAN(BaseEstimator):
         model.n_features_in_ = len(fitted["feature_names"])
         model.metadata_ = meta.get("metadata", {})
         return model
-
-
-def _adam(module: torch.nn.Module, lr: float, decay: float, device: torch.device) -> torch.optim.Adam:
-    """Adam with CTGAN's betas; the fused kernel where this torch and device have it (same maths, fewer passes)."""
-    try:
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=(0.5, 0.9), weight_decay=decay, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=(0.5, 0.9), weight_decay=decay)
-
-
-def _jsonable(value):
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, np.random.Generator):
-        return None  # a live generator cannot be stored; the fitted sampling seed is
-    return value

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numbers
 import warnings
 
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, SchemaError
+
+#: A categorical column with more levels than this is refused: one-hot spans that wide are mostly
+#: levels seen once or twice, which a generator can only copy (an identifier, not a category).
+MAX_CATEGORY_LEVELS = 5000
 
 
 def positive_int(name: str, value) -> int:
@@ -54,3 +58,17 @@ def sample_count(n) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise InvalidParameterError(f"n={n!r} must be a positive whole number of rows")
     return int(n)
+
+
+def category_levels(frame, schema) -> None:
+    """Refuse categorical columns with more than ``MAX_CATEGORY_LEVELS`` levels, naming them."""
+    from ..schema import CATEGORICAL
+
+    wide = {c.name: int(frame[c.name].nunique()) for c in schema.columns if c.kind == CATEGORICAL}
+    wide = {name: n for name, n in wide.items() if n > MAX_CATEGORY_LEVELS}
+    if wide:
+        listed = ", ".join(f"{name!r} ({n:,} levels)" for name, n in wide.items())
+        raise SchemaError(
+            f"categorical columns with more than {MAX_CATEGORY_LEVELS:,} levels: {listed}; such a column identifies rows "
+            "rather than grouping them - drop it, or group its rare levels first"
+        )

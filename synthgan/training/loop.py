@@ -12,6 +12,7 @@ import contextlib
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -125,45 +126,55 @@ def train(
     opt_g, opt_c = optimizers
     targets = ConditionTargets(data.layout, data.heads, data.sampler, data.device) if data.conditional else None
     heads, device = data.heads, data.device
-    steps = max(1, data.n_rows // config.batch_size)
-    history, start = History(), time.perf_counter()
     autocast = (
         torch.autocast(device_type=torch.device(device).type, dtype=config.autocast_dtype)
         if config.autocast_dtype is not None
         else contextlib.nullcontext()
     )
+
+    def step() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        for _ in range(config.critic_steps):
+            batch = data.batch(config.batch_size, rng)
+            noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
+            with autocast:
+                with torch.no_grad():
+                    fake = heads.activate(generator(torch.cat([noise, batch.cond], dim=1)), GUMBEL_TAU, torch_gen)
+                fake_rows = torch.cat([fake, batch.cond], dim=1).float()
+                real_rows = torch.cat([batch.real, batch.cond], dim=1)
+                scores = critic(torch.cat([real_rows, fake_rows]), torch_gen)  # one pass, packs never mix
+                loss_c = critic_loss(scores[: len(scores) // 2], scores[len(scores) // 2 :])
+                penalty = gradient_penalty(critic, real_rows, fake_rows, pac=config.pac, weight=config.penalty_weight, generator=torch_gen)
+            opt_c.zero_grad(set_to_none=True)
+            (loss_c + penalty).backward()
+            opt_c.step()
+        batch = data.batch(config.batch_size, rng) if targets is not None else batch
+        noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
+        critic.requires_grad_(False)
+        with autocast:
+            raw = generator(torch.cat([noise, batch.cond], dim=1))
+            fake = heads.activate(raw, GUMBEL_TAU, torch_gen)
+            loss_g = generator_loss(critic(torch.cat([fake, batch.cond], dim=1), torch_gen))
+            if targets is not None:
+                loss_g = loss_g + targets(raw, batch.level)
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        critic.requires_grad_(True)
+        return loss_g, loss_c, penalty
+
+    return run_epochs(step, max(1, data.n_rows // config.batch_size), config)
+
+
+def run_epochs(step: Callable[[], tuple[torch.Tensor, torch.Tensor, torch.Tensor]], steps: int, config) -> History:
+    """Drive ``steps`` calls of ``step`` per epoch (it returns generator, critic and penalty losses):
+    progress bar, per-epoch history, the ``max_time`` budget and the NaN/inf stop, for every model."""
+    history, start = History(), time.perf_counter()
     bar = tqdm(range(config.epochs), disable=not config.verbose, desc="fit", unit="epoch", leave=True)
     for epoch in bar:
         g_sum = c_sum = 0.0
         for _ in range(steps):
-            for _ in range(config.critic_steps):
-                batch = data.batch(config.batch_size, rng)
-                noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
-                with autocast:
-                    with torch.no_grad():
-                        fake = heads.activate(generator(torch.cat([noise, batch.cond], dim=1)), GUMBEL_TAU, torch_gen)
-                    fake_rows = torch.cat([fake, batch.cond], dim=1).float()
-                    real_rows = torch.cat([batch.real, batch.cond], dim=1)
-                    scores = critic(torch.cat([real_rows, fake_rows]), torch_gen)  # one pass, packs never mix
-                    loss_c = critic_loss(scores[: len(scores) // 2], scores[len(scores) // 2 :])
-                    penalty = gradient_penalty(critic, real_rows, fake_rows, pac=config.pac, weight=config.penalty_weight, generator=torch_gen)
-                opt_c.zero_grad(set_to_none=True)
-                (loss_c + penalty).backward()
-                opt_c.step()
-            batch = data.batch(config.batch_size, rng) if targets is not None else batch
-            noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
-            critic.requires_grad_(False)
-            with autocast:
-                raw = generator(torch.cat([noise, batch.cond], dim=1))
-                fake = heads.activate(raw, GUMBEL_TAU, torch_gen)
-                loss_g = generator_loss(critic(torch.cat([fake, batch.cond], dim=1), torch_gen))
-                if targets is not None:
-                    loss_g = loss_g + targets(raw, batch.level)
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            critic.requires_grad_(True)
-            g_val, c_val, p_val = loss_g.item(), loss_c.item(), penalty.item()
+            losses = step()
+            g_val, c_val, p_val = (loss.item() for loss in losses)
             if not (math.isfinite(g_val) and math.isfinite(c_val) and math.isfinite(p_val)):
                 raise TrainingError(
                     f"training diverged at epoch {epoch + 1} (loss is NaN or infinite); "

@@ -23,31 +23,43 @@ from ..exceptions import DataLoadError, InvalidParameterError
 DEFAULT_HOLDOUT = 0.2
 
 
-def split_holdout(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(train, holdout) by a seeded permutation; ``fraction`` 0 gives (frame, None)."""
+def split_holdout(data, fraction: float, seed: int):
+    """(train, holdout) by a seeded permutation of a DataFrame's rows or an ``ImageSet``'s images;
+    ``fraction`` 0 gives (data, None)."""
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction < 1:
         raise InvalidParameterError(f"holdout={fraction!r} must be a fraction in [0, 1), e.g. 0.2")
+    take = (lambda index: data.iloc[index].reset_index(drop=True)) if isinstance(data, pd.DataFrame) else data.subset
     if fraction == 0:
-        return frame.reset_index(drop=True), None
-    n_hold = int(round(len(frame) * fraction))
-    if n_hold < 1 or len(frame) - n_hold < 2:
-        raise InvalidParameterError(f"holdout={fraction} leaves too few rows of {len(frame)} for training and holdout")
-    order = np.random.default_rng(seed).permutation(len(frame))
-    return frame.iloc[np.sort(order[n_hold:])].reset_index(drop=True), frame.iloc[np.sort(order[:n_hold])].reset_index(drop=True)
+        return take(np.arange(len(data))), None
+    n_hold = int(round(len(data) * fraction))
+    if n_hold < 1 or len(data) - n_hold < 2:
+        raise InvalidParameterError(f"holdout={fraction} leaves too few rows of {len(data)} for training and holdout")
+    order = np.random.default_rng(seed).permutation(len(data))
+    return take(np.sort(order[n_hold:])), take(np.sort(order[:n_hold]))
 
 
 def sha256_of(path: str | os.PathLike) -> str:
+    """SHA-256 of a file; of a folder, over every file's relative path and contents (sorted)."""
+    path = Path(path)
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode("utf-8") + b"\0")
+        with open(file, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
 
 
 def provenance(path: str | os.PathLike, fraction: float, seed: int, rows: int) -> dict:
     """What the model file records about its training data: no rows, only where and how."""
     path = Path(path).resolve()
-    return {"path": str(path), "size": path.stat().st_size, "sha256": sha256_of(path), "rows": rows,
+    return {"path": str(path), "size": _size(path), "sha256": sha256_of(path), "rows": rows,
             "holdout_fraction": fraction, "holdout_seed": seed}
 
 
@@ -58,8 +70,8 @@ def locate_training_file(record: dict | None, override: str | os.PathLike | None
     if not record or "path" not in record:
         raise DataLoadError("this model does not record its training file; pass the real data with --real FILE")
     path = Path(record["path"])
-    if not path.is_file():
-        raise DataLoadError(f"the training file {path} has moved or been deleted; pass it with --real FILE")
-    if path.stat().st_size != record.get("size") or sha256_of(path) != record.get("sha256"):
-        raise DataLoadError(f"the training file {path} changed since fit (sha256 differs); pass the original with --real FILE")
+    if not path.exists():
+        raise DataLoadError(f"the training data {path} has moved or been deleted; pass it with --real PATH")
+    if _size(path) != record.get("size") or sha256_of(path) != record.get("sha256"):
+        raise DataLoadError(f"the training data {path} changed since fit (sha256 differs); pass the original with --real PATH")
     return path

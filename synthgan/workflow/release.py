@@ -50,17 +50,23 @@ def report_path_for(out: str | os.PathLike) -> Path:
 
 
 def gate_table(
-    synthetic: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame | None, policy: Policy, out: Path, schema=None
+    synthetic: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame | None, policy: Policy, out: Path, schema=None,
+    support: pd.DataFrame | None = None,
 ) -> tuple[Report, Decision, Path]:
     """Evaluate and decide; the report JSON is written beside ``out`` either way. Raises on refusal."""
-    report = evaluate(train, synthetic, holdout=holdout, schema=schema)
+    report = evaluate(train, synthetic, holdout=holdout, schema=schema, support=support)
+    return (report, *judge(report, policy, out, "synthetic data"))
+
+
+def judge(report: Report, policy: Policy, out: Path, what: str) -> tuple[Decision, Path]:
+    """Decide, record the decision in the report and write it beside ``out``; raises on refusal."""
     decision = decide(report, policy)
     report.data["gate"] = decision.to_dict()
     report_path = report_path_for(out)
     report.to_json(report_path)
     if not decision.passed:
-        raise GateFailedError(f"the gate refused the synthetic data ({len(decision.failed)} failed checks)", decision)
-    return report, decision, report_path
+        raise GateFailedError(f"the gate refused the {what} ({len(decision.failed)} failed checks)", decision)
+    return decision, report_path
 
 
 def release_samples(

@@ -1,0 +1,221 @@
+"""synthgan's CTGAN against the reference ``ctgan`` package on the real tables in ../shared/datasets,
+same architecture and batch size, each run in its own process (so peak resident memory is its own),
+the two systems back to back in alternating order. Per data set and system: preprocessing seconds,
+seconds per epoch, sampling rows/s, peak RSS; SDMetrics QualityReport, train-on-synthetic /
+test-on-real on a real holdout, and privacy figures from synthgan's evaluation - at equal epochs
+and at an equal wall-clock budget. Ratios are the headline.
+
+    python benchmarks/harness.py                       # all tables -> results/harness.{json,md}
+    python benchmarks/harness.py --only adult heart    # a subset
+
+The reference cannot take missing numbers, so both systems get the same table with numeric gaps
+filled by the column median and categorical gaps as the level "missing".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from _data import SHARED, adult, diabetes
+
+RESULTS = Path(__file__).resolve().parent / "results"
+HEART = ["age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak", "slope", "ca", "thal", "num"]
+#: name -> (target column, epochs at equal epochs, wall-clock budget seconds, rows sampled for speed)
+PLAN = {
+    "adult": ("income", 30, 120, 100_000),
+    "diabetes": ("readmitted", 5, 300, 100_000),
+    "heart": ("num", 300, 30, 100_000),
+    "kidney": ("classification", 300, 30, 100_000),
+}
+
+
+def load(name: str) -> tuple[pd.DataFrame, list[str]]:
+    """The table (gaps filled as described above) and its categorical columns."""
+    from synthgan.io.tabular import load_table
+
+    if name == "adult":
+        df = adult(complete_rows_only=True)
+    elif name == "diabetes":
+        df = diabetes().drop(columns=["encounter_id", "patient_nbr"])
+    elif name == "heart":
+        df = pd.read_csv(SHARED / "heart_disease" / "processed.cleveland.data", header=None, names=HEART, na_values="?")
+        df[["sex", "cp", "fbs", "restecg", "exang", "slope", "ca", "thal", "num"]] = df[["sex", "cp", "fbs", "restecg", "exang", "slope", "ca", "thal", "num"]].astype("string")
+    else:
+        df = load_table(SHARED / "chronic_kidney_disease" / "kidney_disease.csv").drop(columns=["id"])
+    discrete = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    for c in df.columns:
+        df[c] = df[c].astype(object).fillna("missing").astype(str) if c in discrete else df[c].fillna(df[c].median())
+    return df.reset_index(drop=True), discrete
+
+
+def split(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    order = np.random.default_rng(0).permutation(len(df))
+    n_hold = max(int(len(df) * 0.2), 20)
+    return df.iloc[order[n_hold:]].reset_index(drop=True), df.iloc[order[:n_hold]].reset_index(drop=True)
+
+
+# ---- one system, one data set, in this process --------------------------------------------------
+def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_sample: int, out: Path) -> None:
+    warnings.simplefilter("ignore")
+    df, discrete = load(name)
+    train, _ = split(df)
+    if system == "synthgan":
+        from synthgan import CTGAN
+
+        start = time.perf_counter()
+        model = CTGAN(epochs=epochs or 100_000, max_time=budget, random_state=0, verbose=False).fit(train, discrete)
+        fit_s = time.perf_counter() - start
+        seconds = model.loss_values_["seconds"].to_numpy()
+        done = len(seconds)
+        pre = fit_s - seconds[-1]
+        epoch_s = float(np.median(np.diff(seconds))) if done > 1 else float(seconds[0])
+        sample = lambda n: model.sample(n)  # noqa: E731
+    else:
+        from ctgan import CTGAN
+        from ctgan.data_transformer import DataTransformer
+
+        start = time.perf_counter()
+        transformer = DataTransformer()
+        transformer.fit(train, discrete)
+        transformer.transform(train)
+        pre = time.perf_counter() - start
+        model = CTGAN(epochs=epochs, verbose=False)
+        model.set_random_state(0)
+        start = time.perf_counter()
+        model.fit(train, discrete)
+        fit_s = time.perf_counter() - start + pre  # its fit repeats the preprocessing; count it once
+        done = epochs
+        epoch_s = (fit_s - 2 * pre) / epochs
+        sample = model.sample
+    sample(1000)  # warm
+    start = time.perf_counter()
+    synthetic = sample(n_sample)
+    sample_s = time.perf_counter() - start
+    synthetic.iloc[: len(train)].to_parquet(out.with_suffix(".parquet"))
+    row = {"system": system, "data": name, "epochs": int(done), "preprocess_s": pre, "epoch_s": epoch_s, "fit_s": fit_s,
+           "sample_rows_per_s": n_sample / sample_s, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    out.write_text(json.dumps(row))
+
+
+# ---- scoring (in the parent, same code for both systems) ----------------------------------------
+def quality(real: pd.DataFrame, synthetic: pd.DataFrame, discrete: list[str]) -> float:
+    from sdmetrics.reports.single_table import QualityReport
+
+    metadata = {"columns": {c: {"sdtype": "categorical" if c in discrete else "numerical"} for c in real.columns}}
+    report = QualityReport()
+    report.generate(real, synthetic[real.columns], metadata, verbose=False)
+    return float(report.get_score())
+
+
+def tstr(train: pd.DataFrame, test: pd.DataFrame, target: str) -> float:
+    """Balanced accuracy on real ``test`` rows of a gradient-boosting classifier trained on ``train``."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import balanced_accuracy_score
+
+    features = [c for c in train.columns if c != target]
+    both = pd.concat([train[features], test[features]])
+    for c in features:
+        if not pd.api.types.is_numeric_dtype(both[c]):
+            both[c] = both[c].astype(str).astype("category")
+    clf = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+    clf.fit(both.iloc[: len(train)], train[target].astype(str))
+    return float(balanced_accuracy_score(test[target].astype(str), clf.predict(both.iloc[len(train):])))
+
+
+def score(name: str, synthetic: pd.DataFrame) -> dict:
+    from synthgan import evaluate
+
+    df, discrete = load(name)
+    train, holdout = split(df)
+    target = PLAN[name][0]
+    cap = min(len(train), 20_000)
+    real_s, synth_s = train.sample(cap, random_state=0), synthetic.sample(min(cap, len(synthetic)), random_state=0)
+    report = evaluate(train, synthetic, holdout=holdout, detection=False)
+    return {"quality": quality(real_s, synth_s, discrete), "tstr_balanced_accuracy": tstr(synthetic, holdout, target),
+            "dcr_closer_to_train_share": report.get("privacy.dcr_closer_to_train_share", None),
+            "exact_match_rate": report.get("privacy.exact_match_rate", None),
+            "membership_inference_auc": report.get("privacy.membership_inference_auc", None)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=list(PLAN))
+    parser.add_argument("--one", nargs=2, metavar=("SYSTEM", "DATA"), help=argparse.SUPPRESS)
+    parser.add_argument("--epochs", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--budget", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--sample", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        return run_one(*args.one, args.epochs, args.budget, args.sample, args.out)
+    RESULTS.mkdir(exist_ok=True)
+    rows, work = [], RESULTS / "harness_runs"
+    work.mkdir(exist_ok=True)
+    for i, name in enumerate(args.only):
+        target, epochs, budget, n_sample = PLAN[name]
+        order = ["synthgan", "ctgan"] if i % 2 == 0 else ["ctgan", "synthgan"]
+        equal = {}
+        for system in order:  # equal epochs
+            equal[system] = launch(system, name, work, n_sample, epochs=epochs)
+        for system in order:  # equal wall clock: the reference gets the epochs that fit in the budget
+            if system == "synthgan":
+                launch_row = launch(system, name, work, n_sample, budget=max(budget - equal[system]["preprocess_s"], 1.0))
+            else:
+                ref = equal["ctgan"]
+                fit_epochs = max(1, int((budget - ref["preprocess_s"]) // max(ref["epoch_s"], 1e-9)))
+                launch_row = launch(system, name, work, n_sample, epochs=fit_epochs)
+            rows.append({**launch_row, "setting": f"budget {budget:.0f} s"})
+        rows.extend({**equal[s], "setting": f"{epochs} epochs"} for s in order)
+        (RESULTS / "harness.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_markdown(rows)
+
+
+def launch(system: str, name: str, work: Path, n_sample: int, epochs: int | None = None, budget: float | None = None) -> dict:
+    out = work / f"{name}_{system}_{epochs or 'budget'}.json"
+    cmd = [sys.executable, __file__, "--one", system, name, "--out", str(out), "--sample", str(n_sample)]
+    cmd += ["--epochs", str(epochs)] if epochs else []
+    cmd += ["--budget", str(budget)] if budget else []
+    subprocess.run(cmd, check=True)
+    row = json.loads(out.read_text())
+    row.update(score(name, pd.read_parquet(out.with_suffix(".parquet"))))
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def write_markdown(rows: list[dict]) -> None:
+    lines = ["# synthgan vs the reference ctgan (same architecture and batch size; one process per run)", "",
+             "| data | setting | system | epochs | preprocess s | s/epoch | sample rows/s | peak RSS MB | quality | TSTR bal. acc. | DCR closer-to-train | MIA AUC |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['data']} | {r['setting']} | {r['system']} | {r['epochs']} | {r['preprocess_s']:.2f} | {r['epoch_s']:.3f} | "
+                     f"{r['sample_rows_per_s']:,.0f} | {r['peak_rss_mb']:.0f} | {r['quality']:.3f} | {r['tstr_balanced_accuracy']:.3f} | "
+                     f"{_f(r['dcr_closer_to_train_share'])} | {_f(r['membership_inference_auc'])} |")
+    lines += ["", "Ratios at equal epochs (reference / synthgan; > 1 means synthgan is faster or leaner):", "",
+              "| data | preprocessing | per epoch | sampling | peak memory | quality (synthgan - reference) |", "|---|---|---|---|---|---|"]
+    by = {(r["data"], r["setting"], r["system"]): r for r in rows}
+    for data in dict.fromkeys(r["data"] for r in rows):
+        setting = next(s for (d, s, _) in by if d == data and s.endswith("epochs"))
+        a, b = by[(data, setting, "synthgan")], by[(data, setting, "ctgan")]
+        lines.append(f"| {data} | {b['preprocess_s'] / a['preprocess_s']:.1f}x | {b['epoch_s'] / a['epoch_s']:.2f}x | "
+                     f"{a['sample_rows_per_s'] / b['sample_rows_per_s']:.2f}x | {b['peak_rss_mb'] / a['peak_rss_mb']:.2f}x | "
+                     f"{a['quality'] - b['quality']:+.3f} |")
+    (RESULTS / "harness.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def _f(value) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "n/a"
+
+
+if __name__ == "__main__":
+    main()

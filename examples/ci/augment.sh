@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# A data-augmentation step for CI: balance the classes of a training table with synthetic rows that
+# passed synthgan's privacy and fidelity gate, written after the real rows.
+#
+#   examples/ci/augment.sh DATA TARGET OUT        e.g. examples/ci/augment.sh data/train.csv readmitted build/train_augmented.parquet
+#
+# Environment: SYNTHGAN_EPOCHS (default 300), SYNTHGAN_POLICY (a gate policy TOML; default: built-in),
+# SYNTHGAN_SEED (default 0). Exit codes: 0 written, 3 refused by the gate (nothing written; the JSON
+# report beside OUT says why), anything else: bad input or a failure.
+set -euo pipefail
+if [ "$#" -ne 3 ]; then
+  echo "usage: $0 DATA TARGET OUT" >&2
+  exit 2
+fi
+data="$1"; target="$2"; out="$3"
+args=(augment "$data" --target "$target" --balance --include-real -o "$out"
+      --epochs "${SYNTHGAN_EPOCHS:-300}" --seed "${SYNTHGAN_SEED:-0}" --quiet)
+if [ -n "${SYNTHGAN_POLICY:-}" ]; then
+  args+=(--policy "$SYNTHGAN_POLICY")
+fi
+mkdir -p "$(dirname "$out")"
+set +e
+synthgan "${args[@]}"
+status=$?
+set -e
+report="${out%.*}.report.json"
+case "$status" in
+  0) echo "augmented training data: $out (gate report: $report)" ;;
+  3) echo "synthgan's gate refused the synthetic rows; nothing was written. See $report" >&2 ;;
+  *) echo "synthgan augment failed with exit code $status" >&2 ;;
+esac
+exit "$status"

@@ -1,0 +1,125 @@
+"""``SyntheticOversampler``: class balancing with a conditional GAN, in the imbalanced-learn protocol
+(``fit_resample(X, y)``), so it drops into an ``imblearn.pipeline.Pipeline`` before any classifier.
+
+One conditional model learns X and y together; rows of the classes to grow are generated through
+the conditional vector (every row carries exactly the requested label), and the real rows come
+first in the output, with the original columns and dtypes.
+
+Example:
+    >>> from synthgan.data import load_heart_disease
+    >>> df = load_heart_disease()
+    >>> X, y = df.drop(columns="num"), df["num"]          # heart disease grade 0-4: 164/55/36/35/13 rows
+    >>> sampler = SyntheticOversampler(model=CTGAN(epochs=2, verbose=False), random_state=0)
+    >>> X_res, y_res = sampler.fit_resample(X, y)
+    >>> y_res.value_counts().tolist(), list(X_res.columns) == list(X.columns), bool((X_res.dtypes == X.dtypes).all())
+    ([164, 164, 164, 164, 164], True, True)
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+
+from .exceptions import InvalidParameterError
+from .synthesizers import CTGAN
+
+STRATEGIES = ("auto", "not majority", "minority", "not minority", "all")
+
+
+def class_targets(counts: pd.Series, sampling_strategy) -> dict:
+    """How many rows to generate per class: imbalanced-learn's over-sampling semantics.
+
+    ``"auto"``/``"not majority"``: every class up to the majority's count; ``"minority"``: the smallest
+    class only; ``"not minority"``, ``"all"``; a float (two classes only): minority / majority ratio
+    after resampling; a dict: the wanted total per class (never below the current count).
+    """
+    majority, minority = counts.idxmax(), counts.idxmin()
+    top = int(counts.max())
+    if isinstance(sampling_strategy, str):
+        if sampling_strategy not in STRATEGIES:
+            raise InvalidParameterError(f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or a dict")
+        chosen = {
+            "auto": [c for c in counts.index if c != majority], "not majority": [c for c in counts.index if c != majority],
+            "minority": [minority], "not minority": [c for c in counts.index if c != minority], "all": list(counts.index),
+        }[sampling_strategy]
+        return {c: top - int(counts[c]) for c in chosen if top > counts[c]}
+    if isinstance(sampling_strategy, numbers.Real) and not isinstance(sampling_strategy, bool):
+        if len(counts) != 2:
+            raise InvalidParameterError(f"a float sampling_strategy needs exactly two classes, y has {len(counts)}; use a dict")
+        if not 0 < sampling_strategy <= 1 or counts[minority] / top > sampling_strategy:
+            raise InvalidParameterError(
+                f"sampling_strategy={sampling_strategy} must be in ({counts[minority] / top:.3f}, 1]: the minority/majority ratio after over-sampling")
+        return {minority: int(round(sampling_strategy * top)) - int(counts[minority])}
+    if isinstance(sampling_strategy, Mapping):
+        unknown = [k for k in sampling_strategy if k not in counts.index]
+        if unknown:
+            raise InvalidParameterError(f"sampling_strategy names classes not in y: {unknown}; classes are {list(counts.index)}")
+        lower = [k for k, v in sampling_strategy.items() if v < counts[k]]
+        if lower:
+            raise InvalidParameterError(f"sampling_strategy asks fewer rows than exist for {lower}; over-sampling only adds rows")
+        return {k: int(v) - int(counts[k]) for k, v in sampling_strategy.items() if v > counts[k]}
+    raise InvalidParameterError(f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or a dict")
+
+
+class SyntheticOversampler(BaseEstimator):
+    """Balance classes with rows from a conditional GAN; ``fit_resample(X, y) -> (X_res, y_res)``.
+
+    ``model``: an unfitted conditional synthesizer to clone (default ``CTGAN(epochs=100)``).
+    """
+
+    def __init__(self, model=None, sampling_strategy="auto", random_state=None) -> None:
+        self.model = model
+        self.sampling_strategy = sampling_strategy
+        self.random_state = random_state
+
+    def fit_resample(self, X, y):
+        """Fit the model on X plus y, then return the real rows followed by the generated ones."""
+        frame, target, array_input = _as_frame(X)
+        labels = pd.Series(np.asarray(y), name=getattr(y, "name", None))
+        if len(labels) != len(frame):
+            raise InvalidParameterError(f"X has {len(frame)} rows but y has {len(labels)}")
+        if labels.isna().any():
+            raise InvalidParameterError("y has missing values; every row needs a class")
+        counts = labels.value_counts(sort=False)
+        if len(counts) < 2:
+            raise InvalidParameterError("y has a single class; there is nothing to balance")
+        self.sampling_strategy_ = class_targets(counts, self.sampling_strategy)
+        model = clone(self.model) if self.model is not None else CTGAN(epochs=100, verbose=False)
+        if self.random_state is not None and "random_state" in model.get_params():
+            model.set_params(random_state=self.random_state)
+        joined = frame.assign(**{target: labels.to_numpy()})
+        self.model_ = model.fit(joined, discrete_columns=[target])
+        rng = np.random.default_rng(self.random_state)
+        parts = [self.model_.sample(n, conditions={target: cls}, random_state=rng) for cls, n in self.sampling_strategy_.items() if n > 0]
+        synthetic = pd.concat(parts, ignore_index=True) if parts else joined.iloc[:0]
+        X_new = pd.concat([frame, synthetic[frame.columns].astype(frame.dtypes.to_dict(), errors="ignore")], ignore_index=True)
+        y_new = pd.concat([labels, pd.Series(self._labels_like(labels, synthetic[target]), name=labels.name)], ignore_index=True)
+        self.n_synthetic_ = len(synthetic)
+        if array_input:
+            return X_new.to_numpy(), y_new.to_numpy()
+        return X_new, (y_new if isinstance(y, pd.Series) else y_new.to_numpy())
+
+    @staticmethod
+    def _labels_like(real: pd.Series, generated: pd.Series) -> np.ndarray:
+        """Generated labels in the real labels' dtype (the model may return them as another type)."""
+        lookup = {str(v): v for v in real.unique()}
+        return np.asarray([lookup[str(v)] for v in generated], dtype=real.dtype)
+
+
+def _as_frame(X) -> tuple[pd.DataFrame, str, bool]:
+    """X as a DataFrame, a free column name for the target, and whether X was an array."""
+    if isinstance(X, pd.DataFrame):
+        frame, array_input = X.reset_index(drop=True), False
+    else:
+        array = np.asarray(X)
+        if array.ndim != 2:
+            raise InvalidParameterError(f"X must be 2-D (rows x columns), got shape {array.shape}")
+        frame, array_input = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])]), True
+    target = "target"
+    while target in frame.columns:
+        target = "_" + target
+    return frame, target, array_input

@@ -1,0 +1,44 @@
+"""What every synthgan model shares: the fitted check, ``load`` from a model file, Adam, JSON params."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+
+from ..exceptions import ModelFileError, NotFittedError
+from ..io.artifacts import load_artifact
+
+
+class FittedModel:
+    """Mixin: ``load(path)`` for any model class that implements ``_from_artifact``; the fitted check."""
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(data) first")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "cpu"):
+        """Load a model saved by ``save``; runs no code from the file. ``device`` as in the constructor."""
+        meta, tensors = load_artifact(path)
+        if meta.get("class") != cls.__name__:
+            raise ModelFileError(f"{path}: holds a {meta.get('class')} model, not a {cls.__name__}; use {meta.get('class')}.load")
+        return cls._from_artifact(meta, tensors, path, device)
+
+
+def adam(module: torch.nn.Module, lr: float, decay: float, device: torch.device, betas=(0.5, 0.9)) -> torch.optim.Adam:
+    """Adam (CTGAN's betas by default); the fused kernel where this torch and device have it (same maths, fewer passes)."""
+    try:
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, weight_decay=decay, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, weight_decay=decay)
+
+
+def jsonable(value):
+    """A constructor parameter as JSON: tuples as lists; a live numpy Generator cannot be stored (None)."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, np.random.Generator):
+        return None
+    return value

@@ -1,0 +1,125 @@
+"""Augmentation: SyntheticOversampler (imbalanced-learn protocol, pipelines, strategies, dtypes),
+``synthgan augment`` (exit codes, balance, include-real, report) and the examples/ci recipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from typer.testing import CliRunner
+
+from synthgan import CTGAN, SyntheticOversampler
+from synthgan.augment import class_targets
+from synthgan.cli.app import app
+from synthgan.data import heart_disease_path, load_heart_disease
+from synthgan.exceptions import InvalidParameterError
+from synthgan.io.export import read_metadata
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def heart():
+    df = load_heart_disease()
+    return df.drop(columns="num"), (df["num"] > 0).map({True: "disease", False: "healthy"}).rename("diagnosis")
+
+
+def test_class_targets_follow_imbalanced_learn_semantics():
+    counts = pd.Series({"a": 100, "b": 30, "c": 10})
+    assert class_targets(counts, "auto") == {"b": 70, "c": 90}
+    assert class_targets(counts, "minority") == {"c": 90}
+    assert class_targets(counts, {"b": 50}) == {"b": 20}
+    assert class_targets(pd.Series({"x": 80, "y": 20}), 0.5) == {"y": 20}
+    for bad, message in [("most", "use one of"), (0.5, "exactly two classes"), ({"b": 10}, "over-sampling only adds"), ({"z": 5}, "not in y")]:
+        with pytest.raises(InvalidParameterError, match=message):
+            class_targets(counts, bad)
+
+
+def test_oversampler_balances_with_exact_labels_dtypes_and_real_rows_first(heart):
+    X, y = heart
+    sampler = SyntheticOversampler(model=CTGAN(epochs=30, batch_size=100, verbose=False), random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert y_res.value_counts().to_dict() == {"healthy": 164, "disease": 164}
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)
+    assert (X_res.dtypes == X.dtypes).all()
+    assert sampler.n_synthetic_ == 164 - 139 and y_res.name == "diagnosis"
+    synthetic = X_res.iloc[len(X):]
+    assert synthetic["sex"].isin(X["sex"].unique()).all()
+    assert clone(sampler).get_params()["sampling_strategy"] == "auto"
+
+
+def test_oversampler_in_an_imblearn_pipeline_with_arrays(heart):
+    from imblearn.pipeline import Pipeline
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = heart
+    pipe = Pipeline([("balance", SyntheticOversampler(model=CTGAN(epochs=5, batch_size=100, verbose=False), sampling_strategy={"disease": 150}, random_state=1)),
+                     ("clf", HistGradientBoostingClassifier(random_state=0))])
+    pipe.fit(X.fillna(0).to_numpy(dtype=float), y.to_numpy())
+    assert set(pipe.predict(X.fillna(0).to_numpy(dtype=float)[:20])) <= {"healthy", "disease"}
+    X_res, y_res = clone(pipe.named_steps["balance"]).fit_resample(X.fillna(0).to_numpy(dtype=float), y.to_numpy())
+    assert isinstance(X_res, np.ndarray) and X_res.shape == (303 + 11, X.shape[1]) and (y_res == "disease").sum() == 150
+
+
+def test_oversampler_input_errors(heart):
+    X, y = heart
+    sampler = SyntheticOversampler(model=CTGAN(epochs=1, verbose=False))
+    with pytest.raises(InvalidParameterError, match="X has 303 rows but y has 10"):
+        sampler.fit_resample(X, y[:10])
+    with pytest.raises(InvalidParameterError, match="single class"):
+        sampler.fit_resample(X, pd.Series(["a"] * len(X)))
+
+
+@pytest.fixture()
+def workdir(tmp_path):
+    shutil.copy(heart_disease_path(), tmp_path / "heart.csv")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    yield tmp_path
+    os.chdir(cwd)
+
+
+def test_augment_balance_include_real_passes_the_gate(workdir):
+    result = runner.invoke(app, ["augment", "heart.csv", "--target", "sex", "--balance", "--include-real", "-o", "aug.parquet",
+                                 "--epochs", "150", "--batch-size", "100", "--quiet"])
+    assert result.exit_code == 0, result.output
+    out = pd.read_parquet(workdir / "aug.parquet")
+    real = pd.read_csv(workdir / "heart.csv")
+    assert out["sex"].value_counts().tolist() == [206, 206] and len(out) == 412
+    assert (out.iloc[: len(real)]["age"].to_numpy() == real["age"].to_numpy()).all()
+    meta = read_metadata(workdir / "aug.parquet")
+    assert meta["gate"]["passed"] and meta["synthetic_rows"] == 206 - 97 and meta["generated_per_class"] == {"0": 109}
+    assert json.loads((workdir / "aug.report.json").read_text())["gate"]["passed"]
+
+
+def test_augment_refusal_exit_3_and_input_errors(workdir):
+    (workdir / "strict.toml").write_text('[[check]]\nmetric = "fidelity.column_shapes"\nmin = 1.01\n')
+    refused = runner.invoke(app, ["augment", "heart.csv", "--target", "sex", "-n", "50", "--policy", "strict.toml", "-o", "r.parquet",
+                                  "--epochs", "2", "--quiet"])
+    assert refused.exit_code == 3 and not (workdir / "r.parquet").exists() and (workdir / "r.report.json").exists()
+    for args, message in [(["--target", "nope", "-n", "5"], "--target 'nope' is not a column"),
+                          (["--target", "sex"], "exactly one of --balance or -n"),
+                          (["--target", "sex", "-n", "0"], "not a positive number")]:
+        result = runner.invoke(app, ["augment", "heart.csv", *args, "--epochs", "1", "-o", "x.parquet", "--quiet"])
+        assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output, result.output
+        assert not (workdir / "x.parquet").exists()
+
+
+def test_examples_ci_script_runs_the_recipe(workdir):
+    env = {**os.environ, "SYNTHGAN_EPOCHS": "300", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["bash", str(ROOT / "examples" / "ci" / "augment.sh"), "heart.csv", "sex", "build/train.parquet"],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "augmented training data: build/train.parquet" in done.stdout
+    assert pd.read_parquet(workdir / "build" / "train.parquet")["sex"].value_counts().tolist() == [206, 206]
+    usage = subprocess.run(["bash", str(ROOT / "examples" / "ci" / "augment.sh")], capture_output=True, text=True, env=env)
+    assert usage.returncode == 2 and "usage:" in usage.stderr
