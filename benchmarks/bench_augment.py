@@ -37,6 +37,9 @@ def score(name: str, X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.Data
     for column, levels in categories.items():  # one category coding for train and test
         X_train[column] = pd.Categorical(X_train[column], categories=levels)
         X_test[column] = pd.Categorical(X_test[column], categories=levels)
+        if len(levels) > 250:  # beyond HistGradientBoosting's categorical limit: ordinal codes as numbers
+            X_train[column] = X_train[column].cat.codes.astype(float)
+            X_test[column] = X_test[column].cat.codes.astype(float)
     clf = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0).fit(X_train, y_train)
     proba = clf.predict_proba(X_test)[:, 1]
     pred = (proba >= 0.5).astype(int)
