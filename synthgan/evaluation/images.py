@@ -52,7 +52,7 @@ def evaluate_images(
     real = load_images(real)
     synthetic = load_images(synthetic, image_size=real.shape[1])
     holdout = load_images(holdout, image_size=real.shape[1]) if holdout is not None else None
-    _check_channels(real, synthetic, holdout)
+    synthetic, holdout = _as_channels(synthetic, real.channels), _as_channels(holdout, real.channels)
     net = extractor if callable(extractor) and not isinstance(extractor, str) else FeatureExtractor(extractor)
     embed = net.features if isinstance(net, FeatureExtractor) else net
     rng = make_rng(random_state)
@@ -97,10 +97,11 @@ def evaluate_images(
     return Report(data)
 
 
-def _check_channels(real: ImageSet, *others: ImageSet | None) -> None:
-    for other in others:
-        if other is not None and other.channels != real.channels and real.channels == 3:
-            other.images = np.repeat(other.images, 3, axis=3)  # grayscale output of a colour set: compare as colour
+def _as_channels(images: ImageSet | None, channels: int) -> ImageSet | None:
+    """Grayscale output of a colour training set is compared as colour (a new set; the input is left alone)."""
+    if images is None or images.channels == channels or channels != 3:
+        return images
+    return ImageSet(np.repeat(images.images, 3, axis=3), images.labels)
 
 
 def _fidelity(f_train, f_other, train_labels, other_labels, rng) -> dict:
