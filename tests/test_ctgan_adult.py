@@ -23,7 +23,11 @@ def test_condition_carries_the_real_dependency(adult):
     men = model.sample(4000, conditions={"sex": "Male", "income": ">50K"}, random_state=2)
     assert (men["sex"] == "Male").all() and (men["income"] == ">50K").all()
     unconditional = model.sample(20000, random_state=3)
-    assert abs((unconditional["sex"] == "Female").mean() - (data["sex"] == "Female").mean()) < 0.08  # 0.05 at 25 epochs
+    # unconditional rows follow the real marginals: mean total variation over the categorical columns
+    # (0.09-0.10 for seeds 0-1 at 25 epochs; one column alone, e.g. sex, swings 0.00-0.11 between seeds)
+    categorical = [c for c in data.columns if data[c].dtype == object]
+    tvd = [0.5 * unconditional[c].value_counts(normalize=True).sub(data[c].value_counts(normalize=True), fill_value=0).abs().sum() for c in categorical]
+    assert np.mean(tvd) < 0.15, dict(zip(categorical, tvd))
 
 
 def test_bfloat16_precision_trains_and_samples():

@@ -85,4 +85,4 @@ class Heads:
 def gumbel_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """Standard Gumbel noise shaped like ``x``, from ``generator``."""
     u = torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32).clamp_(1e-10, 1.0 - 1e-7)
-    return -torch.log(-torch.log(u)).to(x.dtype)
+    return u.log_().neg_().log_().neg_().to(x.dtype)

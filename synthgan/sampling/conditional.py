@@ -102,9 +102,11 @@ class ConditionalSampler:
         col, level = self.draw(n, rng, log_frequency=True)
         return self.one_hot(col, level), self.offsets[col] + level, self.rows_for(col, level, rng)
 
-    def sample_original(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Conditional vectors drawn from the true level frequencies (for unconditional sampling)."""
-        return self.one_hot(*self.draw(n, rng, log_frequency=False))
+    def sample_index(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Positions of the 1 in ``n`` conditional vectors drawn from the true level frequencies
+        (unconditional sampling; the generator gathers instead of multiplying by one-hots)."""
+        col, level = self.draw(n, rng, log_frequency=False)
+        return self.offsets[col] + level
 
     def rows_for(self, col: np.ndarray, level: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One real row index per (column, level), uniformly among the rows that have that level.

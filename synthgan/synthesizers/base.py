@@ -100,7 +100,7 @@ class TabularGAN(FittedModel, BaseEstimator):
         torch_gen = torch_generator(train_rng, device.type)
         cond_width = sampler.width if sampler is not None else 0
         with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG; keep it as it was
-            generator = Generator(config.noise_dim + cond_width, P.layer_sizes("generator_dim", self.generator_dim), encoded.layout.width)
+            generator = Generator(config.noise_dim, cond_width, P.layer_sizes("generator_dim", self.generator_dim), encoded.layout.width)
             critic = Critic(encoded.layout.width + cond_width, P.layer_sizes("discriminator_dim", self.discriminator_dim), config.pac)
         init_weights(generator, torch_gen)
         init_weights(critic, torch_gen)
@@ -198,7 +198,7 @@ class TabularGAN(FittedModel, BaseEstimator):
             target = resolve_device(device)
             cond_width = sampler.width if sampler is not None else 0
             with torch.random.fork_rng(devices=[]):
-                generator = Generator(fitted["noise_dim"] + cond_width, tuple(model.generator_dim), transformer.layout_.width)
+                generator = Generator(fitted["noise_dim"], cond_width, tuple(model.generator_dim), transformer.layout_.width)
             generator.load_state_dict(tensors)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(f"{path}: the model file is inconsistent ({type(exc).__name__}); re-train or re-save it") from None

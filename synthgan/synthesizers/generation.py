@@ -19,7 +19,7 @@ from ..models.tabular import Generator
 from ..sampling.conditional import ConditionalSampler
 from .conditions import Condition
 
-SAMPLE_BATCH = 10_000
+SAMPLE_BATCH = 4096
 MIN_BATCH = 64
 #: Conditioned sampling gives up after drawing this many times the rows asked for (plus a floor).
 MAX_OVERDRAW = 200
@@ -41,7 +41,7 @@ def generate(
     fixed = None
     if conditions and sampler is not None and sampler.n_columns:
         rarest = min(conditions, key=lambda c: sampler.counts[sampler.offsets[c.cond_column] + c.code])
-        fixed = torch.as_tensor(sampler.one_hot(np.array([rarest.cond_column]), np.array([rarest.code])), device=device)
+        fixed = torch.as_tensor(sampler.offsets[[rarest.cond_column]] + rarest.code, device=device)
     autocast = (
         torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype is not None else contextlib.nullcontext()
     )
@@ -55,13 +55,13 @@ def generate(
                 accept = got / drawn if drawn else 1.0
                 size = int(min(SAMPLE_BATCH, max(MIN_BATCH, math.ceil((n - got) / max(accept, 0.01)))))
                 if fixed is not None:
-                    cond = fixed.expand(size, -1)
-                elif sampler is not None and sampler.n_columns:
-                    cond = torch.as_tensor(sampler.sample_original(size, rng), device=device)
+                    cond = fixed
+                elif generator.cond_dim:
+                    cond = torch.as_tensor(sampler.sample_index(size, rng), device=device)
                 else:
-                    cond = torch.zeros(size, 0, device=device)
+                    cond = None
                 noise = torch.randn(size, noise_dim, generator=torch_gen, device=device)
-                scalars, codes = heads.sample(generator(torch.cat([noise, cond], dim=1)).float(), torch_gen)
+                scalars, codes = heads.sample(generator(noise, cond).float(), torch_gen)
                 scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
                 if conditions:
                     keep = np.logical_and.reduce([codes[:, c.position] == c.code for c in conditions])

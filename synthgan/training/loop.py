@@ -59,11 +59,13 @@ class History:
 
 @dataclass
 class Batch:
-    """What one step needs: real rows (B, width), conditional vectors (B, cond) and the chosen levels."""
+    """What one step needs: real rows (B, width), conditional vectors (B, cond) and the chosen levels
+(global level positions, i.e. where each conditional vector has its 1)."""
 
     real: torch.Tensor
     cond: torch.Tensor
     level: np.ndarray | None
+    index: torch.Tensor | None = None  # the position of the 1 in each row's ``cond``
 
 
 class TrainingData:
@@ -86,7 +88,7 @@ class TrainingData:
         cond, level, rows = self.sampler.sample_train(size, rng)
         rows_t = torch.as_tensor(rows, device=self.device)
         real = self.heads.dense_rows(self.scalars[rows_t], self.codes[rows_t])
-        return Batch(real, torch.as_tensor(cond, device=self.device), level)
+        return Batch(real, torch.as_tensor(cond, device=self.device), level, torch.as_tensor(level, device=self.device))
 
 
 class ConditionTargets:
@@ -138,7 +140,7 @@ def train(
             noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
             with autocast:
                 with torch.no_grad():
-                    fake = heads.activate(generator(torch.cat([noise, batch.cond], dim=1)), GUMBEL_TAU, torch_gen)
+                    fake = heads.activate(generator(noise, batch.index), GUMBEL_TAU, torch_gen)
                 fake_rows = torch.cat([fake, batch.cond], dim=1).float()
                 real_rows = torch.cat([batch.real, batch.cond], dim=1)
                 scores = critic(torch.cat([real_rows, fake_rows]), torch_gen)  # one pass, packs never mix
@@ -151,7 +153,7 @@ def train(
         noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
         critic.requires_grad_(False)
         with autocast:
-            raw = generator(torch.cat([noise, batch.cond], dim=1))
+            raw = generator(noise, batch.index)
             fake = heads.activate(raw, GUMBEL_TAU, torch_gen)
             loss_g = generator_loss(critic(torch.cat([fake, batch.cond], dim=1), torch_gen))
             if targets is not None:
