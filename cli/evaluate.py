@@ -9,6 +9,7 @@ import typer
 
 from synthgan.evaluation import evaluate
 from synthgan.evaluation.images import DEFAULT_MAX_IMAGES, evaluate_images
+from synthgan.evaluation.report import format_value
 from synthgan.exceptions import InvalidParameterError
 from synthgan.io.images import is_image_source
 from synthgan.io.atomic import check_writable
@@ -43,7 +44,7 @@ def evaluate_command(
         report = evaluate_images(real, synthetic, holdout, extractor=None if features is None else str(features),
                                  max_images=eval_images, random_state=seed)
         for key in ("fidelity.fid", "fidelity.kid", "privacy.memorisation_share", "privacy.exact_copies"):
-            typer.echo(f"{key:<28} {_fmt(report.get(key, None)):>12}  real reference {_fmt(report.get('reference.' + key, None)):>12}")
+            typer.echo(f"{key:<28} {format_value(report.get(key, None)):>12}  real reference {format_value(report.get('reference.' + key, None)):>12}")
         if json_out is not None:
             report.to_json(json_out)
             typer.echo(f"report written to {json_out}")
@@ -58,7 +59,3 @@ def evaluate_command(
     if html_out is not None:
         report.to_html(html_out, tables["real"], tables["synthetic"], tables["holdout"])
         typer.echo(f"HTML report written to {html_out}")
-
-
-def _fmt(value) -> str:
-    return f"{value:.4f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "n/a"

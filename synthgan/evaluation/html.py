@@ -13,6 +13,7 @@ import pandas as pd
 
 from .columns import Columns, as_labels, as_numbers
 from .distance import RowEmbedding, nearest
+from .report import format_value
 
 MEANINGS = {
     "fidelity.column_shapes": "Mean per-column similarity (1 - KS for numbers, 1 - TV for categories). 1 = identical marginals.",
@@ -59,11 +60,9 @@ def render(report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, ho
 
 
 def _fmt(value) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:.4f}"
     if isinstance(value, dict) and "not_evaluated" in value:
         return f"<i>not evaluated: {html.escape(str(value['not_evaluated']))}</i>"
-    return "n/a"
+    return format_value(value)
 
 
 def _figure(n_panels: int, per_row: int = 4, size: float = 3.2):

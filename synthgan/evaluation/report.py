@@ -79,7 +79,7 @@ class Report:
     def summary(self) -> str:
         rows = [("metric", "synthetic", "real holdout")]
         for key in SUMMARY_KEYS:
-            rows.append((key, _fmt(self.get(key, None)), _fmt(self.get("reference." + key, None))))
+            rows.append((key, format_value(self.get(key, None)), format_value(self.get("reference." + key, None))))
         width = max(len(r[0]) for r in rows)
         return "\n".join(f"{a:<{width}}  {b:>14}  {c:>14}" for a, b, c in rows)
 
@@ -204,7 +204,8 @@ def _number(value, reason: str):
     return float(value) if value is not None and np.isfinite(value) else {"not_evaluated": reason}
 
 
-def _fmt(value) -> str:
+def format_value(value) -> str:
+    """A report figure for people: four decimals; "n/a" when absent, "not evaluated" when skipped."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value:.4f}"
     return "n/a" if value is None else "not evaluated"

@@ -9,6 +9,7 @@ import torch
 
 from ..exceptions import ModelFileError, NotFittedError
 from ..io.artifacts import load_artifact
+from ..training.loop import History, TrainConfig
 
 
 class FittedModel:
@@ -25,6 +26,17 @@ class FittedModel:
         if meta.get("class") != cls.__name__:
             raise ModelFileError(f"{path}: holds a {meta.get('class')} model, not a {cls.__name__}; use {meta.get('class')}.load")
         return cls._from_artifact(meta, tensors, path, device)
+
+
+def restore_training(fitted: dict) -> tuple[History, TrainConfig]:
+    """The training history and the sampling-relevant settings from a model file's "fitted" block
+    (sampling runs at the precision the model was trained with)."""
+    history = History(rows=fitted["history"], stopped_by=fitted["stopped_by"], seconds=fitted["seconds"])
+    config = TrainConfig(
+        epochs=len(history.rows), batch_size=fitted["batch_size"], noise_dim=fitted["noise_dim"], critic_steps=1, pac=1,
+        autocast_dtype=torch.bfloat16 if fitted["precision"] == "bfloat16" else None,
+    )
+    return history, config
 
 
 def adam(module: torch.nn.Module, lr: float, decay: float, device: torch.device, betas=(0.5, 0.9)) -> torch.optim.Adam:

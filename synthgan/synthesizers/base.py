@@ -29,7 +29,7 @@ from ..training.loop import History, TrainConfig, TrainingData, train
 from ..transform.layout import EncodedTable
 from ..transform.table import TableTransformer
 from . import params as P
-from ._common import FittedModel, adam, jsonable
+from ._common import FittedModel, adam, jsonable, restore_training
 from .conditions import resolve
 from .generation import generate
 
@@ -203,11 +203,7 @@ class TabularGAN(FittedModel, BaseEstimator):
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(f"{path}: the model file is inconsistent ({type(exc).__name__}); re-train or re-save it") from None
         generator.to(target).eval()
-        history = History(rows=fitted["history"], stopped_by=fitted["stopped_by"], seconds=fitted["seconds"])
-        config = TrainConfig(
-            epochs=len(history.rows), batch_size=fitted["batch_size"], noise_dim=fitted["noise_dim"], critic_steps=1, pac=1,
-            autocast_dtype=torch.bfloat16 if fitted["precision"] == "bfloat16" else None,  # sample as trained
-        )
+        history, config = restore_training(fitted)
         model.sampling_seed_ = fitted["sampling_seed"]
         model._set_fitted(transformer.schema_, transformer, sampler, generator, target, config, history)
         model.feature_names_in_ = np.asarray(fitted["feature_names"], dtype=object)

@@ -32,7 +32,7 @@ from ..training.image_loop import train_images
 from ..training.loop import History, TrainConfig
 from ..transform.image import LabelCodes, from_tensor
 from . import params as P
-from ._common import FittedModel, adam, jsonable
+from ._common import FittedModel, adam, jsonable, restore_training
 
 #: Images generated per forward pass when sampling.
 SAMPLE_BATCH = 512
@@ -192,11 +192,7 @@ class ImageGAN(FittedModel, BaseEstimator):
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(f"{path}: the model file is inconsistent ({type(exc).__name__}); re-train or re-save it") from None
         target = resolve_device(device)
-        history = History(rows=fitted["history"], stopped_by=fitted["stopped_by"], seconds=fitted["seconds"])
-        config = TrainConfig(
-            epochs=len(history.rows), batch_size=fitted["batch_size"], noise_dim=fitted["noise_dim"], critic_steps=1, pac=1,
-            autocast_dtype=torch.bfloat16 if fitted["precision"] == "bfloat16" else None,
-        )
+        history, config = restore_training(fitted)
         model.sampling_seed_ = fitted["sampling_seed"]
         codes = LabelCodes(classes) if classes else None
         model._set_fitted(generator.to(target).eval(), codes, fitted["class_counts"], fitted["image_size"], fitted["channels"], target, config, history)
