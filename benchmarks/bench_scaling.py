@@ -1,0 +1,193 @@
+"""How synthgan's CTGAN cost grows and how close one training step runs to the machine.
+
+1. Rows: seconds per epoch on Adult at 10k, 30k and 100k rows (100k = the complete rows repeated,
+   so the layout width stays the same and only the row count changes); per-step time should stay flat.
+2. Sampling: rows per second for 10k, 100k and 1M rows (linear in n means flat rows/s).
+3. FLOPs: every matmul of one training step (batch 500) is recorded with its shapes, for synthgan and
+   the reference ``ctgan`` on Adult and diabetes-130; the step's FLOPs over its time give achieved
+   GFLOP/s, set beside the same matmuls replayed back to back as plain ``torch.mm`` calls (what this
+   CPU can do for exactly those shapes), and a large square float32 / bfloat16 matmul.
+
+    python benchmarks/bench_scaling.py          # -> results/scaling.{json,md}
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from _data import adult, diabetes, discrete_columns
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MATMULS = {torch.ops.aten.mm.default, torch.ops.aten.addmm.default, torch.ops.aten.bmm.default}
+
+
+class MatmulLog(TorchDispatchMode):
+    """Records (m, k, n) of every mm / addmm / bmm that runs while active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: list[tuple[int, int, int, int]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func in MATMULS:
+            a, b = (args[1], args[2]) if func is torch.ops.aten.addmm.default else (args[0], args[1])
+            batch = a.shape[0] if a.dim() == 3 else 1
+            self.shapes.append((batch, a.shape[-2], a.shape[-1], b.shape[-1]))
+        return func(*args, **(kwargs or {}))
+
+
+def flops(shapes) -> float:
+    return float(sum(2 * bt * m * k * n for bt, m, k, n in shapes))
+
+
+def replay_seconds(shapes, repeat: int = 5) -> float:
+    """Time the recorded matmuls as plain torch.mm on contiguous float32 operands (median of runs)."""
+    operands = [(torch.randn(bt, m, k).squeeze(0), torch.randn(bt, k, n).squeeze(0)) for bt, m, k, n in shapes]
+    runs = []
+    for _ in range(repeat + 1):
+        start = time.perf_counter()
+        for a, b in operands:
+            torch.matmul(a, b)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs[1:])
+
+
+def square_gflops(dtype: torch.dtype, size: int = 2048) -> float:
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(3):
+        a @ b
+    return 3 * 2 * size**3 / (time.perf_counter() - start) / 1e9
+
+
+def one_step_shapes(system: str, frame: pd.DataFrame, discrete: list[str]):
+    """The matmuls of one training step (batch 500): one epoch is recorded and split into its equal steps."""
+    rows, steps = frame, len(frame) // 500
+    if system == "synthgan":
+        from synthgan import CTGAN
+
+        model = CTGAN(epochs=1, random_state=0, verbose=False)
+        with MatmulLog() as log:
+            model.fit(rows, discrete)
+    else:
+        from ctgan import CTGAN
+
+        model = CTGAN(epochs=1, verbose=False)
+        with MatmulLog() as log:
+            model.fit(rows, discrete)
+    assert len(log.shapes) % steps == 0, "steps differ in their matmuls"
+    return log.shapes[: len(log.shapes) // steps]
+
+
+def step_seconds(system: str, frame: pd.DataFrame, discrete: list[str], epochs: int = 3) -> float:
+    """Median seconds per training step over ``epochs`` epochs (after a warm-up fit)."""
+    steps = len(frame) // 500
+    if system == "synthgan":
+        from synthgan import CTGAN
+
+        CTGAN(epochs=1, random_state=0, verbose=False).fit(frame.iloc[:500], discrete)
+        model = CTGAN(epochs=epochs, random_state=0, verbose=False).fit(frame, discrete)
+        per_epoch = np.diff(np.r_[0.0, model.loss_values_["seconds"].to_numpy()])
+        return float(np.median(per_epoch[1:] if epochs > 1 else per_epoch)) / steps
+    from ctgan import CTGAN
+    from ctgan.data_transformer import DataTransformer
+
+    warm = CTGAN(epochs=1, verbose=False)
+    warm.fit(frame.iloc[:500], discrete)
+    start = time.perf_counter()
+    transformer = DataTransformer()
+    transformer.fit(frame, discrete)
+    transformer.transform(frame)
+    pre = time.perf_counter() - start
+    model = CTGAN(epochs=epochs, verbose=False)
+    start = time.perf_counter()
+    model.fit(frame, discrete)
+    return (time.perf_counter() - start - pre) / epochs / steps
+
+
+def rows_scaling() -> list[dict]:
+    from synthgan import CTGAN
+
+    base = adult(complete_rows_only=True)
+    discrete = discrete_columns(base)
+    out = []
+    for n in (10_000, 30_000, 100_000):
+        frame = pd.concat([base] * (n // len(base) + 1)).iloc[:n].reset_index(drop=True)
+        seconds = step_seconds("synthgan", frame, discrete, epochs=2)
+        out.append({"rows": n, "seconds_per_step": seconds, "seconds_per_epoch": seconds * (n // 500)})
+        print(out[-1], flush=True)
+    model = CTGAN(epochs=1, random_state=0, verbose=False).fit(base, discrete)
+    model.sample(1000)
+    for n in (10_000, 100_000, 1_000_000):
+        start = time.perf_counter()
+        model.sample(n)
+        out.append({"sample_rows": n, "rows_per_s": n / (time.perf_counter() - start)})
+        print(out[-1], flush=True)
+    return out
+
+
+def step_efficiency() -> list[dict]:
+    tables = {"adult": adult(complete_rows_only=True)}  # 10,000 rows of each, the same rows for both systems
+    tables["diabetes"] = diabetes().drop(columns=["encounter_id", "patient_nbr"])
+    tables = {name: frame.sample(10_000, random_state=0).reset_index(drop=True) for name, frame in tables.items()}
+    out = []
+    for name, frame in tables.items():
+        discrete = discrete_columns(frame)
+        for c in frame.columns:  # the reference takes no missing values
+            frame[c] = frame[c].fillna("missing") if c in discrete else frame[c].fillna(frame[c].median())
+        for system in ("synthgan", "ctgan"):
+            shapes = one_step_shapes(system, frame, discrete)
+            step = step_seconds(system, frame, discrete, epochs=2)
+            replay = replay_seconds(shapes)
+            row = {"data": name, "system": system, "gflop_per_step": flops(shapes) / 1e9, "matmuls_per_step": len(shapes),
+                   "seconds_per_step": step, "achieved_gflops": flops(shapes) / step / 1e9,
+                   "same_matmuls_plain_s": replay, "same_matmuls_plain_gflops": flops(shapes) / replay / 1e9}
+            row["matmul_share_of_step"] = replay / step
+            out.append(row)
+            print(row, flush=True)
+    return out
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    RESULTS.mkdir(exist_ok=True)
+    result = {"square_2048_gflops": {"float32": square_gflops(torch.float32), "bfloat16": square_gflops(torch.bfloat16, 512)},
+              "threads": torch.get_num_threads()}
+    print(result, flush=True)
+    result["step"] = step_efficiency()
+    result["scaling"] = rows_scaling()
+    (RESULTS / "scaling.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_markdown(result)
+
+
+def write_markdown(result: dict) -> None:
+    sq = result["square_2048_gflops"]
+    lines = ["# How close a training step runs to the machine, and how cost grows", "",
+             f"Plain square matmul on this CPU ({result['threads']} threads): float32 {sq['float32']:.0f} GFLOP/s, "
+             f"bfloat16 {sq['bfloat16']:.1f} GFLOP/s (no native bf16 here, so `precision=\"auto\"` stays float32).", "",
+             "| data | system | GFLOP per step | matmuls | s per step | achieved GFLOP/s | same matmuls as plain torch.mm (s) | their GFLOP/s | matmul share of the step |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in result["step"]:
+        lines.append(f"| {r['data']} | {r['system']} | {r['gflop_per_step']:.2f} | {r['matmuls_per_step']} | {r['seconds_per_step']:.3f} | "
+                     f"{r['achieved_gflops']:.0f} | {r['same_matmuls_plain_s']:.3f} | {r['same_matmuls_plain_gflops']:.0f} | {r['matmul_share_of_step']:.0%} |")
+    lines += ["", "Time per epoch against rows (Adult, rows repeated to 100k so the width is fixed) and sampling against n:", "",
+              "| rows | s per step | s per epoch |", "|---|---|---|"]
+    lines += [f"| {r['rows']:,} | {r['seconds_per_step']:.4f} | {r['seconds_per_epoch']:.2f} |" for r in result["scaling"] if "rows" in r]
+    lines += ["", "| rows sampled | rows/s |", "|---|---|"]
+    lines += [f"| {r['sample_rows']:,} | {r['rows_per_s']:,.0f} |" for r in result["scaling"] if "sample_rows" in r]
+    (RESULTS / "scaling.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
