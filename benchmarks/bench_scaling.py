@@ -26,6 +26,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from _data import adult, diabetes, discrete_columns
+from harness import reference_preprocess_seconds
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MATMULS = {torch.ops.aten.mm.default, torch.ops.aten.addmm.default, torch.ops.aten.bmm.default}
@@ -101,15 +102,10 @@ def step_seconds(system: str, frame: pd.DataFrame, discrete: list[str], epochs: 
         per_epoch = np.diff(np.r_[0.0, model.loss_values_["seconds"].to_numpy()])
         return float(np.median(per_epoch[1:] if epochs > 1 else per_epoch)) / steps
     from ctgan import CTGAN
-    from ctgan.data_transformer import DataTransformer
 
     warm = CTGAN(epochs=1, verbose=False)
     warm.fit(frame.iloc[:500], discrete)
-    start = time.perf_counter()
-    transformer = DataTransformer()
-    transformer.fit(frame, discrete)
-    transformer.transform(frame)
-    pre = time.perf_counter() - start
+    pre = reference_preprocess_seconds(frame, discrete)
     model = CTGAN(epochs=epochs, verbose=False)
     start = time.perf_counter()
     model.fit(frame, discrete)
