@@ -74,19 +74,17 @@ def square_gflops(dtype: torch.dtype, size: int = 2048) -> float:
 
 def one_step_shapes(system: str, frame: pd.DataFrame, discrete: list[str]):
     """The matmuls of one training step (batch 500): one epoch is recorded and split into its equal steps."""
-    rows, steps = frame, len(frame) // 500
+    steps = len(frame) // 500
     if system == "synthgan":
         from synthgan import CTGAN
 
         model = CTGAN(epochs=1, random_state=0, verbose=False)
-        with MatmulLog() as log:
-            model.fit(rows, discrete)
     else:
         from ctgan import CTGAN
 
         model = CTGAN(epochs=1, verbose=False)
-        with MatmulLog() as log:
-            model.fit(rows, discrete)
+    with MatmulLog() as log:
+        model.fit(frame, discrete)
     assert len(log.shapes) % steps == 0, "steps differ in their matmuls"
     return log.shapes[: len(log.shapes) // steps]
 

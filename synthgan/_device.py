@@ -6,6 +6,8 @@ with bf16 support, or a CPU with AVX512-BF16 / AMX); otherwise float32.
 
 from __future__ import annotations
 
+import contextlib
+
 from pathlib import Path
 
 import torch
@@ -44,3 +46,10 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype | Non
         return torch.bfloat16
     native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
     return torch.bfloat16 if native else None
+
+
+def autocast(device: torch.device | str, dtype: torch.dtype | None):
+    """The autocast context for ``dtype`` on ``device`` (from ``resolve_precision``); none for float32."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=dtype)

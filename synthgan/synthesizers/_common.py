@@ -19,6 +19,14 @@ class FittedModel:
         if not hasattr(self, "generator_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(data) first")
 
+    def _training_record(self) -> dict:
+        """What a model file keeps of training (read back by ``restore_training``)."""
+        return {
+            "noise_dim": self.noise_dim_, "batch_size": self.batch_size_, "sampling_seed": self.sampling_seed_,
+            "precision": "bfloat16" if self.autocast_dtype_ == torch.bfloat16 else "float32",
+            "stopped_by": self.history_.stopped_by, "seconds": self.history_.seconds, "history": self.history_.rows,
+        }
+
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "cpu"):
         """Load a model saved by ``save``; runs no code from the file. ``device`` as in the constructor."""
@@ -30,7 +38,7 @@ class FittedModel:
 
 def restore_training(fitted: dict) -> tuple[History, TrainConfig]:
     """The training history and the sampling-relevant settings from a model file's "fitted" block
-    (sampling runs at the precision the model was trained with)."""
+    (written by ``FittedModel._training_record``; sampling runs at the precision the model was trained with)."""
     history = History(rows=fitted["history"], stopped_by=fitted["stopped_by"], seconds=fitted["seconds"])
     config = TrainConfig(
         epochs=len(history.rows), batch_size=fitted["batch_size"], noise_dim=fitted["noise_dim"], critic_steps=1, pac=1,

@@ -178,12 +178,7 @@ class TabularGAN(FittedModel, BaseEstimator):
             "params": {k: jsonable(v) for k, v in self.get_params().items()},
             "transformer": self.transformer_.to_dict(),
             "sampler": None if self.sampler_ is None else self.sampler_.to_dict(),
-            "fitted": {
-                "noise_dim": self.noise_dim_, "batch_size": self.batch_size_, "sampling_seed": self.sampling_seed_,
-                "precision": "bfloat16" if self.autocast_dtype_ == torch.bfloat16 else "float32",
-                "stopped_by": self.history_.stopped_by, "seconds": self.history_.seconds, "history": self.history_.rows,
-                "feature_names": [str(c) for c in self.feature_names_in_],
-            },
+            "fitted": {**self._training_record(), "feature_names": [str(c) for c in self.feature_names_in_]},
         }
         return save_artifact(path, meta, self.generator_.state_dict())
 

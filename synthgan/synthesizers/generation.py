@@ -7,12 +7,12 @@ keep only rows meeting every condition; a budget stops hopeless requests with a 
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
 import torch
 
+from .._device import autocast
 from ..exceptions import ConditionError
 from ..models.heads import Heads
 from ..models.tabular import Generator
@@ -42,15 +42,12 @@ def generate(
     if conditions and sampler is not None and sampler.n_columns:
         rarest = min(conditions, key=lambda c: sampler.counts[sampler.offsets[c.cond_column] + c.code])
         fixed = torch.as_tensor(sampler.offsets[[rarest.cond_column]] + rarest.code, device=device)
-    autocast = (
-        torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype is not None else contextlib.nullcontext()
-    )
     kept_s, kept_c, got, drawn = [], [], 0, 0
     budget = MAX_OVERDRAW * n + 100_000
     was_training = generator.training
     generator.eval()
     try:
-        with torch.inference_mode(), autocast:
+        with torch.inference_mode(), autocast(device, autocast_dtype):
             while got < n:
                 accept = got / drawn if drawn else 1.0
                 size = int(min(SAMPLE_BATCH, max(MIN_BATCH, math.ceil((n - got) / max(accept, 0.01)))))

@@ -170,11 +170,8 @@ class ImageGAN(FittedModel, BaseEstimator):
             "class": type(self).__name__,
             "params": {k: jsonable(v) for k, v in self.get_params().items()},
             "fitted": {
-                "classes": [str(c) for c in self.classes_], "class_counts": self.class_counts_,
-                "image_size": self.image_size_, "channels": self.channels_, "noise_dim": self.noise_dim_,
-                "batch_size": self.batch_size_, "sampling_seed": self.sampling_seed_,
-                "precision": "bfloat16" if self.autocast_dtype_ == torch.bfloat16 else "float32",
-                "stopped_by": self.history_.stopped_by, "seconds": self.history_.seconds, "history": self.history_.rows,
+                **self._training_record(), "classes": [str(c) for c in self.classes_], "class_counts": self.class_counts_,
+                "image_size": self.image_size_, "channels": self.channels_,
             },
         }
         return save_artifact(path, meta, self.generator_.state_dict())

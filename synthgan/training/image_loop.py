@@ -3,11 +3,11 @@ epoch loop in ``loop.py`` (progress bar, history, time budget, NaN stop)."""
 
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 import torch
 
+from .._device import autocast
 from ..losses import critic_loss, generator_loss, gradient_penalty
 from ..models.image import ImageCritic, ImageGenerator
 from .loop import History, TrainConfig, run_epochs
@@ -27,9 +27,7 @@ def train_images(
     opt_g, opt_c = optimizers
     device, n = images.device, images.shape[0]
     size = min(config.batch_size, n)
-    autocast = (
-        torch.autocast(device_type=device.type, dtype=config.autocast_dtype) if config.autocast_dtype is not None else contextlib.nullcontext()
-    )
+    precision = autocast(device, config.autocast_dtype)
 
     def draw() -> tuple[torch.Tensor, torch.Tensor | None]:
         rows = torch.as_tensor(rng.integers(0, n, size), device=device)
@@ -40,7 +38,7 @@ def train_images(
         for _ in range(config.critic_steps):
             real, labels = draw()  # fakes get the real batch's labels: the class mix of the data
             noise = torch.randn(size, config.noise_dim, generator=torch_gen, device=device)
-            with autocast:
+            with precision:
                 with torch.no_grad():
                     fake = generator(noise, labels).float()
                 scores = critic(torch.cat([real, fake]), None if labels is None else torch.cat([labels, labels]))
@@ -53,7 +51,7 @@ def train_images(
             opt_c.step()
         noise = torch.randn(size, config.noise_dim, generator=torch_gen, device=device)
         critic.requires_grad_(False)
-        with autocast:
+        with precision:
             loss_g = generator_loss(critic(generator(noise, labels), labels))
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()

@@ -8,7 +8,6 @@ torch generators passed in.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .._device import autocast
 from ..exceptions import TrainingError
 from ..losses import condition_loss, critic_loss, generator_loss, gradient_penalty
 from ..models.heads import Heads
@@ -128,17 +128,13 @@ def train(
     opt_g, opt_c = optimizers
     targets = ConditionTargets(data.layout, data.heads, data.sampler, data.device) if data.conditional else None
     heads, device = data.heads, data.device
-    autocast = (
-        torch.autocast(device_type=torch.device(device).type, dtype=config.autocast_dtype)
-        if config.autocast_dtype is not None
-        else contextlib.nullcontext()
-    )
+    precision = autocast(device, config.autocast_dtype)
 
     def step() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         for _ in range(config.critic_steps):
             batch = data.batch(config.batch_size, rng)
             noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
-            with autocast:
+            with precision:
                 with torch.no_grad():
                     fake = heads.activate(generator(noise, batch.index), GUMBEL_TAU, torch_gen)
                 fake_rows = torch.cat([fake, batch.cond], dim=1).float()
@@ -152,7 +148,7 @@ def train(
         batch = data.batch(config.batch_size, rng) if targets is not None else batch
         noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
         critic.requires_grad_(False)
-        with autocast:
+        with precision:
             raw = generator(noise, batch.index)
             fake = heads.activate(raw, GUMBEL_TAU, torch_gen)
             loss_g = generator_loss(critic(torch.cat([fake, batch.cond], dim=1), torch_gen))
