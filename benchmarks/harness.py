@@ -6,7 +6,12 @@ test-on-real on a real holdout, and privacy figures from synthgan's evaluation -
 and at an equal wall-clock budget. Ratios are the headline.
 
     python benchmarks/harness.py                       # all tables -> results/harness.{json,md}
-    python benchmarks/harness.py --only adult heart    # a subset
+    python benchmarks/harness.py --only adult heart    # a subset (other tables' rows are kept)
+    python benchmarks/harness.py --only adult --seeds 3 --precision float32
+
+Equal-epoch runs repeat for ``--seeds`` seeds (quality differences between two GANs at one seed are
+mostly noise); the ratio table averages over them. Each row records the machine and the precision
+synthgan trained at ("auto" is bfloat16 only on CPUs that run it natively).
 
 The reference cannot take missing numbers, so both systems get the same table with numeric gaps
 filled by the column median and categorical gaps as the level "missing".
@@ -66,7 +71,8 @@ def split(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # ---- one system, one data set, in this process --------------------------------------------------
-def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_sample: int, out: Path) -> None:
+def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_sample: int, out: Path,
+            seed: int = 0, precision: str = "auto") -> None:
     warnings.simplefilter("ignore")
     df, discrete = load(name)
     train, _ = split(df)
@@ -75,33 +81,50 @@ def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_
         from synthgan import CTGAN
 
         start = time.perf_counter()
-        model = CTGAN(epochs=epochs or 100_000, max_time=budget, random_state=0, verbose=False).fit(train, discrete)
+        model = CTGAN(epochs=epochs or 100_000, max_time=budget, precision=precision, random_state=seed, verbose=False)
+        model.fit(train, discrete)
         fit_s = time.perf_counter() - start
         seconds = model.loss_values_["seconds"].to_numpy()
         done = len(seconds)
         pre = fit_s - seconds[-1]
         epoch_s = float(np.median(np.diff(seconds))) if done > 1 else float(seconds[0])
         sample = lambda n: model.sample(n)  # noqa: E731
+        precision = "bfloat16" if model.autocast_dtype_ is not None else "float32"
     else:
         from ctgan import CTGAN
 
         pre = reference_preprocess_seconds(train, discrete)
         model = CTGAN(epochs=epochs, verbose=False)
-        model.set_random_state(0)
+        model.set_random_state(seed)
         start = time.perf_counter()
         model.fit(train, discrete)
         fit_s = time.perf_counter() - start + pre  # its fit repeats the preprocessing; count it once
         done = epochs
         epoch_s = (fit_s - 2 * pre) / epochs
         sample = model.sample
+        precision = "float32"
     sample(1000)  # warm
-    start = time.perf_counter()
-    synthetic = sample(n_sample)
-    sample_s = time.perf_counter() - start
+    times = []
+    for _ in range(3):  # the median of three: sampling takes well under a second, so one timing is noisy
+        start = time.perf_counter()
+        synthetic = sample(n_sample)
+        times.append(time.perf_counter() - start)
     synthetic.iloc[: len(train)].to_parquet(out.with_suffix(".parquet"))
-    row = {"system": system, "data": name, "epochs": int(done), "preprocess_s": pre, "epoch_s": epoch_s, "fit_s": fit_s,
-           "sample_rows_per_s": n_sample / sample_s, "peak_rss_mb": peak_rss_mb()}
+    row = {"system": system, "data": name, "seed": seed, "precision": precision, "machine": machine(), "epochs": int(done),
+           "preprocess_s": pre, "epoch_s": epoch_s, "fit_s": fit_s, "sample_rows_per_s": n_sample / float(np.median(times)),
+           "peak_rss_mb": peak_rss_mb()}
     out.write_text(json.dumps(row))
+
+
+def machine() -> str:
+    """CPU model, core count and whether it runs bfloat16 natively (what decides synthgan's "auto")."""
+    import os
+
+    from synthgan._device import cpu_has_native_bf16
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU")
+    return f"{model}, {os.cpu_count()} cores, {'native' if cpu_has_native_bf16() else 'no native'} bf16"
 
 
 def peak_rss_mb() -> float:
@@ -150,10 +173,10 @@ def quality(real: pd.DataFrame, synthetic: pd.DataFrame, discrete: list[str]) ->
     return float(report.get_score())
 
 
-def tstr(train: pd.DataFrame, test: pd.DataFrame, target: str) -> float:
-    """Balanced accuracy on real ``test`` rows of a gradient-boosting classifier trained on ``train``."""
+def tstr(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict:
+    """Accuracy and balanced accuracy on real ``test`` rows of a gradient-boosting classifier trained on ``train``."""
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
     features = [c for c in train.columns if c != target]
     both = pd.concat([train[features], test[features]])
@@ -164,7 +187,9 @@ def tstr(train: pd.DataFrame, test: pd.DataFrame, target: str) -> float:
             both[c] = labels.where(labels.isin(top), "other").astype("category")
     clf = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
     clf.fit(both.iloc[: len(train)], train[target].astype(str))
-    return float(balanced_accuracy_score(test[target].astype(str), clf.predict(both.iloc[len(train):])))
+    truth, predicted = test[target].astype(str), clf.predict(both.iloc[len(train):])
+    return {"tstr_accuracy": float(accuracy_score(truth, predicted)),
+            "tstr_balanced_accuracy": float(balanced_accuracy_score(truth, predicted))}
 
 
 def score(name: str, synthetic: pd.DataFrame) -> dict:
@@ -176,7 +201,7 @@ def score(name: str, synthetic: pd.DataFrame) -> dict:
     cap = min(len(train), 20_000)
     real_s, synth_s = train.sample(cap, random_state=0), synthetic.sample(min(cap, len(synthetic)), random_state=0)
     report = evaluate(train, synthetic, holdout=holdout, detection=False)
-    return {"quality": quality(real_s, synth_s, discrete), "tstr_balanced_accuracy": tstr(synthetic, holdout, target),
+    return {"quality": quality(real_s, synth_s, discrete), **tstr(synthetic, holdout, target),
             "dcr_closer_to_train_share": report.get("privacy.dcr_closer_to_train_share", None),
             "exact_match_rate": report.get("privacy.exact_match_rate", None),
             "membership_inference_auc": report.get("privacy.membership_inference_auc", None)}
@@ -184,48 +209,55 @@ def score(name: str, synthetic: pd.DataFrame) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", default=list(PLAN))
+    parser.add_argument("--only", nargs="*", default=list(PLAN), choices=list(PLAN))
+    parser.add_argument("--seeds", type=int, default=1, help="equal-epoch runs per system (seeds 0..N-1)")
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"], help="synthgan's precision")
     parser.add_argument("--one", nargs=2, metavar=("SYSTEM", "DATA"), help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sample", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--reuse", action="store_true", help="score the runs already in results/harness_runs instead of repeating them")
     args = parser.parse_args()
     global REUSE
     REUSE = args.reuse
     if args.one:
-        return run_one(*args.one, args.epochs, args.budget, args.sample, args.out)
+        return run_one(*args.one, args.epochs, args.budget, args.sample, args.out, args.seed, args.precision)
     RESULTS.mkdir(exist_ok=True)
-    rows, work = [], RESULTS / "harness_runs"
+    work = RESULTS / "harness_runs"
     work.mkdir(exist_ok=True)
+    kept = json.loads((RESULTS / "harness.json").read_text()) if (RESULTS / "harness.json").exists() else []
+    rows = [r for r in kept if r["data"] not in args.only]  # other tables' rows stay as they were
     for i, name in enumerate(args.only):
         target, epochs, budget, n_sample = PLAN[name]
         order = ["synthgan", "ctgan"] if i % 2 == 0 else ["ctgan", "synthgan"]
-        equal = {}
-        for system in order:  # equal epochs
-            equal[system] = launch(system, name, work, n_sample, epochs=epochs)
+        run = lambda system, **kw: launch(system, name, work, n_sample, args.precision, **kw)  # noqa: E731
+        equal = {(system, seed): run(system, epochs=epochs, seed=seed) for seed in range(args.seeds) for system in order}
         for system in order:  # equal wall clock: the reference gets the epochs that fit in the budget
             if system == "synthgan":
-                launch_row = launch(system, name, work, n_sample, budget=max(budget - equal[system]["preprocess_s"], 1.0))
+                launch_row = run(system, budget=max(budget - equal[(system, 0)]["preprocess_s"], 1.0))
             else:
-                ref = equal["ctgan"]
-                fit_epochs = max(1, int((budget - ref["preprocess_s"]) // max(ref["epoch_s"], 1e-9)))
-                launch_row = launch(system, name, work, n_sample, epochs=fit_epochs)
+                ref = equal[("ctgan", 0)]
+                launch_row = run(system, epochs=max(1, int((budget - ref["preprocess_s"]) // max(ref["epoch_s"], 1e-9))))
             rows.append({**launch_row, "setting": f"budget {budget:.0f} s"})
-        rows.extend({**equal[s], "setting": f"{epochs} epochs"} for s in order)
+        rows.extend({**row, "setting": f"{epochs} epochs"} for row in equal.values())
+        rows.sort(key=lambda r: list(PLAN).index(r["data"]))
         (RESULTS / "harness.json").write_text(json.dumps(rows, indent=2) + "\n")
     write_markdown(rows)
 
 
-def launch(system: str, name: str, work: Path, n_sample: int, epochs: int | None = None, budget: float | None = None) -> dict:
-    out = work / f"{name}_{system}_{epochs or 'budget'}.json"
+def launch(system: str, name: str, work: Path, n_sample: int, precision: str, epochs: int | None = None,
+           budget: float | None = None, seed: int = 0) -> dict:
+    tag = "" if system == "ctgan" or precision == "auto" else f"_{precision}"
+    out = work / f"{name}_{system}{tag}_{epochs or 'budget'}_s{seed}.json"
     if REUSE and out.exists() and out.with_suffix(".parquet").exists():  # --reuse: score an earlier run again
         row = json.loads(out.read_text())
         row.update(score(name, pd.read_parquet(out.with_suffix(".parquet"))))
         print(json.dumps(row), flush=True)
         return row
-    cmd = [sys.executable, __file__, "--one", system, name, "--out", str(out), "--sample", str(n_sample)]
+    cmd = [sys.executable, __file__, "--one", system, name, "--out", str(out), "--sample", str(n_sample),
+           "--seed", str(seed), "--precision", precision]
     cmd += ["--epochs", str(epochs)] if epochs else []
     cmd += ["--budget", str(budget)] if budget else []
     subprocess.run(cmd, check=True)
@@ -236,24 +268,33 @@ def launch(system: str, name: str, work: Path, n_sample: int, epochs: int | None
 
 
 def write_markdown(rows: list[dict]) -> None:
-    lines = ["# synthgan vs the reference ctgan (same architecture and batch size; one process per run)", "",
-             "| data | setting | system | epochs | preprocess s | s/epoch | sample rows/s | peak RSS MB | quality | TSTR bal. acc. | DCR closer-to-train | MIA AUC |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["# synthgan vs the reference ctgan (same architecture and batch size; one process per run)", ""]
+    lines += [f"Machine: {m}" for m in dict.fromkeys(r.get("machine", "not recorded (before 2026-12)") for r in rows)]
+    lines += ["", "| data | setting | system | seed | precision | epochs | preprocess s | s/epoch | sample rows/s | peak RSS MB | "
+              "quality | TSTR acc. | TSTR bal. acc. | DCR closer-to-train | MIA AUC |", "|" + "---|" * 15]
     for r in rows:
-        lines.append(f"| {r['data']} | {r['setting']} | {r['system']} | {r['epochs']} | {r['preprocess_s']:.2f} | {r['epoch_s']:.3f} | "
-                     f"{r['sample_rows_per_s']:,.0f} | {r['peak_rss_mb']:.0f} | {r['quality']:.3f} | {r['tstr_balanced_accuracy']:.3f} | "
+        lines.append(f"| {r['data']} | {r['setting']} | {r['system']} | {r.get('seed', 0)} | {r.get('precision', 'float32')} | "
+                     f"{r['epochs']} | {r['preprocess_s']:.2f} | {r['epoch_s']:.3f} | {r['sample_rows_per_s']:,.0f} | "
+                     f"{r['peak_rss_mb']:.0f} | {r['quality']:.3f} | {_f(r.get('tstr_accuracy'))} | {r['tstr_balanced_accuracy']:.3f} | "
                      f"{_f(r['dcr_closer_to_train_share'])} | {_f(r['membership_inference_auc'])} |")
-    lines += ["", "Ratios at equal epochs (reference / synthgan; > 1 means synthgan is faster or leaner):", "",
-              "| data | preprocessing | per epoch | sampling | peak memory | quality (synthgan - reference) |", "|---|---|---|---|---|---|"]
-    by = {(r["data"], r["setting"], r["system"]): r for r in rows}
+    lines += ["", "Ratios at equal epochs (reference / synthgan, means over seeds; > 1 means synthgan is faster or leaner):", "",
+              "| data | seeds | preprocessing | per epoch | sampling | peak memory | quality (synthgan - reference) | "
+              "TSTR acc. (synthgan - reference) |", "|" + "---|" * 8]
     for data in dict.fromkeys(r["data"] for r in rows):
-        setting = next(s for (d, s, _) in by if d == data and s.endswith("epochs"))
-        a, b = by[(data, setting, "synthgan")], by[(data, setting, "ctgan")]
-        lines.append(f"| {data} | {b['preprocess_s'] / a['preprocess_s']:.1f}x | {b['epoch_s'] / a['epoch_s']:.2f}x | "
+        equal = [r for r in rows if r["data"] == data and r["setting"].endswith("epochs")]
+        a = {k: _mean(equal, "synthgan", k) for k in ("preprocess_s", "epoch_s", "sample_rows_per_s", "peak_rss_mb", "quality", "tstr_accuracy")}
+        b = {k: _mean(equal, "ctgan", k) for k in a}
+        tstr_gap = f"{a['tstr_accuracy'] - b['tstr_accuracy']:+.3f}" if a["tstr_accuracy"] and b["tstr_accuracy"] else "n/a"
+        lines.append(f"| {data} | {len(equal) // 2} | {b['preprocess_s'] / a['preprocess_s']:.1f}x | {b['epoch_s'] / a['epoch_s']:.2f}x | "
                      f"{a['sample_rows_per_s'] / b['sample_rows_per_s']:.2f}x | {b['peak_rss_mb'] / a['peak_rss_mb']:.2f}x | "
-                     f"{a['quality'] - b['quality']:+.3f} |")
+                     f"{a['quality'] - b['quality']:+.3f} | {tstr_gap} |")
     (RESULTS / "harness.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def _mean(rows: list[dict], system: str, key: str) -> float | None:
+    values = [r[key] for r in rows if r["system"] == system and r.get(key) is not None]
+    return float(np.mean(values)) if values else None
 
 
 def _f(value) -> str:

@@ -211,6 +211,7 @@ def test_generator_gathers_the_one_hot_exactly(cond_dim, fixed):
     """The generator's gathered one-hot gives the dense MLP's outputs (eval) and weight gradients (training)."""
     import torch
 
+    from synthgan.models.frozen import FrozenGenerator
     from synthgan.models.tabular import Generator
 
     torch.manual_seed(0)
@@ -225,8 +226,13 @@ def test_generator_gathers_the_one_hot_exactly(cond_dim, fixed):
     cond = index if cond_dim else None
     net.eval()
     with torch.no_grad():
-        assert torch.allclose(net(noise, cond), _dense_forward(net, noise, one_hot), atol=1e-5)
+        dense = _dense_forward(net, noise, one_hot)
+        assert torch.allclose(net(noise, cond), dense, atol=1e-5)
     net.train()
+    # the sampling copy (batch norm folded, one buffer) agrees too, whatever mode the network is in
+    assert torch.allclose(FrozenGenerator(net)(noise, cond), dense, atol=1e-5)
+    half = FrozenGenerator(net, torch.bfloat16)(noise, cond).float()
+    assert ((half - dense).norm() / dense.norm()).item() < 0.02
     grads = []
     for forward in (lambda: net(noise, cond), lambda: _dense_forward(net, noise, one_hot)):
         net.zero_grad()
@@ -234,3 +240,24 @@ def test_generator_gathers_the_one_hot_exactly(cond_dim, fixed):
         grads.append([p.grad.clone() for p in net.parameters()])
     for got, expected in zip(*grads):
         assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_heads_draw_codes_from_the_softmax_of_each_span():
+    """Sampling codes by inverting each span's CDF gives softmax(logits) frequencies, span by span."""
+    import torch
+
+    from synthgan.models.heads import Heads
+    from synthgan.transform.layout import Layout, Span
+
+    layout = Layout((Span("x", "scalar", 0, 1), Span("x", "mode", 1, 3), Span("c", "category", 4, 3), Span("d", "category", 7, 2)))
+    heads = Heads(layout)
+    logits = {1: torch.tensor([0.0, 1.0, 2.0]), 4: torch.tensor([5.0, -3.0, 0.5]), 7: torch.tensor([-90.0, -91.0])}
+    raw = torch.zeros(200_000, layout.width)
+    raw[:, 0] = 0.3
+    for span, offset in zip(layout.onehot_spans, heads.onehot_offsets.tolist()):
+        raw[:, offset : offset + span.width] = logits[span.offset]
+    scalars, codes = heads.sample(raw, torch.Generator().manual_seed(0))
+    assert torch.allclose(scalars, torch.tanh(torch.tensor(0.3)).expand_as(scalars))
+    for j, span in enumerate(layout.onehot_spans):
+        share = torch.bincount(codes[:, j], minlength=span.width).float() / len(codes)
+        assert torch.allclose(share, torch.softmax(logits[span.offset], 0), atol=0.005), span

@@ -1,4 +1,4 @@
-"""Sampling from a trained generator: large batches, eval mode, no autograd, compact outputs.
+"""Sampling from a trained generator: large batches, frozen weights (models/frozen.py), compact outputs.
 
 Unconditional rows draw their conditional vectors from the true level frequencies. Conditioned rows
 use the conditional vector of the rarest requested level (so the generator produces it directly) and
@@ -12,8 +12,8 @@ import math
 import numpy as np
 import torch
 
-from .._device import autocast
 from ..exceptions import ConditionError
+from ..models.frozen import FrozenGenerator
 from ..models.heads import Heads
 from ..models.tabular import Generator
 from ..sampling.conditional import ConditionalSampler
@@ -44,34 +44,31 @@ def generate(
         fixed = torch.as_tensor(sampler.offsets[[rarest.cond_column]] + rarest.code, device=device)
     kept_s, kept_c, got, drawn = [], [], 0, 0
     budget = MAX_OVERDRAW * n + 100_000
-    was_training = generator.training
-    generator.eval()
-    try:
-        with torch.inference_mode(), autocast(device, autocast_dtype):
-            while got < n:
-                accept = got / drawn if drawn else 1.0
-                size = int(min(SAMPLE_BATCH, max(MIN_BATCH, math.ceil((n - got) / max(accept, 0.01)))))
-                if fixed is not None:
-                    cond = fixed
-                elif generator.cond_dim:
-                    cond = torch.as_tensor(sampler.sample_index(size, rng), device=device)
-                else:
-                    cond = None
-                noise = torch.randn(size, noise_dim, generator=torch_gen, device=device)
-                scalars, codes = heads.sample(generator(noise, cond).float(), torch_gen)
-                scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
-                if conditions:
-                    keep = np.logical_and.reduce([codes[:, c.position] == c.code for c in conditions])
-                    scalars, codes = scalars[keep], codes[keep]
-                kept_s.append(scalars)
-                kept_c.append(codes)
-                got, drawn = got + len(codes), drawn + size
-                if got < n and drawn >= budget:
-                    wanted = ", ".join(f"{c.column}={c.code}" for c in conditions)
-                    raise ConditionError(
-                        f"only {got} of {n} rows met the conditions after generating {drawn} rows; "
-                        f"the model almost never produces this combination ({wanted} as level codes); relax the conditions"
-                    )
-    finally:
-        generator.train(was_training)
+    frozen = FrozenGenerator(generator, autocast_dtype or torch.float32)  # reads running stats; mode untouched
+    with torch.inference_mode():
+        while got < n:
+            accept = got / drawn if drawn else 1.0
+            size = int(min(SAMPLE_BATCH, max(MIN_BATCH, math.ceil((n - got) / max(accept, 0.01)))))
+            if fixed is not None:
+                cond = fixed
+            elif generator.cond_dim:
+                cond = torch.as_tensor(sampler.sample_index(size, rng), device=device)
+            else:
+                cond = None
+            noise = torch.randn(size, noise_dim, generator=torch_gen, device=device)
+            scalars, codes = heads.sample(frozen(noise, cond), torch_gen)
+            scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
+            if conditions:
+                keep = np.logical_and.reduce([codes[:, c.position] == c.code for c in conditions])
+                scalars, codes = scalars[keep], codes[keep]
+            kept_s.append(scalars)
+            kept_c.append(codes)
+            got, drawn = got + len(codes), drawn + size
+            if got < n and drawn >= budget:
+                wanted = ", ".join(f"{c.column}={c.code}" for c in conditions)
+                raise ConditionError(
+                    f"only {got} of {n} rows met the conditions after generating {drawn} rows; "
+                    f"the model almost never produces this combination ({wanted} as level codes); relax the conditions"
+                )
     return np.concatenate(kept_s)[:n].astype(np.float32), np.concatenate(kept_c)[:n].astype(np.int32)
+
