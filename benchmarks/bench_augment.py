@@ -53,6 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--rows", type=int, default=None, help="use a stratified subset of this many rows")
+    parser.add_argument("--class-focus", type=float, default=None, help="SyntheticOversampler's class_focus")
+    parser.add_argument("--out", default="augment_diabetes", help="results/<OUT>.{json,md}")
     args = parser.parse_args()
     df = diabetes()
     y = (df["readmitted"] == "<30").astype(int).to_numpy()
@@ -75,19 +77,19 @@ def main() -> None:
     results["smote_nc"] = {**score("real + SMOTE-NC", X_smote, y_smote, X_test, y_test, categories), "seconds": time.perf_counter() - start}
 
     start = time.perf_counter()
-    sampler = SyntheticOversampler(model=CTGAN(epochs=args.epochs, verbose=True), random_state=0)
+    sampler = SyntheticOversampler(model=CTGAN(epochs=args.epochs, verbose=True), class_focus=args.class_focus, random_state=0)
     X_syn, y_syn = sampler.fit_resample(X_train, pd.Series(y_train, name="early_readmission"))
     results["synthgan"] = {**score("real + synthgan", X_syn, y_syn.to_numpy(), X_test, y_test, categories),
-                           "seconds": time.perf_counter() - start, "epochs": args.epochs}
+                           "seconds": time.perf_counter() - start, "epochs": args.epochs, "class_focus": args.class_focus}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "augment_diabetes.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(results, indent=2) + "\n")
     lines = [f"# Class balancing on diabetes-130 (early readmission, {y.mean():.1%} positives; "
              f"{len(X_train)} train / {len(X_test)} held-out real test rows)", "",
              "| training data | rows | balanced accuracy | F1 (positive) | ROC AUC | seconds to resample |", "|---|---|---|---|---|---|"]
-    for key, label in [("real_only", "real only"), ("smote_nc", "real + SMOTE-NC"), ("synthgan", f"real + synthgan (CTGAN, {args.epochs} epochs)")]:
+    for key, label in [("real_only", "real only"), ("smote_nc", "real + SMOTE-NC"), ("synthgan", f"real + synthgan (CTGAN, {args.epochs} epochs, class_focus={args.class_focus})")]:
         r = results[key]
         lines.append(f"| {label} | {r['rows']} | {r['balanced_accuracy']:.4f} | {r['f1']:.4f} | {r['roc_auc']:.4f} | {r.get('seconds', 0):.0f} |")
-    (RESULTS / "augment_diabetes.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{args.out}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

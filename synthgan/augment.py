@@ -69,11 +69,14 @@ class SyntheticOversampler(BaseEstimator):
     """Balance classes with rows from a conditional GAN; ``fit_resample(X, y) -> (X_res, y_res)``.
 
     ``model``: an unfitted conditional synthesizer to clone (default ``CTGAN(epochs=100)``).
+    ``class_focus``: the share of training rows conditioned on the class (CTGAN's ``condition_focus``
+    for y), so the minority classes are learned against their own real rows; None leaves the model's.
     """
 
-    def __init__(self, model=None, sampling_strategy="auto", random_state=None) -> None:
+    def __init__(self, model=None, sampling_strategy="auto", class_focus=None, random_state=None) -> None:
         self.model = model
         self.sampling_strategy = sampling_strategy
+        self.class_focus = class_focus
         self.random_state = random_state
 
     def fit_resample(self, X, y):
@@ -91,6 +94,10 @@ class SyntheticOversampler(BaseEstimator):
         model = clone(self.model) if self.model is not None else CTGAN(epochs=100, verbose=False)
         if self.random_state is not None and "random_state" in model.get_params():
             model.set_params(random_state=self.random_state)
+        if self.class_focus is not None:
+            if "condition_focus" not in model.get_params():
+                raise InvalidParameterError(f"class_focus needs a model with condition_focus (CTGAN); {type(model).__name__} has none")
+            model.set_params(condition_focus={**(model.get_params()["condition_focus"] or {}), target: self.class_focus})
         joined = frame.assign(**{target: labels.to_numpy()})
         self.model_ = model.fit(joined, discrete_columns=[target])
         rng = np.random.default_rng(self.random_state)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -261,3 +263,57 @@ def test_heads_draw_codes_from_the_softmax_of_each_span():
     for j, span in enumerate(layout.onehot_spans):
         share = torch.bincount(codes[:, j], minlength=span.width).float() / len(codes)
         assert torch.allclose(share, torch.softmax(logits[span.offset], 0), atol=0.005), span
+
+
+def _training_conditions(monkeypatch, **params) -> tuple[list[str], np.ndarray]:
+    """Fit a CTGAN on a table with a 95 / 2.5 / 2.5 column and record every training condition drawn:
+    (categorical column names, (n, 2) array of chosen column and level)."""
+    from synthgan.sampling.conditional import ConditionalSampler
+
+    drawn, original = [], ConditionalSampler.draw
+
+    def recording(self, n, rng, log_frequency, column_p=None):
+        col, level = original(self, n, rng, log_frequency, column_p)
+        drawn.append(np.stack([col, level], axis=1))
+        return col, level
+
+    monkeypatch.setattr(ConditionalSampler, "draw", recording)
+    frame = small_frame(2000)
+    frame["status"] = np.repeat(["common", "rare1", "rare2"], [1900, 50, 50])
+    model = CTGAN(epochs=3, batch_size=500, random_state=0, verbose=False, **params).fit(frame)
+    columns = [s.column for s in model.transformer_.layout_.onehot_spans if s.kind == "category"]
+    return columns, np.concatenate(drawn)
+
+
+@pytest.mark.parametrize("log_frequency", [True, False])
+def test_log_frequency_changes_how_often_a_rare_level_is_trained_on(monkeypatch, log_frequency):
+    """Training conditions pick a column's levels by log-frequency (the paper) or, when switched off, by frequency."""
+    columns, drawn = _training_conditions(monkeypatch, log_frequency=log_frequency)
+    levels = drawn[drawn[:, 0] == columns.index("status"), 1]
+    rare_share = np.isin(levels, [1, 2]).mean()
+    counts = np.array([1900, 50, 50])
+    weights = np.log(counts + 1) if log_frequency else counts
+    expected = weights[1:].sum() / weights.sum()  # 0.46 with log-frequency, 0.05 without
+    assert abs(rare_share - expected) < 0.05, (rare_share, expected)
+
+
+def test_condition_focus_conditions_training_on_the_named_column(monkeypatch):
+    columns, drawn = _training_conditions(monkeypatch, condition_focus={"status": 0.6})
+    share = (drawn[:, 0] == columns.index("status")).mean()
+    assert abs(share - (0.6 + 0.4 / len(columns))) < 0.03, share
+
+
+@pytest.mark.parametrize(
+    "focus, message",
+    [
+        ({"nope": 0.5}, "not categorical columns of this table; accepted: ['ward', 'smoker']"),
+        ({"ward": 0.7, "smoker": 0.6}, "add up to 1.3; they must total at most 1"),
+        ({"ward": -1}, "condition_focus['ward']=-1 must be a number >= 0"),
+        ([0.5], "must map categorical column names to shares"),
+    ],
+)
+def test_condition_focus_errors_name_the_accepted_values(focus, message):
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        CTGAN(epochs=1, batch_size=60, verbose=False, condition_focus=focus).fit(small_frame())
+    with pytest.raises(InvalidParameterError, match="needs a conditional model"):
+        WGAN(epochs=1, batch_size=60, verbose=False, condition_focus={"ward": 0.5}).fit(small_frame())

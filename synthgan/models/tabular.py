@@ -75,15 +75,16 @@ class _OneHotTail(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
+        """Matmuls in the incoming gradient's dtype (bfloat16 under autocast, as autocast's own Linear
+        does), the weight gradient stored in the weight's dtype."""
         x, index, weight = ctx.saved_tensors
         d = x.shape[1]
-        grad = grad.to(weight.dtype)
         grad_w = torch.empty_like(weight)
-        grad_w[:, :d] = grad.T @ x.to(weight.dtype)
+        grad_w[:, :d] = grad.T @ x.to(grad.dtype)
         tail = torch.zeros(weight.shape[1] - d, weight.shape[0], dtype=weight.dtype, device=weight.device)
-        grad_w[:, d:] = tail.index_add_(0, index.expand(grad.shape[0]), grad).T
-        grad_x = (grad @ weight[:, :d]).to(x.dtype) if ctx.needs_input_grad[0] else None
-        return grad_x, None, grad_w, grad.sum(0)
+        grad_w[:, d:] = tail.index_add_(0, index.expand(grad.shape[0]), grad.to(weight.dtype)).T
+        grad_x = (grad @ weight[:, :d].to(grad.dtype)).to(x.dtype) if ctx.needs_input_grad[0] else None
+        return grad_x, None, grad_w, grad.sum(0, dtype=weight.dtype)
 
 
 class Critic(nn.Module):

@@ -38,6 +38,9 @@ class ConditionalSampler:
     counts: np.ndarray  # (n_levels_total,) rows per level
     order: np.ndarray | None = None  # (n_cols * n_rows,) row indices sorted by level, per column
     n_rows: int = 0
+    columns: list[str] | None = None  # the categorical columns' names, in layout order
+    column_p: np.ndarray | None = None  # training: chance of conditioning on each column (None: uniform)
+    log_frequency: bool = True  # training: levels by log-frequency (the paper) or by frequency
 
     @classmethod
     def from_codes(cls, codes: np.ndarray, layout: Layout) -> "ConditionalSampler":
@@ -51,6 +54,7 @@ class ConditionalSampler:
             counts=np.concatenate(counts) if counts else np.zeros(0, np.int64),
             order=np.concatenate(order) if order else None,
             n_rows=codes.shape[0],
+            columns=[layout.onehot_spans[j].column for j in picked],
         )
 
     @property
@@ -84,9 +88,9 @@ class ConditionalSampler:
     def _starts(self) -> np.ndarray:
         return np.cumsum(self.counts) - self.counts
 
-    def draw(self, n: int, rng: np.random.Generator, log_frequency: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Choose (column, level) for ``n`` rows: column uniformly, level by (log-)frequency."""
-        col = rng.integers(0, self.n_columns, size=n)
+    def draw(self, n: int, rng: np.random.Generator, log_frequency: bool, column_p: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Choose (column, level) for ``n`` rows: column uniformly (or by ``column_p``), level by (log-)frequency."""
+        col = rng.integers(0, self.n_columns, size=n) if column_p is None else rng.choice(self.n_columns, size=n, p=column_p)
         cdf = self._cdfs[log_frequency][col]  # (n, max_width)
         u = rng.random(n)[:, None]
         level = np.minimum((cdf < u).sum(axis=1), self.widths[col] - 1)
@@ -99,7 +103,7 @@ class ConditionalSampler:
 
     def sample_train(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Training batch: (cond (n, width), chosen global level (n,), real row indices (n,))."""
-        col, level = self.draw(n, rng, log_frequency=True)
+        col, level = self.draw(n, rng, log_frequency=self.log_frequency, column_p=self.column_p)
         return self.one_hot(col, level), self.offsets[col] + level, self.rows_for(col, level, rng)
 
     def sample_index(self, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 
 from .._device import resolve_device, resolve_precision
 from .._random import child_seeds, make_rng, torch_generator
-from ..exceptions import ModelFileError, SchemaError
+from ..exceptions import InvalidParameterError, ModelFileError, SchemaError
 from ..io.artifacts import save_artifact
 from ..io.tabular import load_table
 from ..models.heads import Heads
@@ -53,6 +53,7 @@ class TabularGAN(FittedModel, BaseEstimator):
         discriminator_decay: float = 1e-6,
         discriminator_steps: int = 1,
         log_frequency: bool = True,
+        condition_focus: Mapping[str, float] | None = None,
         pac: int = 10,
         max_time: float | None = None,
         device: str = "auto",
@@ -71,6 +72,7 @@ class TabularGAN(FittedModel, BaseEstimator):
         self.discriminator_decay = discriminator_decay
         self.discriminator_steps = discriminator_steps
         self.log_frequency = log_frequency
+        self.condition_focus = condition_focus
         self.pac = pac
         self.max_time = max_time
         self.device = device
@@ -96,6 +98,11 @@ class TabularGAN(FittedModel, BaseEstimator):
             raise SchemaError("no column can be learned (all are constant or identifiers); nothing to model")
         device = resolve_device(self.device)
         sampler = ConditionalSampler.from_codes(encoded.codes, encoded.layout) if self.conditional else None
+        if sampler is not None:
+            sampler.column_p = P.condition_focus(self.condition_focus, sampler.columns)
+            sampler.log_frequency = bool(self.log_frequency)
+        elif self.condition_focus:
+            raise InvalidParameterError(f"condition_focus needs a conditional model (CTGAN); {type(self).__name__} has no conditional vector")
         train_rng = np.random.default_rng(train_seed)
         torch_gen = torch_generator(train_rng, device.type)
         cond_width = sampler.width if sampler is not None else 0

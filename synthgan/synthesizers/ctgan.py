@@ -13,6 +13,8 @@ class CTGAN(TabularGAN):
     to a multiple of ``pac``), ``embedding_dim=128``, ``generator_dim=(256, 256)``,
     ``discriminator_dim=(256, 256)``, learning rates 2e-4 and weight decays 1e-6 with Adam
     (betas 0.5, 0.9), ``discriminator_steps=1``, ``log_frequency=True``, ``pac=10``,
+    ``condition_focus=None`` (e.g. ``{"diagnosis": 0.5}``: half the training rows are conditioned on
+    that column, so its classes - a rare one too - are learned with the critic comparing like with like),
     ``max_time=None`` (seconds; stops after the epoch that passes it), ``device="auto"``,
     ``precision="auto"`` (bfloat16 only where native), ``random_state=None``, ``verbose=True``.
 

@@ -72,3 +72,25 @@ def category_levels(frame, schema) -> None:
             f"categorical columns with more than {MAX_CATEGORY_LEVELS:,} levels: {listed}; such a column identifies rows "
             "rather than grouping them - drop it, or group its rare levels first"
         )
+
+
+def condition_focus(focus, columns: list[str]):
+    """Per-column probabilities of conditioning a training row on each categorical column: the shares
+    in ``focus`` go to the named columns, the rest is spread evenly over all (the paper's uniform choice).
+    None (or empty) -> None, the uniform choice itself."""
+    import numpy as np
+
+    if not focus:
+        return None
+    if not isinstance(focus, dict) and not hasattr(focus, "items"):
+        raise InvalidParameterError(f"condition_focus={focus!r} must map categorical column names to shares, e.g. {{'diagnosis': 0.5}}")
+    unknown = [str(c) for c in focus if str(c) not in columns]
+    if unknown:
+        raise InvalidParameterError(f"condition_focus names {unknown}, not categorical columns of this table; accepted: {columns}")
+    shares = {str(c): non_negative_float(f"condition_focus[{c!r}]", v) for c, v in focus.items()}
+    if sum(shares.values()) > 1.0 + 1e-9:
+        raise InvalidParameterError(f"condition_focus shares add up to {sum(shares.values()):g}; they must total at most 1")
+    p = np.full(len(columns), (1.0 - sum(shares.values())) / len(columns))
+    for c, share in shares.items():
+        p[columns.index(c)] += share
+    return p / p.sum()
