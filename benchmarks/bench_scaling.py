@@ -27,33 +27,34 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from _data import adult, diabetes, discrete_columns
 from harness import reference_preprocess_seconds
+from synthgan._device import resolve_precision
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MATMULS = {torch.ops.aten.mm.default, torch.ops.aten.addmm.default, torch.ops.aten.bmm.default}
 
 
 class MatmulLog(TorchDispatchMode):
-    """Records (m, k, n) of every mm / addmm / bmm that runs while active."""
+    """Records (batch, m, k, n, dtype) of every mm / addmm / bmm that runs while active."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.shapes: list[tuple[int, int, int, int]] = []
+        self.shapes: list[tuple[int, int, int, int, torch.dtype]] = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         if func in MATMULS:
             a, b = (args[1], args[2]) if func is torch.ops.aten.addmm.default else (args[0], args[1])
             batch = a.shape[0] if a.dim() == 3 else 1
-            self.shapes.append((batch, a.shape[-2], a.shape[-1], b.shape[-1]))
+            self.shapes.append((batch, a.shape[-2], a.shape[-1], b.shape[-1], a.dtype))
         return func(*args, **(kwargs or {}))
 
 
 def flops(shapes) -> float:
-    return float(sum(2 * bt * m * k * n for bt, m, k, n in shapes))
+    return float(sum(2 * bt * m * k * n for bt, m, k, n, _ in shapes))
 
 
 def replay_seconds(shapes, repeat: int = 5) -> float:
-    """Time the recorded matmuls as plain torch.mm on contiguous float32 operands (median of runs)."""
-    operands = [(torch.randn(bt, m, k).squeeze(0), torch.randn(bt, k, n).squeeze(0)) for bt, m, k, n in shapes]
+    """Time the recorded matmuls as plain torch.mm on contiguous operands of the recorded dtype (median of runs)."""
+    operands = [(torch.randn(bt, m, k, dtype=dt).squeeze(0), torch.randn(bt, k, n, dtype=dt).squeeze(0)) for bt, m, k, n, dt in shapes]
     runs = []
     for _ in range(repeat + 1):
         start = time.perf_counter()
@@ -156,8 +157,8 @@ def step_efficiency() -> list[dict]:
 def main() -> None:
     warnings.simplefilter("ignore")
     RESULTS.mkdir(exist_ok=True)
-    result = {"square_2048_gflops": {"float32": square_gflops(torch.float32), "bfloat16": square_gflops(torch.bfloat16, 512)},
-              "threads": torch.get_num_threads()}
+    result = {"square_2048_gflops": {"float32": square_gflops(torch.float32), "bfloat16": square_gflops(torch.bfloat16)},
+              "threads": torch.get_num_threads(), "synthgan_precision": str(resolve_precision("auto", torch.device("cpu")) or torch.float32)}
     print(result, flush=True)
     result["step"] = step_efficiency()
     result["scaling"] = rows_scaling()
@@ -169,7 +170,8 @@ def write_markdown(result: dict) -> None:
     sq = result["square_2048_gflops"]
     lines = ["# How close a training step runs to the machine, and how cost grows", "",
              f"Plain square matmul on this CPU ({result['threads']} threads): float32 {sq['float32']:.0f} GFLOP/s, "
-             f"bfloat16 {sq['bfloat16']:.1f} GFLOP/s (no native bf16 here, so `precision=\"auto\"` stays float32).", "",
+             f"bfloat16 {sq['bfloat16']:.1f} GFLOP/s. synthgan trains at `precision=\"auto\"` ({result['synthgan_precision']}); "
+             "the reference trains in float32. Matmuls are replayed in the dtype they ran in.", "",
              "| data | system | GFLOP per step | matmuls | s per step | achieved GFLOP/s | same matmuls as plain torch.mm (s) | their GFLOP/s | matmul share of the step |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in result["step"]:
