@@ -131,7 +131,7 @@ class TableTransformer:
                 columns[spec.name] = restore_numeric(values, spec, extra)
                 s_idx, c_idx = s_idx + 1, c_idx + 1
             elif isinstance(enc, CategoryEncoder):
-                columns[spec.name] = restore_levels(enc.inverse(codes[:, c_idx]), spec, extra)
+                columns[spec.name] = _levels_at(enc, codes[:, c_idx], spec, extra)
                 c_idx += 1
             elif spec.kind == CONSTANT:
                 value = extra["value"] if extra["value"] is not None else np.nan
@@ -181,3 +181,15 @@ def _fresh_keys(n: int, dtype: str) -> pd.Series:
     width = max(6, len(str(n)))
     keys = np.char.add("syn-", np.char.zfill(np.arange(1, n + 1).astype(str), width))
     return pd.Series(keys.astype(object), dtype=object).astype(dtype)
+
+
+def _levels_at(enc: CategoryEncoder, codes: np.ndarray, spec, extra: dict) -> pd.Series:
+    """The column for ``codes``: each level is cast to the column's dtype once, then taken by code (not per row).
+
+    The missing level joins the table only when some code asks for it, so the dtype is what casting the
+    generated values would give (e.g. int64 without gaps, Int64 with them).
+    """
+    k = len(enc.levels)
+    missing = bool((codes >= k).any())
+    table = restore_levels(enc.inverse(np.arange(k + missing)), spec, extra)
+    return table.take(np.minimum(codes, k)).reset_index(drop=True)
