@@ -37,8 +37,12 @@ def encoded(frame: pd.DataFrame, categories: dict) -> pd.DataFrame:
     return out
 
 
+def classifier() -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+
+
 def score(name: str, X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame, y_test: np.ndarray, categories: dict) -> dict:
-    clf = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0).fit(encoded(X_train, categories), y_train)
+    clf = classifier().fit(encoded(X_train, categories), y_train)
     proba = clf.predict_proba(encoded(X_test, categories))[:, 1]
     pred = (proba >= 0.5).astype(int)
     out = {"rows": len(X_train), "positives": int(y_train.sum()), "balanced_accuracy": balanced_accuracy_score(y_test, pred),
@@ -51,8 +55,7 @@ def separability(a: pd.DataFrame, b: pd.DataFrame, categories: dict) -> float:
     """3-fold ROC AUC of a classifier telling rows of ``a`` from rows of ``b`` (0.5: indistinguishable)."""
     X = encoded(pd.concat([a, b], ignore_index=True), categories)
     label = np.r_[np.zeros(len(a)), np.ones(len(b))]
-    clf = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
-    return float(roc_auc_score(label, cross_val_predict(clf, X, label, cv=3, method="predict_proba")[:, 1]))
+    return float(roc_auc_score(label, cross_val_predict(classifier(), X, label, cv=3, method="predict_proba")[:, 1]))
 
 
 def diagnose(model, X_train: pd.DataFrame, y_train: np.ndarray, categories: dict) -> dict:

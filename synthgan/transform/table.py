@@ -131,11 +131,12 @@ class TableTransformer:
                 columns[spec.name] = restore_numeric(values, spec, extra)
                 s_idx, c_idx = s_idx + 1, c_idx + 1
             elif isinstance(enc, CategoryEncoder):
-                columns[spec.name] = _levels_at(enc, codes[:, c_idx], spec, extra)
+                levels = enc.inverse(np.arange(len(enc.levels) + 1))  # every level, then the missing one
+                columns[spec.name] = _cast_by_code(levels, np.minimum(codes[:, c_idx], len(enc.levels)), spec, extra)
                 c_idx += 1
             elif spec.kind == CONSTANT:
                 value = extra["value"] if extra["value"] is not None else np.nan
-                columns[spec.name] = restore_levels(np.full(n, value, dtype=object), spec, extra)
+                columns[spec.name] = _cast_by_code(np.array([value], dtype=object), np.zeros(n, dtype=np.int64), spec, extra)
             elif spec.kind == IDENTIFIER:
                 columns[spec.name] = _fresh_keys(n, spec.dtype)
         return pd.DataFrame(columns, index=pd.RangeIndex(n))
@@ -183,13 +184,13 @@ def _fresh_keys(n: int, dtype: str) -> pd.Series:
     return pd.Series(keys.astype(object), dtype=object).astype(dtype)
 
 
-def _levels_at(enc: CategoryEncoder, codes: np.ndarray, spec, extra: dict) -> pd.Series:
-    """The column for ``codes``: each level is cast to the column's dtype once, then taken by code (not per row).
 
-    The missing level joins the table only when some code asks for it, so the dtype is what casting the
-    generated values would give (e.g. int64 without gaps, Int64 with them).
+def _cast_by_code(levels: np.ndarray, codes: np.ndarray, spec, extra: dict) -> pd.Series:
+    """``levels[codes]`` in the column's dtype, casting each level that occurs once instead of every row.
+
+    Only levels that occur join the cast, so the dtype is exactly what casting ``levels[codes]`` gives
+    (e.g. int64 without a generated gap, Int64 with one).
     """
-    k = len(enc.levels)
-    missing = bool((codes >= k).any())
-    table = restore_levels(enc.inverse(np.arange(k + missing)), spec, extra)
-    return table.take(np.minimum(codes, k)).reset_index(drop=True)
+    seen = np.bincount(codes, minlength=len(levels)) > 0
+    position = np.cumsum(seen) - 1
+    return restore_levels(levels[seen], spec, extra).take(position[codes]).reset_index(drop=True)
