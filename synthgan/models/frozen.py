@@ -1,21 +1,26 @@
-"""The generator prepared for sampling: batch norm folded away, weights cast once, no concatenations.
+"""The generator and its output heads prepared for sampling: batch norm folded, weights cast once, buffers reused.
 
 In eval mode a block ``relu(bn(fc(x)))`` is ``relu(x @ W'.T + b')`` with the batch-norm scale and
 shift folded into ``W'`` and ``b'``; the conditional vector's share of every layer is a row lookup in
-a table that already holds the bias. Activations live in one preallocated buffer laid out as the
-residual concatenation ``[h_k, ..., h_1, noise]``, so block ``k`` reads a contiguous slice of it and
-writes its output just before. The result equals ``Generator.eval()(noise, cond)`` up to rounding.
+a table that already holds the bias. Activations live in one buffer laid out as the residual
+concatenation ``[h_k, ..., h_1, noise]``, so block ``k`` reads a contiguous slice of it and writes its
+output just before. Every buffer is allocated once per sampling call and reused batch after batch:
+fresh multi-megabyte tensors per batch cost page faults (glibc hands large blocks back to the
+kernel), which measured as much as the matmuls themselves and made timings swing two-fold.
 """
 
 from __future__ import annotations
 
 import torch
 
+from .heads import Heads
 from .tabular import Generator
 
 
 class FrozenGenerator:
     """Sampling-only view of a trained ``Generator`` in ``dtype`` (float32, or bfloat16 where native).
+
+    The returned activations live in a buffer that the next call overwrites: read them first.
 
     >>> import torch
     >>> g = Generator(4, 3, (8,), 5).eval()
@@ -36,6 +41,7 @@ class FrozenGenerator:
             self.blocks = layers
             self.out = self._split(generator.out.weight, generator.out.bias)
         self.width = generator.out.in_features - generator.cond_dim
+        self._buffers: list[torch.Tensor] = []
 
     def _split(self, weight: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(weight over the dense inputs, table of conditional share + bias: (cond_dim or 1, out))."""
@@ -45,16 +51,85 @@ class FrozenGenerator:
 
     def __call__(self, noise: torch.Tensor, cond_index: torch.Tensor | None = None) -> torch.Tensor:
         """Raw outputs (B, data_dim) in ``dtype`` for noise (B, noise_dim) and condition positions (B,) or (1,)."""
+        rows = noise.shape[0]
         with torch.inference_mode():
-            buf = torch.empty(noise.shape[0], self.width, dtype=self.dtype, device=noise.device)
+            buf, *outs = (b[:rows] for b in self._reserve(rows, noise.device))
             start = self.width - noise.shape[1]
-            buf[:, start:] = noise
-            for weight, table in self.blocks:
-                h = torch.addmm(self._rows(table, cond_index), buf[:, start:], weight.T).relu_()
-                buf[:, start - h.shape[1] : start] = h
+            buf[:, start:].copy_(noise)
+            for (weight, table), h in zip(self.blocks, outs):
+                self._rows(table, cond_index, h).addmm_(buf[:, start:], weight.T).relu_()
+                buf[:, start - h.shape[1] : start].copy_(h)
                 start -= h.shape[1]
             weight, table = self.out
-            return torch.addmm(self._rows(table, cond_index), buf, weight.T)
+            return self._rows(table, cond_index, outs[-1]).addmm_(buf, weight.T)
 
-    def _rows(self, table: torch.Tensor, cond_index: torch.Tensor | None) -> torch.Tensor:
-        return table if cond_index is None or not self.cond_dim else table.index_select(0, cond_index)
+    def _reserve(self, rows: int, device: torch.device) -> list[torch.Tensor]:
+        """The activation buffer, one output per block and the raw output, for at least ``rows`` rows."""
+        if not self._buffers or self._buffers[0].shape[0] < rows or self._buffers[0].device != device:
+            widths = [self.width] + [w.shape[0] for w, _ in self.blocks] + [self.out[0].shape[0]]
+            self._buffers = [torch.empty(rows, w, dtype=self.dtype, device=device) for w in widths]
+        return self._buffers
+
+    def _rows(self, table: torch.Tensor, cond_index: torch.Tensor | None, out: torch.Tensor) -> torch.Tensor:
+        """Write each row's conditional share + bias into ``out``."""
+        if cond_index is None or not self.cond_dim or cond_index.numel() == 1:
+            index = cond_index.reshape(1) if cond_index is not None and self.cond_dim else torch.zeros(1, dtype=torch.long)
+            return out.copy_(table[index.to(table.device)].expand_as(out))
+        return torch.index_select(table, 0, cond_index, out=out)
+
+
+class FrozenHeads:
+    """Sampling-time outputs of ``heads``: tanh scalars and one code per one-hot span, in reused buffers.
+
+    Each code is drawn by inverting its span's softmax CDF with one uniform: the same distribution as
+    ``argmax(logits + Gumbel noise)``, which the training-time Gumbel-softmax approaches, for a tenth
+    of the random numbers and without dense one-hots. Uniforms are consumed group by group.
+
+    >>> from synthgan.transform.layout import Layout, Span
+    >>> heads = FrozenHeads(Heads(Layout((Span("x", "scalar", 0, 1), Span("c", "category", 1, 3), Span("d", "category", 4, 2)))))
+    >>> raw = torch.tensor([[0.0, 30.0, 0.0, 0.0, 30.0, 0.0]])  # model order: scalar, d (width 2), c (width 3)
+    >>> heads(raw, None)[1].tolist()  # codes in layout order: c, then d
+    [[1, 0]]
+    """
+
+    def __init__(self, heads: Heads) -> None:
+        self.heads = heads
+        self.order = torch.argsort(torch.cat([g.members for g in heads.groups])) if heads.groups else None
+        self._buffers: dict[str, torch.Tensor] = {}
+
+    def __call__(self, raw: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scalars (B, n_scalar) float32 and codes (B, n_onehot) int64 for raw outputs (B, width); reused buffers."""
+        h, rows = self.heads, raw.shape[0]
+        with torch.inference_mode():
+            buf = {k: v[:rows] for k, v in self._reserve(rows, raw.device).items()}
+            logits = buf["logits"].copy_(raw)  # float32
+            torch.rand(buf["u"].shape, generator=generator, device=raw.device, out=buf["u"])
+            first = 0
+            for g in h.groups:
+                span = logits[:, g.start : g.end].view(rows, g.count, g.width)
+                top = torch.amax(span, dim=-1, keepdim=True, out=_view(buf["top"], rows, g.count, 1))
+                cdf = torch.sub(span, top, out=_view(buf["cdf"], rows, g.count, g.width)).exp_().cumsum_(dim=-1)  # unnormalised
+                threshold = torch.mul(buf["u"][:, first : first + g.count, None], cdf[..., -1:], out=top)
+                below = torch.lt(cdf[..., :-1], threshold, out=_view(buf["below"], rows, g.count, g.width - 1))
+                torch.sum(below, dim=-1, out=buf["drawn"][:, first : first + g.count])
+                first += g.count
+            torch.tanh(logits[:, : h.n_scalar], out=buf["scalars"])
+            if self.order is not None:
+                torch.index_select(buf["drawn"], 1, self.order, out=buf["codes"])
+            return buf["scalars"], buf["codes"]
+
+    def _reserve(self, rows: int, device: torch.device) -> dict[str, torch.Tensor]:
+        have = self._buffers.get("u")
+        if have is None or have.shape[0] < rows or have.device != device:
+            h = self.heads
+            spans = max((g.count for g in h.groups), default=0)
+            wide = max((g.count * g.width for g in h.groups), default=0)
+            shapes = {"logits": (h.width, torch.float32), "u": (h.n_onehot, torch.float32), "top": (spans, torch.float32),
+                      "cdf": (wide, torch.float32), "below": (wide, torch.bool), "drawn": (h.n_onehot, torch.long),
+                      "codes": (h.n_onehot, torch.long), "scalars": (h.n_scalar, torch.float32)}
+            self._buffers = {k: torch.empty(rows, n, dtype=dtype, device=device) for k, (n, dtype) in shapes.items()}
+        return self._buffers
+
+def _view(buffer: torch.Tensor, *shape: int) -> torch.Tensor:
+    """The first elements of a contiguous buffer, shaped ``shape``."""
+    return buffer.view(-1)[: torch.Size(shape).numel()].view(shape)

@@ -1,4 +1,4 @@
-"""Per-span output activations, vectorised: tanh for scalars, Gumbel-softmax / sampling for one-hots.
+"""Per-span output activations, vectorised: tanh for scalars, Gumbel-softmax for one-hots (sampling: frozen.py).
 
 The networks see rows in a *model order* that differs from the transformer's column order: all
 scalars first, then the one-hot spans grouped by width, each group contiguous. Activating a group is
@@ -60,23 +60,6 @@ class Heads:
             block = noisy[:, g.start - self.n_scalar : g.end - self.n_scalar]
             parts.append(torch.softmax(block.reshape(-1, g.count, g.width), dim=-1).reshape(-1, g.count * g.width))
         return torch.cat(parts, dim=1)
-
-    def sample(self, raw: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sampling-time outputs: scalars (B, n_scalar) and codes (B, n_onehot) drawn from softmax(logits).
-
-        The code is drawn by inverting the cumulative distribution with one uniform per span - the
-        same distribution as argmax(logits + Gumbel noise), which the training-time Gumbel-softmax
-        approaches, for a tenth of the random numbers and without building dense one-hots.
-        """
-        u = torch.rand(raw.shape[0], self.n_onehot, generator=generator, device=raw.device, dtype=torch.float32)
-        codes = torch.empty(raw.shape[0], self.n_onehot, dtype=torch.long, device=raw.device)
-        raw = raw.float()
-        for g in self.groups:
-            logits = raw[:, g.start : g.end].reshape(-1, g.count, g.width)
-            cdf = (logits - logits.amax(dim=-1, keepdim=True)).exp_().cumsum_(dim=-1)  # unnormalised
-            threshold = u[:, g.members, None] * cdf[..., -1:]
-            codes[:, g.members] = (cdf[..., :-1] < threshold).sum(dim=-1)
-        return torch.tanh(raw[:, : self.n_scalar]), codes
 
     def dense_rows(self, scalars: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """Dense real rows (B, width) in model order from stored scalars and int codes."""

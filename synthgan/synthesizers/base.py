@@ -166,10 +166,7 @@ class TabularGAN(FittedModel, BaseEstimator):
         n = P.sample_count(n)
         conds = resolve(conditions, self.transformer_)
         rng = make_rng(random_state) if random_state is not None else self._sampling_rng
-        torch_gen = torch_generator(rng, self.device_.type)
-        scalars, codes = generate(
-            self.generator_, self.heads_, self.sampler_, self.noise_dim_, n, conds, rng, torch_gen, self.autocast_dtype_
-        )
+        scalars, codes = generate(self.generator_, self.heads_, self.sampler_, self.noise_dim_, n, conds, rng, self.autocast_dtype_)
         return self.transformer_.inverse_transform(EncodedTable(self.transformer_.layout_, scalars, codes))
 
     # ---- save / load -----------------------------------------------------------------------------

@@ -1,19 +1,29 @@
-"""Sampling from a trained generator: large batches, frozen weights (models/frozen.py), compact outputs.
+"""Sampling from a trained generator: large independent batches, frozen weights (models/frozen.py), compact outputs.
 
 Unconditional rows draw their conditional vectors from the true level frequencies. Conditioned rows
 use the conditional vector of the rarest requested level (so the generator produces it directly) and
 keep only rows meeting every condition; a budget stops hopeless requests with a clear error.
+
+Batch ``i`` of a call draws its conditions, noise and codes from its own generators, seeded from the
+call's seed and ``i``, and batches are planned in rounds of a fixed size. On a multi-core CPU the two
+batches of a round run at once, each on its own worker thread with half the intra-op threads: one batch
+on two threads spends much of its time in OpenMP hand-offs between many small ops, and torch's normal
+sampler is serial. The samples are the same whichever way the batches run.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
 from ..exceptions import ConditionError
-from ..models.frozen import FrozenGenerator
+from ..models.frozen import FrozenGenerator, FrozenHeads
 from ..models.heads import Heads
 from ..models.tabular import Generator
 from ..sampling.conditional import ConditionalSampler
@@ -21,6 +31,8 @@ from .conditions import Condition
 
 SAMPLE_BATCH = 4096
 MIN_BATCH = 64
+#: Batches planned together; fixed, so batch sizes (and so the samples) never depend on the core count.
+ROUND = 2
 #: Conditioned sampling gives up after drawing this many times the rows asked for (plus a floor).
 MAX_OVERDRAW = 200
 
@@ -33,42 +45,85 @@ def generate(
     n: int,
     conditions: list[Condition],
     rng: np.random.Generator,
-    torch_gen: torch.Generator,
     autocast_dtype: torch.dtype | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return scalars (n, n_scalar) float32 and codes (n, n_onehot) int32 of ``n`` generated rows."""
-    device = next(generator.parameters()).device
-    fixed = None
-    if conditions and sampler is not None and sampler.n_columns:
-        rarest = min(conditions, key=lambda c: sampler.counts[sampler.offsets[c.cond_column] + c.code])
-        fixed = torch.as_tensor(sampler.offsets[[rarest.cond_column]] + rarest.code, device=device)
-    kept_s, kept_c, got, drawn = [], [], 0, 0
+    batches = _Batches(generator, heads, sampler, noise_dim, conditions, autocast_dtype, seed=int(rng.integers(0, 2**63 - 1)))
+    out_s = np.empty((n, heads.n_scalar), dtype=np.float32)
+    out_c = np.empty((n, heads.n_onehot), dtype=np.int32)
+    got, drawn, index = 0, 0, 0
     budget = MAX_OVERDRAW * n + 100_000
-    frozen = FrozenGenerator(generator, autocast_dtype or torch.float32)  # reads running stats; mode untouched
-    with torch.inference_mode():
+    with _lanes(batches.device) as run:
         while got < n:
             accept = got / drawn if drawn else 1.0
-            size = int(min(SAMPLE_BATCH, max(MIN_BATCH, math.ceil((n - got) / max(accept, 0.01)))))
-            if fixed is not None:
-                cond = fixed
-            elif generator.cond_dim:
-                cond = torch.as_tensor(sampler.sample_index(size, rng), device=device)
-            else:
-                cond = None
-            noise = torch.randn(size, noise_dim, generator=torch_gen, device=device)
-            scalars, codes = heads.sample(frozen(noise, cond), torch_gen)
-            scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
-            if conditions:
-                keep = np.logical_and.reduce([codes[:, c.position] == c.code for c in conditions])
-                scalars, codes = scalars[keep], codes[keep]
-            kept_s.append(scalars)
-            kept_c.append(codes)
-            got, drawn = got + len(codes), drawn + size
+            sizes, need = [], n - got
+            while len(sizes) < ROUND and need > 0:
+                sizes.append(int(min(SAMPLE_BATCH, max(MIN_BATCH, math.ceil(need / max(accept, 0.01))))))
+                need -= sizes[-1] * accept
+            for scalars, codes in run(batches, [(index + k, size) for k, size in enumerate(sizes)]):
+                take = min(len(codes), n - got)
+                out_s[got : got + take], out_c[got : got + take] = scalars[:take], codes[:take]
+                got += take
+            index, drawn = index + len(sizes), drawn + sum(sizes)
             if got < n and drawn >= budget:
                 wanted = ", ".join(f"{c.column}={c.code}" for c in conditions)
                 raise ConditionError(
                     f"only {got} of {n} rows met the conditions after generating {drawn} rows; "
                     f"the model almost never produces this combination ({wanted} as level codes); relax the conditions"
                 )
-    return np.concatenate(kept_s)[:n].astype(np.float32), np.concatenate(kept_c)[:n].astype(np.int32)
+    return out_s, out_c
 
+
+class _Batches:
+    """Generates batch ``i`` of one sampling call; each thread gets its own frozen copies and buffers."""
+
+    def __init__(self, generator, heads, sampler, noise_dim, conditions, autocast_dtype, seed: int) -> None:
+        self.generator, self.heads, self.sampler, self.noise_dim = generator, heads, sampler, noise_dim
+        self.conditions, self.dtype, self.seed = conditions, autocast_dtype or torch.float32, seed
+        self.device = next(generator.parameters()).device
+        self.fixed = None
+        if conditions and sampler is not None and sampler.n_columns:
+            rarest = min(conditions, key=lambda c: sampler.counts[sampler.offsets[c.cond_column] + c.code])
+            self.fixed = torch.as_tensor(sampler.offsets[[rarest.cond_column]] + rarest.code, device=self.device)
+        self._local = threading.local()
+
+    def __call__(self, index: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scalars and int32 codes of the rows of batch ``index`` (``size`` drawn) that meet the conditions."""
+        local = self._local
+        if not hasattr(local, "frozen"):  # reads running stats; the module's mode is untouched
+            local.frozen, local.heads = FrozenGenerator(self.generator, self.dtype), FrozenHeads(self.heads)
+            local.noise = torch.empty(SAMPLE_BATCH, self.noise_dim, device=self.device)
+        rng = np.random.default_rng([self.seed, index])
+        torch_gen = torch.Generator(device=self.device)
+        torch_gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
+        with torch.inference_mode():
+            if self.fixed is not None:
+                cond = self.fixed
+            elif self.generator.cond_dim:
+                cond = torch.as_tensor(self.sampler.sample_index(size, rng), device=self.device)
+            else:
+                cond = None
+            noise = torch.randn(size, self.noise_dim, generator=torch_gen, device=self.device, out=local.noise[:size])
+            scalars, codes = local.heads(local.frozen(noise, cond), torch_gen)
+            scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
+        if self.conditions:
+            keep = np.logical_and.reduce([codes[:, c.position] == c.code for c in self.conditions])
+            return scalars[keep], codes[keep].astype(np.int32)
+        return scalars.copy(), codes.astype(np.int32)  # copies: the buffers are reused by the next batch
+
+
+@contextmanager
+def _lanes(device: torch.device) -> Iterator[Callable]:
+    """A runner for a round of batches: two worker threads with half the intra-op threads each on a
+    multi-core CPU, else the calling thread. ``torch.set_num_threads`` sets the caller's thread count
+    and the default for new threads; the workers change both, so the default is restored on exit."""
+    threads = torch.get_num_threads()
+    if device.type != "cpu" or threads < 2:
+        yield lambda batches, jobs: [batches(*job) for job in jobs]
+        return
+    pool = ThreadPoolExecutor(ROUND, thread_name_prefix="synthgan-sample", initializer=torch.set_num_threads, initargs=(max(1, threads // ROUND),))
+    try:
+        yield lambda batches, jobs: list(pool.map(lambda job: batches(*job), jobs))
+    finally:
+        pool.shutdown()
+        torch.set_num_threads(threads)

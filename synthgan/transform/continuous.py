@@ -96,14 +96,24 @@ class NumericEncoder:
         k = len(self.means)
         missing = mode >= k
         safe = np.minimum(mode, k - 1)
-        z = np.clip(alpha.astype(np.float64), -1.0, 1.0) * 4 * self.stds[safe] + self.means[safe]
-        x = np.clip(z * self.scale + self.loc, self.low, self.high)
+        # one affine map per mode: ((alpha * 4 std + mean) * scale + loc), in place
+        x = np.clip(alpha, -1.0, 1.0).astype(np.float64)
+        x *= (4 * self.stds * self.scale)[safe]
+        x += (self.means * self.scale + self.loc)[safe]
+        np.clip(x, self.low, self.high, out=x)
         if self.step > 0:
-            x = np.clip(self.low + np.round((x - self.low) / self.step) * self.step, self.low, self.high)
+            x -= self.low
+            x /= self.step
+            np.round(x, out=x)
+            x *= self.step
+            x += self.low
+            np.clip(x, self.low, self.high, out=x)
             decimals = -np.log10(self.step)
             if self.step <= 1 and decimals == np.round(decimals):
-                x = np.round(x, int(decimals))  # drop float noise: 2.3000000000000003 -> 2.3
-        return np.where(missing, np.nan, x)
+                np.round(x, int(decimals), out=x)  # drop float noise: 2.3000000000000003 -> 2.3
+        if missing.any():
+            x[missing] = np.nan
+        return x
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("loc", "scale", "low", "high", "step", "has_nan")}

@@ -139,7 +139,7 @@ class TableTransformer:
                 columns[spec.name] = _cast_by_code(np.array([value], dtype=object), np.zeros(n, dtype=np.int64), spec, extra)
             elif spec.kind == IDENTIFIER:
                 columns[spec.name] = _fresh_keys(n, spec.dtype)
-        return pd.DataFrame(columns, index=pd.RangeIndex(n))
+        return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)  # no copy into 2-D blocks: 10 ms per 100k rows
 
     # ---- state ---------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -193,4 +193,6 @@ def _cast_by_code(levels: np.ndarray, codes: np.ndarray, spec, extra: dict) -> p
     """
     seen = np.bincount(codes, minlength=len(levels)) > 0
     position = np.cumsum(seen) - 1
-    return restore_levels(levels[seen], spec, extra).take(position[codes]).reset_index(drop=True)
+    restored = restore_levels(levels[seen], spec, extra)
+    values = restored.to_numpy() if isinstance(restored.dtype, np.dtype) else restored.array
+    return pd.Series(values.take(position[codes]), dtype=restored.dtype)
