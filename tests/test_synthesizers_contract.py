@@ -76,6 +76,29 @@ def test_same_seed_same_samples(model):
     assert not model.sample(50, random_state=4).equals(model.sample(50, random_state=5))
 
 
+def test_samples_do_not_depend_on_how_batches_are_run(model):
+    """Batches run two at a time on worker threads (multi-core CPU) or one by one (one intra-op thread):
+    same rows either way, and the caller's thread count - and the default of threads started later - is kept."""
+    import threading
+
+    import torch
+
+    threads = torch.get_num_threads()
+    parallel = model.sample(9000, random_state=2)  # three 4,096-row batches: rounds of two, then one
+    assert torch.get_num_threads() == threads
+    started = []
+    worker = threading.Thread(target=lambda: started.append(torch.get_num_threads()))
+    worker.start()
+    worker.join()
+    assert started == [threads]
+    torch.set_num_threads(1)
+    try:
+        serial = model.sample(9000, random_state=2)
+    finally:
+        torch.set_num_threads(threads)
+    pd.testing.assert_frame_equal(parallel, serial)
+
+
 def test_global_rng_untouched(model):
     import torch
 
