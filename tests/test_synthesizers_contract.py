@@ -275,9 +275,12 @@ def test_heads_draw_codes_from_the_softmax_of_each_span():
     from synthgan.models.heads import Heads
     from synthgan.transform.layout import Layout, Span
 
-    layout = Layout((Span("x", "scalar", 0, 1), Span("x", "mode", 1, 3), Span("c", "category", 4, 3), Span("d", "category", 7, 2)))
+    # narrow spans are drawn on a transposed copy, wide ones (> FrozenHeads.NARROW) in place: both checked
+    layout = Layout((Span("x", "scalar", 0, 1), Span("x", "mode", 1, 3), Span("c", "category", 4, 3), Span("d", "category", 7, 2),
+                     Span("e", "category", 9, 20)))
     heads = Heads(layout)
-    logits = {1: torch.tensor([0.0, 1.0, 2.0]), 4: torch.tensor([5.0, -3.0, 0.5]), 7: torch.tensor([-90.0, -91.0])}
+    logits = {1: torch.tensor([0.0, 1.0, 2.0]), 4: torch.tensor([5.0, -3.0, 0.5]), 7: torch.tensor([-90.0, -91.0]),
+              9: torch.linspace(-2.0, 2.0, 20)}
     raw = torch.zeros(200_000, layout.width)
     raw[:, 0] = 0.3
     for span, offset in zip(layout.onehot_spans, heads.onehot_offsets.tolist()):
