@@ -73,31 +73,44 @@ def diagnose(model, X_train: pd.DataFrame, y_train: np.ndarray, categories: dict
     return out
 
 
+def split_data(rows: int | None):
+    """(X_train, X_test, y_train, y_test, categories, positive share): the split every run here uses."""
+    df = diabetes()
+    y = (df["readmitted"] == "<30").astype(int).to_numpy()
+    X = df.drop(columns=DROP)
+    if rows:
+        X, _, y, _ = train_test_split(X, y, train_size=rows, stratify=y, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    X_train, X_test = X_train.reset_index(drop=True), X_test.reset_index(drop=True)
+    categories = {c: sorted(X[c].dropna().unique()) for c in X.columns if X[c].dtype == object}
+    return X_train, X_test, y_train, y_test, categories, float(y.mean())
+
+
+def smote_nc(X_train: pd.DataFrame, y_train: np.ndarray, categories: dict, sampling_strategy="auto"):
+    """imbalanced-learn's SMOTE-NC; it needs complete rows, so categorical gaps travel as a level (numbers here have none)."""
+    text = list(categories)
+    filled = X_train.copy()
+    filled[text] = filled[text].fillna("missing")
+    smote = SMOTENC(categorical_features=[X_train.columns.get_loc(c) for c in text], sampling_strategy=sampling_strategy, random_state=0)
+    X_smote, y_smote = smote.fit_resample(filled, y_train)
+    X_smote[text] = X_smote[text].replace("missing", np.nan)
+    return X_smote, y_smote
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--rows", type=int, default=None, help="use a stratified subset of this many rows")
     parser.add_argument("--class-focus", type=float, default=None, help="SyntheticOversampler's class_focus")
     parser.add_argument("--out", default="augment_diabetes", help="results/<OUT>.{json,md}")
+    parser.add_argument("--save-model", default=None, help="also save the fitted oversampler's model here (bench_augment_variants.py)")
     args = parser.parse_args()
-    df = diabetes()
-    y = (df["readmitted"] == "<30").astype(int).to_numpy()
-    X = df.drop(columns=DROP)
-    if args.rows:
-        X, _, y, _ = train_test_split(X, y, train_size=args.rows, stratify=y, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-    X_train, X_test = X_train.reset_index(drop=True), X_test.reset_index(drop=True)
-    text = [c for c in X.columns if X[c].dtype == object]
-    categories = {c: sorted(X[c].dropna().unique()) for c in text}
-    results = {"data": {"train": len(X_train), "test": len(X_test), "positive_share": float(y.mean()), "columns": X.shape[1]}}
+    X_train, X_test, y_train, y_test, categories, share = split_data(args.rows)
+    results = {"data": {"train": len(X_train), "test": len(X_test), "positive_share": share, "columns": X_train.shape[1]}}
     results["real_only"] = score("real only", X_train, y_train, X_test, y_test, categories)
 
     start = time.perf_counter()
-    filled = X_train.copy()
-    filled[text] = filled[text].fillna("missing")  # SMOTE-NC needs complete rows; numbers here have no gaps
-    smote = SMOTENC(categorical_features=[X.columns.get_loc(c) for c in text], random_state=0)
-    X_smote, y_smote = smote.fit_resample(filled, y_train)
-    X_smote[text] = X_smote[text].replace("missing", np.nan)
+    X_smote, y_smote = smote_nc(X_train, y_train, categories)
     results["smote_nc"] = {**score("real + SMOTE-NC", X_smote, y_smote, X_test, y_test, categories), "seconds": time.perf_counter() - start}
 
     start = time.perf_counter()
@@ -106,9 +119,11 @@ def main() -> None:
     results["synthgan"] = {**score("real + synthgan", X_syn, y_syn.to_numpy(), X_test, y_test, categories),
                            "seconds": time.perf_counter() - start, "epochs": args.epochs, "class_focus": args.class_focus,
                            "separability": diagnose(sampler.model_, X_train, y_train, categories)}
+    if args.save_model:
+        sampler.model_.save(args.save_model)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.out}.json").write_text(json.dumps(results, indent=2) + "\n")
-    lines = [f"# Class balancing on diabetes-130 (early readmission, {y.mean():.1%} positives; "
+    lines = [f"# Class balancing on diabetes-130 (early readmission, {share:.1%} positives; "
              f"{len(X_train)} train / {len(X_test)} held-out real test rows)", "",
              "| training data | rows | balanced accuracy | F1 (positive) | ROC AUC | seconds to resample |", "|---|---|---|---|---|---|"]
     for key, label in [("real_only", "real only"), ("smote_nc", "real + SMOTE-NC"), ("synthgan", f"real + synthgan (CTGAN, {args.epochs} epochs, class_focus={args.class_focus})")]:
