@@ -101,7 +101,8 @@ def _masked_integers(x: np.ndarray, dtype: str) -> pd.Series | None:
     missing = np.isnan(x)
     filled = np.where(missing, 0.0, x)
     info = np.iinfo(numpy_dtype)
-    if not np.array_equal(filled, np.trunc(filled)) or (filled.size and (filled.min() < info.min or filled.max() > info.max)):
+    # float(info.max) rounds up to 2**63 (2**64 unsigned), the first float out of range: hence >=
+    if not np.array_equal(filled, np.trunc(filled)) or (filled.size and (filled.min() < info.min or filled.max() >= float(info.max))):
         return None
     values = filled.astype(numpy_dtype)
     return pd.Series(pd.arrays.IntegerArray(values, missing), dtype=dtype)
