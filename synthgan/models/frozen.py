@@ -41,7 +41,8 @@ class FrozenGenerator:
             self.blocks = layers
             self.out = self._split(generator.out.weight, generator.out.bias)
         self.width = generator.out.in_features - generator.cond_dim
-        self._buffers: list[torch.Tensor] = []
+        widths = [self.width] + [w.shape[0] for w, _ in self.blocks] + [self.out[0].shape[0]]
+        self._work = _Workspace({str(i): (w, dtype) for i, w in enumerate(widths)})
 
     def _split(self, weight: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(weight over the dense inputs, table of conditional share + bias: (cond_dim or 1, out))."""
@@ -53,7 +54,8 @@ class FrozenGenerator:
         """Raw outputs (B, data_dim) in ``dtype`` for noise (B, noise_dim) and condition positions (B,) or (1,)."""
         rows = noise.shape[0]
         with torch.inference_mode():
-            buf, *outs = (b[:rows] for b in self._reserve(rows, noise.device))
+            flat = self._work.reserve(rows, noise.device)
+            buf, *outs = (_view(flat[k], rows, n) for k, (n, _) in self._work.columns.items())
             start = self.width - noise.shape[1]
             buf[:, start:].copy_(noise)
             for (weight, table), h in zip(self.blocks, outs):
@@ -62,13 +64,6 @@ class FrozenGenerator:
                 start -= h.shape[1]
             weight, table = self.out
             return self._rows(table, cond_index, outs[-1]).addmm_(buf, weight.T)
-
-    def _reserve(self, rows: int, device: torch.device) -> list[torch.Tensor]:
-        """The activation buffer, one output per block and the raw output, for at least ``rows`` rows."""
-        if not self._buffers or self._buffers[0].shape[0] < rows or self._buffers[0].device != device:
-            widths = [self.width] + [w.shape[0] for w, _ in self.blocks] + [self.out[0].shape[0]]
-            self._buffers = [torch.empty(rows, w, dtype=self.dtype, device=device) for w in widths]
-        return self._buffers
 
     def _rows(self, table: torch.Tensor, cond_index: torch.Tensor | None, out: torch.Tensor) -> torch.Tensor:
         """Write each row's conditional share + bias into ``out``."""
@@ -103,14 +98,17 @@ class FrozenHeads:
         self.order = torch.argsort(torch.cat([g.members for g in heads.groups])) if heads.groups else None
         narrow = [g for g in heads.groups if g.width <= self.NARROW]  # groups are sorted by width: a prefix
         self.split = narrow[-1].end if narrow else heads.n_scalar
-        self._buffers: dict[str, torch.Tensor] = {}
-        self._rows = 0
+        wide = max((g.count * g.width for g in heads.groups), default=0)
+        self._work = _Workspace({"logits": (heads.width, torch.float32), "narrow": (self.split - heads.n_scalar, torch.float32),
+                                 "u": (heads.n_onehot, torch.float32), "top": (heads.n_onehot, torch.float32),
+                                 "cdf": (wide, torch.float32), "below": (wide, torch.bool), "drawn": (heads.n_onehot, torch.long),
+                                 "codes": (heads.n_onehot, torch.long), "scalars": (heads.n_scalar, torch.float32)})
 
     def __call__(self, raw: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
         """Scalars (B, n_scalar) float32 and codes (B, n_onehot) int64 for raw outputs (B, width); reused buffers."""
         h, rows, n0 = self.heads, raw.shape[0], self.heads.n_scalar
         with torch.inference_mode():
-            buf = self._reserve(rows, raw.device)
+            buf = self._work.reserve(rows, raw.device)
             logits = _view(buf["logits"], rows, h.width).copy_(raw)  # float32
             narrow = _view(buf["narrow"], self.split - n0, rows).copy_(logits[:, n0 : self.split].T)
             u = torch.rand((h.n_onehot, rows), generator=generator, device=raw.device, out=_view(buf["u"], h.n_onehot, rows))
@@ -138,19 +136,22 @@ class FrozenHeads:
                 torch.index_select(drawn, 0, self.order, out=codes)
             return scalars, codes.T
 
-    def _reserve(self, rows: int, device: torch.device) -> dict[str, torch.Tensor]:
-        """Flat buffers for at least ``rows`` rows (shaped per call, so fewer rows stay contiguous)."""
-        if not self._buffers or self._rows < rows or self._buffers["u"].device != device:
-            h = self.heads
-            wide = max((g.count * g.width for g in h.groups), default=0)
-            sizes = {"logits": (h.width, torch.float32), "narrow": (self.split - h.n_scalar, torch.float32),
-                     "u": (h.n_onehot, torch.float32), "top": (h.n_onehot, torch.float32), "cdf": (wide, torch.float32),
-                     "below": (wide, torch.bool), "drawn": (h.n_onehot, torch.long), "codes": (h.n_onehot, torch.long),
-                     "scalars": (h.n_scalar, torch.float32)}
-            self._buffers = {k: torch.empty(rows * n, dtype=dtype, device=device) for k, (n, dtype) in sizes.items()}
-            self._rows = rows
-        return self._buffers
 
 def _view(buffer: torch.Tensor, *shape: int) -> torch.Tensor:
     """The first elements of a contiguous buffer, shaped ``shape``."""
     return buffer.view(-1)[: torch.Size(shape).numel()].view(shape)
+
+
+class _Workspace:
+    """Flat buffers by name, each ``columns`` wide, for at least ``rows`` rows; ``_view`` shapes them per call,
+    so a short last batch still gets contiguous tensors. Reallocated only for more rows or another device."""
+
+    def __init__(self, columns: dict[str, tuple[int, torch.dtype]]) -> None:
+        self.columns, self.rows, self.device = columns, 0, None
+        self.flat: dict[str, torch.Tensor] = {}
+
+    def reserve(self, rows: int, device: torch.device) -> dict[str, torch.Tensor]:
+        if rows > self.rows or device != self.device:
+            self.flat = {k: torch.empty(rows * n, dtype=dtype, device=device) for k, (n, dtype) in self.columns.items()}
+            self.rows, self.device = rows, device
+        return self.flat
