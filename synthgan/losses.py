@@ -24,6 +24,19 @@ def generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
+def interpolate(real: torch.Tensor, fake: torch.Tensor, pac: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Random points between real and fake: one mix ratio per pack of ``pac`` rows (or per image, ``pac=1``)."""
+    packs = real.shape[0] // pac
+    alpha = torch.rand(packs, 1, generator=generator, device=real.device, dtype=real.dtype)
+    alpha = alpha.repeat_interleave(pac, dim=0).reshape(-1, *([1] * (real.dim() - 1)))  # rows (or images) of a pack share it
+    return torch.lerp(fake, real, alpha)
+
+
+def norm_penalty(grad: torch.Tensor, weight: float) -> torch.Tensor:
+    """weight * mean((||g|| - 1)^2) over the rows of ``grad``, (packs, features): the WGAN-GP term."""
+    return weight * ((grad.float().norm(2, dim=1) - 1) ** 2).mean()
+
+
 def gradient_penalty(
     critic: Callable[..., torch.Tensor],
     real: torch.Tensor,
@@ -33,18 +46,15 @@ def gradient_penalty(
     weight: float = 10.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """weight * E[(||grad critic(x_hat)||_2 - 1)^2] on random interpolates, one mix ratio per pack.
+    """weight * E[(||grad critic(x_hat)||_2 - 1)^2] on random interpolates, through autograd (any critic).
 
     ``real``/``fake`` are (B, features) rows in packs of ``pac``, or (B, C, H, W) images with ``pac=1``.
+    The tabular critic has a cheaper closed form: ``Critic.scores_and_gradients``.
     """
-    packs = real.shape[0] // pac
-    alpha = torch.rand(packs, 1, generator=generator, device=real.device, dtype=real.dtype)
-    alpha = alpha.repeat_interleave(pac, dim=0).reshape(-1, *([1] * (real.dim() - 1)))  # rows (or images) of a pack share it
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    mixed = interpolate(real, fake, pac, generator).requires_grad_(True)
     scores = critic(mixed, generator=generator)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
-    norms = grad.reshape(packs, -1).norm(2, dim=1)
-    return weight * ((norms - 1) ** 2).mean()
+    return norm_penalty(grad.reshape(real.shape[0] // pac, -1), weight)
 
 
 def condition_loss(raw: torch.Tensor, span_index: torch.Tensor, span_mask: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -61,9 +61,10 @@ class Heads:
             parts.append(torch.softmax(block.reshape(-1, g.count, g.width), dim=-1).reshape(-1, g.count * g.width))
         return torch.cat(parts, dim=1)
 
-    def dense_rows(self, scalars: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """Dense real rows (B, width) in model order from stored scalars and int codes."""
-        out = torch.zeros(scalars.shape[0], self.width, dtype=scalars.dtype, device=scalars.device)
+    def dense_rows(self, scalars: torch.Tensor, codes: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Dense real rows (B, width) in model order from stored scalars and int codes, in ``dtype``
+        (default: the scalars' dtype)."""
+        out = torch.zeros(scalars.shape[0], self.width, dtype=dtype or scalars.dtype, device=scalars.device)
         out[:, : self.n_scalar] = scalars
         return out.scatter_(1, codes + self.onehot_offsets, 1.0)
 

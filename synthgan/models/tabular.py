@@ -14,6 +14,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
+LEAKY_SLOPE = 0.2
+
 
 class Residual(nn.Module):
     """relu(bn(fc(x))) concatenated with x: the width grows by ``out_dim`` at every block."""
@@ -88,7 +90,12 @@ class _OneHotTail(torch.autograd.Function):
 
 
 class Critic(nn.Module):
-    """Scores packs of ``pac`` rows: (B, row_dim) -> (B / pac, 1). Dropout draws from ``generator``."""
+    """Scores packs of ``pac`` rows: (B, row_dim) -> (B / pac, 1). Dropout draws from ``generator``.
+
+    Each hidden layer is ``leaky_relu(h) * dropout_mask``, written as ``h * gate`` with ``gate`` the
+    layer's slope (1 or 0.2) times the mask: the same function, and the gates also give the exact
+    input gradient in closed form (``scores_and_gradients``).
+    """
 
     def __init__(self, row_dim: int, hidden: Sequence[int], pac: int, dropout: float = 0.5) -> None:
         super().__init__()
@@ -98,13 +105,40 @@ class Critic(nn.Module):
         self.out = nn.Linear(dims[-1], 1)
 
     def forward(self, rows: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.out(self._hidden(rows, generator)[0])
+
+    def scores_and_gradients(self, rows: torch.Tensor, n_grad: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scores of all packs, and the gradient of the score with respect to each of the last
+        ``n_grad`` rows' packs, (n_grad / pac, pac * row_dim).
+
+        The gradient is built from the weights and gates (a chain of matmuls), so it stays
+        differentiable: a penalty on it needs one backward pass instead of autograd's double
+        backward, and the penalised rows share the scoring pass with the others.
+        """
+        x, gates = self._hidden(rows, generator)
+        packs = n_grad // self.pac
+        grad = self.out.weight.expand(packs, -1)
+        for layer, gate in zip(reversed(self.hidden), reversed(gates)):
+            grad = (grad * gate[-packs:]) @ layer.weight
+        return self.out(x), grad
+
+    def _hidden(self, rows: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
         x = rows.reshape(-1, rows.shape[1] * self.pac)  # (B / pac, pac * row_dim)
+        gates = []
         for layer in self.hidden:
-            x = nn.functional.leaky_relu(layer(x), 0.2)
-            if self.training and self.dropout > 0:
-                keep = torch.rand(x.shape, generator=generator, device=x.device) >= self.dropout
-                x = x * keep / (1 - self.dropout)
-        return self.out(x)
+            h = layer(x)
+            gates.append(self._gate(h, generator))
+            x = h * gates[-1]
+        return x, gates
+
+    def _gate(self, h: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """d leaky_relu(h) / dh (1 or 0.2) times the inverted-dropout mask; constant in h (no gradient)."""
+        with torch.no_grad():
+            if not (self.training and self.dropout > 0):
+                return torch.where(h > 0, 1.0, LEAKY_SLOPE).to(h.dtype)
+            scale = 1.0 / (1.0 - self.dropout)
+            keep = torch.rand(h.shape, generator=generator, device=h.device) >= self.dropout
+            return torch.where(h > 0, scale, LEAKY_SLOPE * scale).to(h.dtype) * keep
 
 
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:

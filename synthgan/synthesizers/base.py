@@ -117,7 +117,7 @@ class TabularGAN(FittedModel, BaseEstimator):
             adam(critic, self.discriminator_lr, self.discriminator_decay, device),
         )
         heads = Heads(encoded.layout, device)
-        history = train(generator, critic, optimizers, TrainingData(encoded, heads, sampler, device), config, train_rng, torch_gen)
+        history = train(generator, critic, optimizers, TrainingData(encoded, heads, sampler, device, config.autocast_dtype or torch.float32), config, train_rng, torch_gen)
         self._set_fitted(schema_, transformer, sampler, generator, device, config, history, heads)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]

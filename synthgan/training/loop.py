@@ -1,9 +1,9 @@
 """The adversarial loop shared by CTGAN (conditional) and WGAN (unconditional): critic steps, then a
 generator step, per batch; history per epoch; an optional time budget; NaN/inf stops with an error.
 
-Critic steps build fakes under ``no_grad`` (no generator gradients are wasted there) and the
-critic's parameters are frozen during the generator step. All randomness comes from the numpy and
-torch generators passed in.
+The last critic step's fakes keep their graph and serve the generator step too (one generator
+pass per step; earlier critic steps build theirs under ``no_grad``); the critic's parameters are
+frozen during the generator step. All randomness comes from the numpy and torch generators passed in.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .._device import autocast
 from ..exceptions import TrainingError
-from ..losses import condition_loss, critic_loss, generator_loss, gradient_penalty
+from ..losses import condition_loss, critic_loss, generator_loss, interpolate, norm_penalty
 from ..models.heads import Heads
 from ..models.tabular import Critic, Generator
 from ..sampling.conditional import ConditionalSampler
@@ -69,12 +69,16 @@ class Batch:
 
 
 class TrainingData:
-    """The encoded table as tensors plus the way batches are drawn from it (conditional or uniform)."""
+    """The encoded table as tensors plus the way batches are drawn from it (conditional or uniform).
 
-    def __init__(self, encoded: EncodedTable, heads: Heads, sampler: ConditionalSampler | None, device) -> None:
+    Rows and conditional vectors come in ``dtype``, the dtype the networks compute in (bfloat16 under
+    autocast, where the first matmul would cast them anyway), so no concatenation mixes dtypes.
+    """
+
+    def __init__(self, encoded: EncodedTable, heads: Heads, sampler: ConditionalSampler | None, device, dtype: torch.dtype = torch.float32) -> None:
         self.scalars = torch.as_tensor(encoded.scalars, device=device)
         self.codes = torch.as_tensor(encoded.codes.astype(np.int64), device=device)
-        self.layout, self.heads, self.sampler, self.device = encoded.layout, heads, sampler, device
+        self.layout, self.heads, self.sampler, self.device, self.dtype = encoded.layout, heads, sampler, device, dtype
         self.n_rows = len(encoded)
 
     @property
@@ -84,11 +88,17 @@ class TrainingData:
     def batch(self, size: int, rng: np.random.Generator) -> Batch:
         if not self.conditional:
             rows = torch.as_tensor(rng.integers(0, self.n_rows, size), device=self.device)
-            return Batch(self.heads.dense_rows(self.scalars[rows], self.codes[rows]), torch.zeros(size, 0, device=self.device), None)
+            real = self.heads.dense_rows(self.scalars[rows], self.codes[rows], self.dtype)
+            return Batch(real, torch.zeros(size, 0, device=self.device, dtype=self.dtype), None)
         cond, level, rows = self.sampler.sample_train(size, rng)
         rows_t = torch.as_tensor(rows, device=self.device)
-        real = self.heads.dense_rows(self.scalars[rows_t], self.codes[rows_t])
-        return Batch(real, torch.as_tensor(cond, device=self.device), level, torch.as_tensor(level, device=self.device))
+        real = self.heads.dense_rows(self.scalars[rows_t], self.codes[rows_t], self.dtype)
+        cond_t = torch.as_tensor(cond, device=self.device).to(self.dtype)
+        return Batch(real, cond_t, level, torch.as_tensor(level, device=self.device))
+
+    def noise(self, size: int, dim: int, generator: torch.Generator) -> torch.Tensor:
+        """Standard normal generator input (drawn in float32 for every dtype, then cast)."""
+        return torch.randn(size, dim, generator=generator, device=self.device).to(self.dtype)
 
 
 class ConditionTargets:
@@ -131,27 +141,28 @@ def train(
     precision = autocast(device, config.autocast_dtype)
 
     def step() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        for _ in range(config.critic_steps):
+        """Critic step(s), then a generator step that reuses the last critic step's fakes (their
+        graph kept): one generator pass per step instead of two, as in the usual DCGAN loop."""
+        for k in range(config.critic_steps):
+            last = k == config.critic_steps - 1
             batch = data.batch(config.batch_size, rng)
-            noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
+            with precision, torch.set_grad_enabled(last):
+                raw = generator(data.noise(config.batch_size, config.noise_dim, torch_gen), batch.index)
+                fake = torch.cat([heads.activate(raw, GUMBEL_TAU, torch_gen), batch.cond], dim=1)
             with precision:
-                with torch.no_grad():
-                    fake = heads.activate(generator(noise, batch.index), GUMBEL_TAU, torch_gen)
-                fake_rows = torch.cat([fake, batch.cond], dim=1).float()
-                real_rows = torch.cat([batch.real, batch.cond], dim=1)
-                scores = critic(torch.cat([real_rows, fake_rows]), torch_gen)  # one pass, packs never mix
-                loss_c = critic_loss(scores[: len(scores) // 2], scores[len(scores) // 2 :])
-                penalty = gradient_penalty(critic, real_rows, fake_rows, pac=config.pac, weight=config.penalty_weight, generator=torch_gen)
+                real = torch.cat([batch.real, batch.cond], dim=1)
+                mixed = interpolate(real, fake.detach(), config.pac, torch_gen)
+                # one pass over real, fake and interpolated rows (packs never mix); the penalty's gradient in closed form
+                scores, grad = critic.scores_and_gradients(torch.cat([real, fake.detach(), mixed]), len(mixed), torch_gen)
+                n = len(scores) // 3
+                loss_c = critic_loss(scores[:n], scores[n : 2 * n])
+                penalty = norm_penalty(grad, config.penalty_weight)
             opt_c.zero_grad(set_to_none=True)
             (loss_c + penalty).backward()
             opt_c.step()
-        batch = data.batch(config.batch_size, rng) if targets is not None else batch
-        noise = torch.randn(config.batch_size, config.noise_dim, generator=torch_gen, device=device)
         critic.requires_grad_(False)
         with precision:
-            raw = generator(noise, batch.index)
-            fake = heads.activate(raw, GUMBEL_TAU, torch_gen)
-            loss_g = generator_loss(critic(torch.cat([fake, batch.cond], dim=1), torch_gen))
+            loss_g = generator_loss(critic(fake, torch_gen))
             if targets is not None:
                 loss_g = loss_g + targets(raw, batch.level)
         opt_g.zero_grad(set_to_none=True)
