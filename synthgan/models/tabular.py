@@ -142,10 +142,14 @@ class Critic(nn.Module):
 
 
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Linear initialisation, drawn from ``generator`` instead of the global RNG."""
+    """PyTorch's default Linear initialisation, drawn from ``generator`` instead of the global RNG;
+    batch norms reset (unit scale, zero shift, fresh running statistics). Every parameter and buffer
+    is set, so the networks can be built on the meta device first."""
     for layer in module.modules():
         if isinstance(layer, nn.Linear):
             bound = 1.0 / math.sqrt(layer.in_features)
             with torch.no_grad():
                 layer.weight.uniform_(-bound, bound, generator=generator)
                 layer.bias.uniform_(-bound, bound, generator=generator)
+        elif isinstance(layer, nn.BatchNorm1d):
+            layer.reset_parameters()

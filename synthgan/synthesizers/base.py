@@ -106,12 +106,12 @@ class TabularGAN(FittedModel, BaseEstimator):
         train_rng = np.random.default_rng(train_seed)
         torch_gen = torch_generator(train_rng, device.type)
         cond_width = sampler.width if sampler is not None else 0
-        with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG; keep it as it was
+        with torch.device("meta"):  # no storage, no default initialisation: init_weights sets every parameter
             generator = Generator(config.noise_dim, cond_width, P.layer_sizes("generator_dim", self.generator_dim), encoded.layout.width)
             critic = Critic(encoded.layout.width + cond_width, P.layer_sizes("discriminator_dim", self.discriminator_dim), config.pac)
+        generator, critic = generator.to_empty(device=device), critic.to_empty(device=device)
         init_weights(generator, torch_gen)
         init_weights(critic, torch_gen)
-        generator.to(device), critic.to(device)
         optimizers = (
             adam(generator, self.generator_lr, self.generator_decay, device),
             adam(critic, self.discriminator_lr, self.discriminator_decay, device),

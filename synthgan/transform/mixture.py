@@ -121,29 +121,37 @@ def _priors(x: np.ndarray, weight: np.ndarray) -> dict:
 def _m_step(x: np.ndarray, resp: np.ndarray, prior: dict) -> dict:
     nk = resp.sum(axis=1) + _EPS  # (C, K)
     xk = np.einsum("cnk,cn->ck", resp, x) / nk
-    sk = np.einsum("cnk,cnk->ck", resp, (x[..., None] - xk[:, None, :]) ** 2) / nk + _REG_COVAR
-    tail = np.concatenate([np.cumsum(nk[:, ::-1], axis=1)[:, -2::-1], np.zeros((nk.shape[0], 1))], axis=1)
+    diff = x[..., None] - xk[:, None, :]
+    diff *= diff
+    sk = np.einsum("cnk,cnk->ck", resp, diff) / nk + _REG_COVAR
+    tail = np.zeros_like(nk)  # the mass of the modes after each one (stick-breaking prior)
+    tail[:, :-1] = np.cumsum(nk[:, :0:-1], axis=1)[:, ::-1]
     alpha, beta_w = 1.0 + nk, _WEIGHT_PRIOR + tail
     precision = prior["beta"] + nk
     means = (prior["beta"] * prior["mean"] + nk * xk) / precision
     dof = prior["dof"] + nk
     cov = (prior["var"] + nk * sk + nk * prior["beta"] / precision * (xk - prior["mean"]) ** 2) / dof
-    weights = alpha / (alpha + beta_w)
-    weights = weights * np.concatenate([np.ones((nk.shape[0], 1)), np.cumprod(beta_w / (alpha + beta_w), axis=1)[:, :-1]], axis=1)
-    weights = weights / weights.sum(axis=1, keepdims=True)
+    stick = alpha + beta_w
+    weights = alpha / stick
+    weights[:, 1:] *= np.cumprod(beta_w / stick, axis=1)[:, :-1]
+    weights /= weights.sum(axis=1, keepdims=True)
     return {"alpha": alpha, "beta_w": beta_w, "precision": precision, "means": means, "dof": dof, "cov": cov, "weights": weights}
+
+
+_LOG_CONST = 0.5 * (np.log(2.0) - np.log(2 * np.pi))
 
 
 def _e_step(x: np.ndarray, weight: np.ndarray, p: dict) -> np.ndarray:
     """Responsibilities (times each value's count); every x-independent term is folded into one constant."""
     dsum = digamma(p["alpha"] + p["beta_w"])
     log_w = digamma(p["alpha"]) - dsum
-    log_w = log_w + np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(digamma(p["beta_w"]) - dsum, axis=1)[:, :-1]], axis=1)
+    log_w[:, 1:] += np.cumsum(digamma(p["beta_w"][:, :-1]) - dsum[:, :-1], axis=1)
     prec = 1.0 / p["cov"]  # (C, K)
-    const = log_w - 0.5 * np.log(2 * np.pi) + 0.5 * np.log(prec) - 0.5 * np.log(p["dof"])
-    const = const + 0.5 * (np.log(2.0) + digamma(0.5 * p["dof"]) - 1.0 / p["precision"])
-    diff = x[..., None] - p["means"][:, None, :]  # (C, n, K)
-    log_prob = const[:, None, :] - 0.5 * prec[:, None, :] * diff * diff
+    const = log_w + _LOG_CONST + 0.5 * (np.log(prec / p["dof"]) + digamma(0.5 * p["dof"]) - 1.0 / p["precision"])
+    log_prob = x[..., None] - p["means"][:, None, :]  # (C, n, K)
+    log_prob *= log_prob
+    log_prob *= (-0.5 * prec)[:, None, :]
+    log_prob += const[:, None, :]
     log_prob -= log_prob.max(axis=2, keepdims=True)
     resp = np.exp(log_prob, out=log_prob)
     resp *= (weight / resp.sum(axis=2))[..., None]
