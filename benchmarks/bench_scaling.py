@@ -26,7 +26,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from _data import adult, diabetes, discrete_columns
-from harness import reference_preprocess_seconds
+from harness import reference_fit
 from synthgan._device import resolve_precision
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -104,11 +104,8 @@ def step_seconds(system: str, frame: pd.DataFrame, discrete: list[str], epochs: 
 
     warm = CTGAN(epochs=1, verbose=False)
     warm.fit(frame.iloc[:500], discrete)
-    pre = reference_preprocess_seconds(frame, discrete)
-    model = CTGAN(epochs=epochs, verbose=False)
-    start = time.perf_counter()
-    model.fit(frame, discrete)
-    return (time.perf_counter() - start - pre) / epochs / steps
+    pre, fit = reference_fit(CTGAN(epochs=epochs, verbose=False), frame, discrete)
+    return (fit - pre) / epochs / steps
 
 
 def rows_scaling() -> list[dict]:

@@ -158,18 +158,6 @@ def reference_fit(model, train: pd.DataFrame, discrete: list[str]) -> tuple[floa
     return marks[0] - start, end - start
 
 
-def reference_preprocess_seconds(train: pd.DataFrame, discrete: list[str]) -> float:
-    """The reference's transformer alone: fitting and applying it (the harness times its whole pre-training
-    part inside the fit, ``reference_fit``)."""
-    from ctgan.data_transformer import DataTransformer
-
-    start = time.perf_counter()
-    transformer = DataTransformer()
-    transformer.fit(train, discrete)
-    transformer.transform(train)
-    return time.perf_counter() - start
-
-
 def warm_up(system: str, train: pd.DataFrame, discrete: list[str]) -> None:
     """One tiny fit + sample first, so neither system's timings include one-time costs (lazy imports -
     torch's optimizer imports torch._dynamo on first use, ~2 s - and first-call kernel setup)."""
