@@ -53,11 +53,11 @@ class Heads:
 
     def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator | None) -> torch.Tensor:
         """Training-time outputs (B, width) in model order: tanh scalars, Gumbel-softmax(tau) one-hots."""
-        logits = raw[:, self.n_scalar :]
+        # split, not slices: a slice's backward fills a zero tensor of the full width per slice and sums them
+        scalars, logits = raw.split([self.n_scalar, raw.shape[1] - self.n_scalar], dim=1)
         noisy = (logits + gumbel_like(logits, generator)) / tau
-        parts = [torch.tanh(raw[:, : self.n_scalar])]
-        for g in self.groups:
-            block = noisy[:, g.start - self.n_scalar : g.end - self.n_scalar]
+        parts = [torch.tanh(scalars)]
+        for g, block in zip(self.groups, noisy.split([g.count * g.width for g in self.groups], dim=1)):
             parts.append(torch.softmax(block.reshape(-1, g.count, g.width), dim=-1).reshape(-1, g.count * g.width))
         return torch.cat(parts, dim=1)
 
