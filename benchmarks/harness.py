@@ -1,8 +1,8 @@
 """synthgan's CTGAN against the reference ``ctgan`` package on the real tables in ../shared/datasets,
 same architecture and batch size, each run in its own process (so peak resident memory is its own),
 the two systems back to back in alternating order. Per data set and system: preprocessing seconds
-(everything a fit does before its first epoch: transformer, sampler, networks), seconds per epoch, sampling rows/s, peak RSS; SDMetrics QualityReport, train-on-synthetic /
-test-on-real on a real holdout, and privacy figures from synthgan's evaluation - at equal epochs
+(everything a fit does before its first epoch: transformer, sampler, networks), seconds per epoch,
+sampling rows/s, peak RSS; SDMetrics QualityReport, train-on-synthetic / test-on-real on a real holdout, and privacy figures from synthgan's evaluation - at equal epochs
 and at an equal wall-clock budget. Ratios are the headline.
 
     python benchmarks/harness.py                       # all tables -> results/harness.{json,md}

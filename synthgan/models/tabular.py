@@ -133,12 +133,13 @@ class Critic(nn.Module):
 
     def _gate(self, h: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """d leaky_relu(h) / dh (1 or 0.2) times the inverted-dropout mask; constant in h (no gradient)."""
+        dropping = self.training and self.dropout > 0
+        scale = 1.0 / (1.0 - self.dropout) if dropping else 1.0
         with torch.no_grad():
-            if not (self.training and self.dropout > 0):
-                return torch.where(h > 0, 1.0, LEAKY_SLOPE).to(h.dtype)
-            scale = 1.0 / (1.0 - self.dropout)
-            keep = torch.rand(h.shape, generator=generator, device=h.device) >= self.dropout
-            return torch.where(h > 0, scale, LEAKY_SLOPE * scale).to(h.dtype) * keep
+            gate = torch.where(h > 0, scale, LEAKY_SLOPE * scale).to(h.dtype)
+            if dropping:
+                gate *= torch.rand(h.shape, generator=generator, device=h.device) >= self.dropout
+        return gate
 
 
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:

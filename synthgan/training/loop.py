@@ -150,10 +150,10 @@ def train(
                 raw = generator(data.noise(config.batch_size, config.noise_dim, torch_gen), batch.index)
                 fake = torch.cat([heads.activate(raw, GUMBEL_TAU, torch_gen), batch.cond], dim=1)
             with precision:
-                real = torch.cat([batch.real, batch.cond], dim=1)
-                mixed = interpolate(real, fake.detach(), config.pac, torch_gen)
+                real, fake_rows = torch.cat([batch.real, batch.cond], dim=1), fake.detach()
+                mixed = interpolate(real, fake_rows, config.pac, torch_gen)
                 # one pass over real, fake and interpolated rows (packs never mix); the penalty's gradient in closed form
-                scores, grad = critic.scores_and_gradients(torch.cat([real, fake.detach(), mixed]), len(mixed), torch_gen)
+                scores, grad = critic.scores_and_gradients(torch.cat([real, fake_rows, mixed]), len(mixed), torch_gen)
                 n = len(scores) // 3
                 loss_c = critic_loss(scores[:n], scores[n : 2 * n])
                 penalty = norm_penalty(grad, config.penalty_weight)
