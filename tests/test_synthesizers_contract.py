@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import math
 import re
 
 import numpy as np
@@ -304,6 +305,29 @@ def test_critic_closed_form_gradient_matches_autograd():
     assert grads[0][0] > 0 and abs(grads[0][0] - grads[1][0]) < 1e-5
     for got, expected in zip(grads[0][1], grads[1][1]):
         assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_random_draws_from_bits_have_their_distributions():
+    """Dropout masks from random bytes keep 1 - rate (rate on a 1/256 grid) with independent entries;
+    Gumbel noise from 16-bit table lookups has the Gumbel mean, spread and CDF; both are seeded."""
+    import torch
+
+    from synthgan.models.heads import gumbel_like
+    from synthgan.models.tabular import keep_mask
+
+    for rate in (0.5, 0.25, 0.1):
+        mask = keep_mask(torch.Size([400, 250]), rate, torch.Generator().manual_seed(0), torch.device("cpu"))
+        expected = 1 - round(rate * 256) / 256
+        assert mask.dtype == torch.bool and mask.shape == (400, 250)
+        assert abs(mask.float().mean().item() - expected) < 4 * (expected * (1 - expected) / mask.numel()) ** 0.5
+    m = keep_mask(torch.Size([50_000]), 0.5, torch.Generator().manual_seed(1), torch.device("cpu")).float()
+    assert abs(torch.corrcoef(torch.stack([m[:-1], m[1:]]))[0, 1].item()) < 0.02
+    assert torch.equal(m, keep_mask(torch.Size([50_000]), 0.5, torch.Generator().manual_seed(1), torch.device("cpu")).float())
+    g = gumbel_like(torch.zeros(1000, 200), torch.Generator().manual_seed(2))
+    assert abs(g.mean().item() - 0.5772) < 0.01 and abs(g.std().item() - torch.pi / 6**0.5) < 0.01
+    for q in (-1.0, 0.0, 1.0, 3.0):  # P(G <= q) = exp(-exp(-q))
+        assert abs((g <= q).float().mean().item() - math.exp(-math.exp(-q))) < 0.005
+    assert torch.equal(g, gumbel_like(torch.zeros(1000, 200), torch.Generator().manual_seed(2)))
 
 
 def test_heads_draw_codes_from_the_softmax_of_each_span():

@@ -70,6 +70,24 @@ class Heads:
 
 
 def gumbel_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """Standard Gumbel noise shaped like ``x``, from ``generator``."""
-    u = torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32).clamp_(1e-10, 1.0 - 1e-7)
-    return u.log_().neg_().log_().neg_().to(x.dtype)
+    """Standard Gumbel noise shaped like ``x``, from ``generator``: 16 random bits per entry index a
+    table of the Gumbel quantiles at the 65,536 bin midpoints u = (k + 1/2) / 2^16. One 64-bit draw
+    serves four entries and a gather replaces two logs per entry (500 x 137: 135 us instead of 231 us
+    here); the tails are cut at probability 2^-17 on each side (-2.5 < g < 11.8), far beyond what a
+    softmax at temperature 0.2 can tell apart."""
+    n = x.numel()
+    words = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), generator=generator, device=x.device)
+    codes = words.view(torch.int16)[:n].view(x.shape).int()  # -32768..32767; negative indices wrap
+    return _gumbel_table(x.dtype, x.device)[codes]
+
+
+_TABLES: dict[tuple[torch.dtype, str], torch.Tensor] = {}
+
+
+def _gumbel_table(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The 2^16 Gumbel quantiles -log(-log u) at u = (k + 1/2) / 2^16, computed once per dtype and device."""
+    key = (dtype, str(device))
+    if key not in _TABLES:
+        u = (torch.arange(2**16, dtype=torch.float64) + 0.5) / 2**16
+        _TABLES[key] = (-torch.log(-torch.log(u))).to(dtype=dtype, device=device)
+    return _TABLES[key]

