@@ -1,9 +1,12 @@
 """Class balancing on real, imbalanced data: diabetes-130 hospitals, early readmission
 (``readmitted == "<30"``, ~11% positives). A gradient-boosting classifier is trained on the real
 training split only, on real + SMOTE-NC rows (imbalanced-learn), and on real + synthgan rows
-(``SyntheticOversampler`` with CTGAN), and scored on the same held-out real split.
+(``SyntheticOversampler`` with CTGAN), and scored on the same held-out real split. ``--splits K``
+repeats it on K random splits (seeds 0..K-1) and reports means, standard errors and the paired
+synthgan - SMOTE-NC differences.
 
-    python benchmarks/bench_augment.py --rows 30000       # CTGAN's 300 epochs, ~25 min here -> results/augment_diabetes.{json,md}
+    python benchmarks/bench_augment.py --rows 30000       # one conditional CTGAN, 300 epochs, ~25 min -> results/augment_diabetes.*
+    python benchmarks/bench_augment.py --rows 30000 --per-class --epochs 1500 --realism-filter 3 --splits 5 --out augment_diabetes_per_class
 """
 
 from __future__ import annotations
@@ -58,29 +61,36 @@ def separability(a: pd.DataFrame, b: pd.DataFrame, categories: dict) -> float:
     return float(roc_auc_score(label, cross_val_predict(classifier(), X, label, cv=3, method="predict_proba")[:, 1]))
 
 
-def diagnose(model, X_train: pd.DataFrame, y_train: np.ndarray, categories: dict) -> dict:
+def diagnose(sampler: SyntheticOversampler, X_train: pd.DataFrame, y_train: np.ndarray, categories: dict) -> dict:
     """How far the generated classes are from the real ones: separability of real vs synthetic rows per class,
-    and of the two classes within each source (a model that exaggerates its classes separates them too well)."""
-    target = next(c for c in model.feature_names_in_ if c not in X_train.columns)
+    and of the two classes within each source (a model that exaggerates its classes separates them too well).
+    Per-class models exist for the positives only, so only their row is measured then."""
     n = int(min((y_train == 1).sum(), (y_train == 0).sum(), 3000))
     real = {k: X_train[y_train == k].sample(n, random_state=0) for k in (0, 1)}
-    syn = {k: model.sample(n, conditions={target: k}, random_state=k).drop(columns=target)[X_train.columns] for k in (0, 1)}
-    out = {"rows_per_set": n, "real_vs_synthetic_positive": separability(real[1], syn[1], categories),
-           "real_vs_synthetic_negative": separability(real[0], syn[0], categories),
-           "positive_vs_negative_real": separability(real[0], real[1], categories),
-           "positive_vs_negative_synthetic": separability(syn[0], syn[1], categories)}
+    if sampler.per_class:
+        syn = {1: sampler.models_[1].sample(n, random_state=1)[X_train.columns]}
+    else:
+        model = sampler.models_[1]
+        target = next(c for c in model.feature_names_in_ if c not in X_train.columns)
+        syn = {k: model.sample(n, conditions={target: k}, random_state=k).drop(columns=target)[X_train.columns] for k in (0, 1)}
+    out = {"rows_per_set": n, "real_vs_synthetic_positive": separability(real[1], syn[1], categories)}
+    if not sampler.per_class:
+        out |= {"real_vs_synthetic_negative": separability(real[0], syn[0], categories),
+                "positive_vs_negative_real": separability(real[0], real[1], categories),
+                "positive_vs_negative_synthetic": separability(syn[0], syn[1], categories)}
     print("separability (3-fold ROC AUC)", out, flush=True)
     return out
 
 
-def split_data(rows: int | None):
-    """(X_train, X_test, y_train, y_test, categories, positive share): the split every run here uses."""
+def split_data(rows: int | None, seed: int = 0):
+    """(X_train, X_test, y_train, y_test, categories, positive share): the stratified split of ``seed``
+    (0: the one every single-split run here uses)."""
     df = diabetes()
     y = (df["readmitted"] == "<30").astype(int).to_numpy()
     X = df.drop(columns=DROP)
     if rows:
-        X, _, y, _ = train_test_split(X, y, train_size=rows, stratify=y, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+        X, _, y, _ = train_test_split(X, y, train_size=rows, stratify=y, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
     X_train, X_test = X_train.reset_index(drop=True), X_test.reset_index(drop=True)
     categories = {c: sorted(X[c].dropna().unique()) for c in X.columns if X[c].dtype == object}
     return X_train, X_test, y_train, y_test, categories, float(y.mean())
@@ -97,44 +107,86 @@ def smote_nc(X_train: pd.DataFrame, y_train: np.ndarray, categories: dict, sampl
     return X_smote, y_smote
 
 
+METRICS = ("balanced_accuracy", "f1", "roc_auc")
+SYSTEMS = ("real_only", "smote_nc", "synthgan")
+
+
+def run_split(seed: int, args: argparse.Namespace) -> dict:
+    """The three training sets of one split, scored on its held-out real rows."""
+    X_train, X_test, y_train, y_test, categories, share = split_data(args.rows, seed)
+    result = {"seed": seed, "data": {"train": len(X_train), "test": len(X_test), "positive_share": share, "columns": X_train.shape[1]}}
+    result["real_only"] = score("real only", X_train, y_train, X_test, y_test, categories)
+    start = time.perf_counter()
+    X_smote, y_smote = smote_nc(X_train, y_train, categories)
+    result["smote_nc"] = {**score("real + SMOTE-NC", X_smote, y_smote, X_test, y_test, categories), "seconds": time.perf_counter() - start}
+    start = time.perf_counter()
+    sampler = SyntheticOversampler(model=CTGAN(epochs=args.epochs, verbose=args.splits == 1), class_focus=args.class_focus,
+                                   per_class=args.per_class, realism_filter=args.realism_filter, random_state=seed)
+    X_syn, y_syn = sampler.fit_resample(X_train, pd.Series(y_train, name="early_readmission"))
+    result["synthgan"] = {**score("real + synthgan", X_syn, y_syn.to_numpy(), X_test, y_test, categories),
+                          "seconds": time.perf_counter() - start, "separability": diagnose(sampler, X_train, y_train, categories)}
+    if args.save_model and seed == 0:
+        sampler.models_[1].save(args.save_model)
+    return result
+
+
+def summarise(splits: list[dict]) -> dict:
+    """Mean and standard error per system and metric, and of the paired synthgan - SMOTE-NC differences."""
+    def stats(values: list[float]) -> dict:
+        v = np.asarray(values, dtype=float)
+        return {"mean": float(v.mean()), "se": float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else None}
+    out = {name: {m: stats([r[name][m] for r in splits]) for m in METRICS} for name in SYSTEMS}
+    out["synthgan_minus_smote_nc"] = {m: stats([r["synthgan"][m] - r["smote_nc"][m] for r in splits]) for m in METRICS}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--rows", type=int, default=None, help="use a stratified subset of this many rows")
     parser.add_argument("--class-focus", type=float, default=None, help="SyntheticOversampler's class_focus")
+    parser.add_argument("--per-class", action="store_true", help="SyntheticOversampler(per_class=True): a model of the positives alone")
+    parser.add_argument("--realism-filter", type=float, default=None, help="SyntheticOversampler's realism_filter (pool size factor)")
+    parser.add_argument("--splits", type=int, default=1, help="repeat on this many random splits (seeds 0..K-1)")
     parser.add_argument("--out", default="augment_diabetes", help="results/<OUT>.{json,md}")
-    parser.add_argument("--save-model", default=None, help="also save the fitted oversampler's model here (bench_augment_variants.py)")
+    parser.add_argument("--save-model", default=None, help="also save split 0's positive-class model here (bench_augment_variants.py)")
     args = parser.parse_args()
-    X_train, X_test, y_train, y_test, categories, share = split_data(args.rows)
-    results = {"data": {"train": len(X_train), "test": len(X_test), "positive_share": share, "columns": X_train.shape[1]}}
-    results["real_only"] = score("real only", X_train, y_train, X_test, y_test, categories)
-
-    start = time.perf_counter()
-    X_smote, y_smote = smote_nc(X_train, y_train, categories)
-    results["smote_nc"] = {**score("real + SMOTE-NC", X_smote, y_smote, X_test, y_test, categories), "seconds": time.perf_counter() - start}
-
-    start = time.perf_counter()
-    sampler = SyntheticOversampler(model=CTGAN(epochs=args.epochs, verbose=True), class_focus=args.class_focus, random_state=0)
-    X_syn, y_syn = sampler.fit_resample(X_train, pd.Series(y_train, name="early_readmission"))
-    results["synthgan"] = {**score("real + synthgan", X_syn, y_syn.to_numpy(), X_test, y_test, categories),
-                           "seconds": time.perf_counter() - start, "epochs": args.epochs, "class_focus": args.class_focus,
-                           "separability": diagnose(sampler.model_, X_train, y_train, categories)}
-    if args.save_model:
-        sampler.model_.save(args.save_model)
+    splits = [run_split(seed, args) for seed in range(args.splits)]
+    setup = {"epochs": args.epochs, "rows": args.rows, "class_focus": args.class_focus, "per_class": args.per_class,
+             "realism_filter": args.realism_filter, "splits": args.splits}
+    results = {"setup": setup, "summary": summarise(splits), "splits": splits}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.out}.json").write_text(json.dumps(results, indent=2) + "\n")
-    lines = [f"# Class balancing on diabetes-130 (early readmission, {share:.1%} positives; "
-             f"{len(X_train)} train / {len(X_test)} held-out real test rows)", "",
-             "| training data | rows | balanced accuracy | F1 (positive) | ROC AUC | seconds to resample |", "|---|---|---|---|---|---|"]
-    for key, label in [("real_only", "real only"), ("smote_nc", "real + SMOTE-NC"), ("synthgan", f"real + synthgan (CTGAN, {args.epochs} epochs, class_focus={args.class_focus})")]:
-        r = results[key]
-        lines.append(f"| {label} | {r['rows']} | {r['balanced_accuracy']:.4f} | {r['f1']:.4f} | {r['roc_auc']:.4f} | {r.get('seconds', 0):.0f} |")
-    sep = results["synthgan"]["separability"]
-    lines += ["", f"Separability (3-fold ROC AUC of a classifier telling two row sets apart, {sep['rows_per_set']} rows each; 0.5 = alike): "
-              f"real vs synthetic positives {sep['real_vs_synthetic_positive']:.3f}, negatives {sep['real_vs_synthetic_negative']:.3f}; "
-              f"positives vs negatives: real {sep['positive_vs_negative_real']:.3f}, synthetic {sep['positive_vs_negative_synthetic']:.3f}."]
-    (RESULTS / f"{args.out}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    (RESULTS / f"{args.out}.md").write_text(markdown(results))
+    print(markdown(results))
+
+
+def markdown(results: dict) -> str:
+    setup, summary, splits = results["setup"], results["summary"], results["splits"]
+    data = splits[0]["data"]
+    model = f"{'a CTGAN per class to grow' if setup['per_class'] else 'one conditional CTGAN'}, {setup['epochs']} epochs" + "".join(
+        f", {k}={setup[k]}" for k in ("class_focus", "realism_filter") if setup.get(k) is not None)
+    labels = {"real_only": "real only", "smote_nc": "real + SMOTE-NC", "synthgan": f"real + synthgan ({model})"}
+    lines = [f"# Class balancing on diabetes-130 (early readmission, {data['positive_share']:.1%} positives; "
+             f"{data['train']} train / {data['test']} held-out real test rows; {len(splits)} split(s))", "",
+             "| split | training data | rows | balanced accuracy | F1 (positive) | ROC AUC | seconds to resample |", "|---|---|---|---|---|---|---|"]
+    for r in splits:
+        lines += [f"| {r['seed']} | {labels[k]} | {r[k]['rows']} | {r[k]['balanced_accuracy']:.4f} | {r[k]['f1']:.4f} | {r[k]['roc_auc']:.4f} | "
+                  f"{r[k].get('seconds', 0):.0f} |" for k in SYSTEMS]
+    if len(splits) > 1:
+        lines += ["", "Mean (standard error) over the splits; the last row pairs each split's synthgan and SMOTE-NC scores:", "",
+                  "| training data | balanced accuracy | F1 (positive) | ROC AUC |", "|---|---|---|---|"]
+        for key, label in [*labels.items(), ("synthgan_minus_smote_nc", "synthgan - SMOTE-NC")]:
+            sign = "+" if key == "synthgan_minus_smote_nc" else ""
+            cells = [f"{summary[key][m]['mean']:{sign}.4f} ({summary[key][m]['se']:.4f})" for m in METRICS]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    sep = splits[0]["synthgan"]["separability"]
+    line = (f"Separability, split {splits[0]['seed']} (3-fold ROC AUC of a classifier telling two row sets apart, {sep['rows_per_set']} rows each; "
+            f"0.5 = alike): real vs synthetic positives {sep['real_vs_synthetic_positive']:.3f}")
+    if "real_vs_synthetic_negative" in sep:
+        line += (f", negatives {sep['real_vs_synthetic_negative']:.3f}; positives vs negatives: real {sep['positive_vs_negative_real']:.3f}, "
+                 f"synthetic {sep['positive_vs_negative_synthetic']:.3f}")
+    return "\n".join([*lines, "", line + "."]) + "\n"
 
 
 if __name__ == "__main__":

@@ -20,19 +20,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import cross_val_predict
-
-from bench_augment import RESULTS, classifier, encoded, score, smote_nc, split_data
+from bench_augment import RESULTS, score, smote_nc, split_data
 from synthgan import CTGAN
+from synthgan.realism import realism_order
 from synthgan.synthesizers import load_model
-
-
-def realism_order(real: pd.DataFrame, pool: pd.DataFrame, categories: dict) -> np.ndarray:
-    """Pool rows from the least to the most recognisably synthetic (3-fold cross-fitted probability)."""
-    rows = encoded(pd.concat([real, pool], ignore_index=True), categories)
-    label = np.r_[np.zeros(len(real)), np.ones(len(pool))]
-    synthetic = cross_val_predict(classifier(), rows, label, cv=3, method="predict_proba")[len(real):, 1]
-    return np.argsort(synthetic, kind="stable")
 
 
 def main() -> None:
@@ -56,7 +47,7 @@ def main() -> None:
     else:
         parser.error("give a model file or --per-class EPOCHS")
     pool = pool[X_train.columns].astype(X_train.dtypes.to_dict())
-    order = realism_order(X_train[y_train == 1], pool, categories)
+    order = realism_order(X_train[y_train == 1], pool)
     results = {"real_only": score("real only", X_train, y_train, X_test, y_test, categories)}
     for r, need in needs.items():
         results[f"smote_nc {r}"] = score(f"SMOTE-NC, ratio {r}", *smote_nc(X_train, y_train, categories, r), X_test, y_test, categories)

@@ -70,6 +70,44 @@ def test_oversampler_in_an_imblearn_pipeline_with_arrays(heart):
     assert isinstance(X_res, np.ndarray) and X_res.shape == (303 + 11, X.shape[1]) and (y_res == "disease").sum() == 150
 
 
+def test_oversampler_per_class_models_learn_each_class_alone():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 600), rng.normal(6, 1, 120)],
+                      "kind": np.r_[rng.choice(["u", "v"], 600, p=[0.9, 0.1]), rng.choice(["u", "v"], 120, p=[0.1, 0.9])]})
+    y = pd.Series(["a"] * 600 + ["b"] * 120, name="label")
+    sampler = SyntheticOversampler(model=CTGAN(epochs=300, batch_size=60, verbose=False), per_class=True, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert y_res.value_counts().to_dict() == {"a": 600, "b": 600} and sampler.n_synthetic_ == 480
+    assert list(sampler.models_) == ["b"] and sampler.models_["b"].sampler_.counts.sum() == 120  # class b alone
+    new = X_res.iloc[len(X):]
+    assert abs(new["x"].mean() - 6) < 0.5 and new["x"].min() > 1.5  # class b's values only, none of class a's
+    assert (new["kind"] == "v").mean() > 0.75
+    assert (X_res.dtypes == X.dtypes).all() and X_res.iloc[:len(X)].equals(X)
+    again, _ = clone(sampler).fit_resample(X, y)
+    assert again.equals(X_res)  # same seed, same rows
+    with pytest.raises(InvalidParameterError, match="class_focus applies to the joint"):
+        SyntheticOversampler(per_class=True, class_focus=0.5).fit_resample(X, y)
+
+
+def test_oversampler_realism_filter_keeps_the_rows_most_like_the_class():
+    """An undertrained model's rows spread wide; the filter keeps the pool rows nearest the real class."""
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 600), rng.normal(6, 1, 120)], "kind": ["u"] * 600 + ["v"] * 120})
+    y = pd.Series(["a"] * 600 + ["b"] * 120, name="label")
+    rows = {}
+    for f in (None, 3):
+        sampler = SyntheticOversampler(model=CTGAN(epochs=60, batch_size=60, verbose=False), per_class=True, realism_filter=f, random_state=0)
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert y_res.value_counts().to_dict() == {"a": 600, "b": 600}
+        rows[f] = X_res.iloc[len(X):]["x"]
+    real = X["x"][y == "b"]
+    assert abs(rows[None].mean() - real.mean()) > 1 and abs(rows[3].mean() - real.mean()) < 0.4  # 4.18 / 5.74 vs 5.86
+    assert abs(rows[3].std() - real.std()) < abs(rows[None].std() - real.std())
+    for bad in (0.5, True, "3"):
+        with pytest.raises(InvalidParameterError, match="realism_filter"):
+            SyntheticOversampler(realism_filter=bad).fit_resample(X, y)
+
+
 def test_oversampler_input_errors(heart):
     X, y = heart
     sampler = SyntheticOversampler(model=CTGAN(epochs=1, verbose=False))
