@@ -141,7 +141,7 @@ class SyntheticOversampler(BaseEstimator):
         if self.realism_filter is None:
             return model.sample(n, conditions=conditions, random_state=rng)
         pool = model.sample(max(n, math.ceil(self.realism_filter * n)), conditions=conditions, random_state=rng)
-        return pool.iloc[np.sort(realism_order(real, pool[real.columns])[:n])].reset_index(drop=True)
+        return pool.iloc[np.sort(realism_order(real, pool)[:n])].reset_index(drop=True)
 
     def _new_model(self, target: str | None = None):
         """A fresh clone of ``model`` with this sampler's random_state (and class_focus on ``target``)."""
