@@ -21,10 +21,11 @@ import pandas as pd
 from imblearn.over_sampling import SMOTENC
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
-from sklearn.model_selection import cross_val_predict, train_test_split
+from sklearn.model_selection import train_test_split
 
 from _data import diabetes
 from synthgan import CTGAN, SyntheticOversampler
+from synthgan.realism import other_scores
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DROP = ["encounter_id", "patient_nbr", "readmitted"]  # identifiers and the raw target
@@ -54,14 +55,12 @@ def score(name: str, X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.Data
     return out
 
 
-def separability(a: pd.DataFrame, b: pd.DataFrame, categories: dict) -> float:
+def separability(a: pd.DataFrame, b: pd.DataFrame) -> float:
     """3-fold ROC AUC of a classifier telling rows of ``a`` from rows of ``b`` (0.5: indistinguishable)."""
-    X = encoded(pd.concat([a, b], ignore_index=True), categories)
-    label = np.r_[np.zeros(len(a)), np.ones(len(b))]
-    return float(roc_auc_score(label, cross_val_predict(classifier(), X, label, cv=3, method="predict_proba")[:, 1]))
+    return float(roc_auc_score(np.r_[np.zeros(len(a)), np.ones(len(b))], other_scores(a, b)))
 
 
-def diagnose(sampler: SyntheticOversampler, X_train: pd.DataFrame, y_train: np.ndarray, categories: dict) -> dict:
+def diagnose(sampler: SyntheticOversampler, X_train: pd.DataFrame, y_train: np.ndarray) -> dict:
     """How far the generated classes are from the real ones: separability of real vs synthetic rows per class,
     and of the two classes within each source (a model that exaggerates its classes separates them too well).
     Per-class models exist for the positives only, so only their row is measured then."""
@@ -73,11 +72,11 @@ def diagnose(sampler: SyntheticOversampler, X_train: pd.DataFrame, y_train: np.n
         model = sampler.models_[1]
         target = next(c for c in model.feature_names_in_ if c not in X_train.columns)
         syn = {k: model.sample(n, conditions={target: k}, random_state=k).drop(columns=target)[X_train.columns] for k in (0, 1)}
-    out = {"rows_per_set": n, "real_vs_synthetic_positive": separability(real[1], syn[1], categories)}
+    out = {"rows_per_set": n, "real_vs_synthetic_positive": separability(real[1], syn[1])}
     if not sampler.per_class:
-        out |= {"real_vs_synthetic_negative": separability(real[0], syn[0], categories),
-                "positive_vs_negative_real": separability(real[0], real[1], categories),
-                "positive_vs_negative_synthetic": separability(syn[0], syn[1], categories)}
+        out |= {"real_vs_synthetic_negative": separability(real[0], syn[0]),
+                "positive_vs_negative_real": separability(real[0], real[1]),
+                "positive_vs_negative_synthetic": separability(syn[0], syn[1])}
     print("separability (3-fold ROC AUC)", out, flush=True)
     return out
 
@@ -124,7 +123,7 @@ def run_split(seed: int, args: argparse.Namespace) -> dict:
                                    per_class=args.per_class, realism_filter=args.realism_filter, random_state=seed)
     X_syn, y_syn = sampler.fit_resample(X_train, pd.Series(y_train, name="early_readmission"))
     result["synthgan"] = {**score("real + synthgan", X_syn, y_syn.to_numpy(), X_test, y_test, categories),
-                          "seconds": time.perf_counter() - start, "separability": diagnose(sampler, X_train, y_train, categories)}
+                          "seconds": time.perf_counter() - start, "separability": diagnose(sampler, X_train, y_train)}
     if args.save_model and seed == 0:
         sampler.models_[1].save(args.save_model)
     return result

@@ -7,6 +7,7 @@ user's global numpy/torch state is never touched.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -40,3 +41,15 @@ def torch_generator(rng: np.random.Generator, device: str = "cpu"):
     gen = torch.Generator(device=device)
     gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
     return gen
+
+
+def random_bits(shape, dtype, generator, device):
+    """Uniformly random integers of a small integer ``dtype`` (every bit pattern equally likely), cut
+    from full 64-bit draws: torch's per-entry draws (rand, random_) cost one 32-bit draw per entry,
+    and ``random_()`` on int64 leaves the sign bit 0, so the words come from randint over the full range."""
+    import torch
+
+    n = math.prod(shape)
+    per_word = 8 // torch.empty((), dtype=dtype).element_size()
+    words = torch.randint(-(2**63), 2**63 - 1, ((n + per_word - 1) // per_word,), generator=generator, device=device)
+    return words.view(dtype)[:n].view(shape)

@@ -113,11 +113,12 @@ class SyntheticOversampler(BaseEstimator):
             model = self._new_model(target).fit(frame.assign(**{target: labels.to_numpy()}), discrete_columns=[target])
             self.models_ = dict.fromkeys(grow, model)
             conditions = {cls: {target: cls} for cls in grow}
-        parts = [self._generate(self.models_[cls], conditions[cls], n, frame[members[cls]], rng)[frame.columns].assign(**{target: cls})
-                 for cls, n in grow.items()]
-        synthetic = pd.concat(parts, ignore_index=True) if parts else frame.assign(**{target: labels.to_numpy()}).iloc[:0]
-        X_new = pd.concat([frame, synthetic[frame.columns].astype(frame.dtypes.to_dict(), errors="ignore")], ignore_index=True)
-        y_new = pd.concat([labels, pd.Series(self._labels_like(labels, synthetic[target]), name=labels.name)], ignore_index=True)
+        parts = [self._generate(self.models_[cls], conditions[cls], n, frame[members[cls]], rng)[frame.columns] for cls, n in grow.items()]
+        synthetic = pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
+        X_new = pd.concat([frame, synthetic.astype(frame.dtypes.to_dict(), errors="ignore")], ignore_index=True)
+        generated = [np.full(n, cls, dtype=labels.dtype) for cls, n in grow.items()]  # exact labels, the input's dtype
+        y_new = pd.concat([labels, pd.Series(np.concatenate(generated) if generated else [], dtype=labels.dtype, name=labels.name)],
+                          ignore_index=True)
         self.n_synthetic_ = len(synthetic)
         if array_input:
             return X_new.to_numpy(), y_new.to_numpy()
@@ -153,12 +154,6 @@ class SyntheticOversampler(BaseEstimator):
                 raise InvalidParameterError(f"class_focus needs a model with condition_focus (CTGAN); {type(model).__name__} has none")
             model.set_params(condition_focus={**(model.get_params()["condition_focus"] or {}), target: self.class_focus})
         return model
-
-    @staticmethod
-    def _labels_like(real: pd.Series, generated: pd.Series) -> np.ndarray:
-        """Generated labels in the real labels' dtype (the model may return them as another type)."""
-        lookup = {str(v): v for v in real.unique()}
-        return np.asarray([lookup[str(v)] for v in generated], dtype=real.dtype)
 
 
 def _as_frame(X) -> tuple[pd.DataFrame, str, bool]:

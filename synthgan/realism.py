@@ -31,11 +31,16 @@ MAX_CATEGORICAL_LEVELS = 255
 
 def realism_order(real: pd.DataFrame, pool: pd.DataFrame) -> np.ndarray:
     """Positions of ``pool``'s rows from the least to the most recognisably synthetic (stable)."""
-    features, categorical = _encode(pd.concat([real, pool[real.columns]], ignore_index=True))
-    label = np.r_[np.zeros(len(real)), np.ones(len(pool))]
+    return np.argsort(other_scores(real, pool)[len(real):], kind="stable")
+
+
+def other_scores(real: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
+    """Out-of-fold probability (3 folds) that a row belongs to ``other`` rather than ``real``, for the
+    rows of ``real`` then those of ``other``; its ROC AUC is their separability (0.5: alike)."""
+    features, categorical = _encode(pd.concat([real, other[real.columns]], ignore_index=True))
+    label = np.r_[np.zeros(len(real)), np.ones(len(other))]
     classifier = HistGradientBoostingClassifier(categorical_features=categorical or None, random_state=0)
-    synthetic = cross_val_predict(classifier, features, label, cv=3, method="predict_proba")[len(real):, 1]
-    return np.argsort(synthetic, kind="stable")
+    return cross_val_predict(classifier, features, label, cv=3, method="predict_proba")[:, 1]
 
 
 def _encode(frame: pd.DataFrame) -> tuple[np.ndarray, list[int]]:
