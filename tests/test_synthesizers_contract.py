@@ -226,10 +226,13 @@ def _dense_forward(net, noise, one_hot):
     """The paper's generator written plainly: an MLP over cat([noise, one-hot]) with residual concatenation."""
     import torch
 
+    def linear(layer, x):  # one Linear over [dense inputs, one-hot]: the table is the one-hot's weight, transposed
+        return torch.nn.functional.linear(x, torch.cat([layer.weight, layer.table.T], dim=1), layer.bias)
+
     x = torch.cat([noise, one_hot], dim=1)
     for block in net.blocks:
-        x = torch.cat([torch.relu(block.bn(block.fc(x))), x], dim=1)
-    return net.out(x)
+        x = torch.cat([torch.relu(block.bn(linear(block.fc, x))), x], dim=1)
+    return linear(net.out, x)
 
 
 @pytest.mark.parametrize("cond_dim, fixed", [(30, False), (30, True), (0, False)])
@@ -263,9 +266,62 @@ def test_generator_gathers_the_one_hot_exactly(cond_dim, fixed):
     for forward in (lambda: net(noise, cond), lambda: _dense_forward(net, noise, one_hot)):
         net.zero_grad()
         (forward() ** 2).mean().backward()
-        grads.append([p.grad.clone() for p in net.parameters()])
+        grads.append([p.grad.clone() for p in net.parameters() if p.numel()])  # no table without a condition
     for got, expected in zip(*grads):
         assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_generator_loads_weights_saved_with_the_one_hot_inside_the_weight():
+    """Model files from before the one-hot table was its own tensor hold (out, in + cond) weights: they load
+    into the same function."""
+    import torch
+
+    from synthgan.models.tabular import Generator
+
+    torch.manual_seed(0)
+    net = Generator(16, 30, [32], 12).eval()
+    old = {k: v for k, v in net.state_dict().items() if not k.endswith("table")}
+    for prefix in ("blocks.0.fc.", "out."):
+        old[prefix + "weight"] = torch.cat([net.state_dict()[prefix + "weight"], net.state_dict()[prefix + "table"].T], dim=1)
+    assert old["out.weight"].shape == (12, 16 + 32 + 30)
+    again = Generator(16, 30, [32], 12).eval()
+    again.load_state_dict(old)
+    noise, cond = torch.randn(50, 16), torch.randint(0, 30, (50,))
+    with torch.no_grad():
+        assert torch.equal(again(noise, cond), net(noise, cond))
+
+
+def test_critic_low_precision_weights_follow_the_optimizer():
+    """Under bfloat16 autocast the critic reuses one cast of its weights until told they changed: after
+    each fused Adam step it computes with the new weights, and the gradients reach the float32 parameters."""
+    import torch
+
+    from synthgan.models.tabular import Critic
+
+    torch.manual_seed(0)
+    critic = Critic(6, [16, 16], 2)
+    opt = torch.optim.Adam(critic.parameters(), lr=0.05, fused=True)
+    rows = torch.randn(20, 6)
+    layers = [*critic.hidden, critic.out]
+    for _ in range(3):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            critic(rows).mean().backward()
+        assert all(p.grad.dtype == torch.float32 and p.grad.abs().sum() > 0 for p in critic.parameters())
+        before = [layer.weight.detach().bfloat16() for layer in layers]
+        opt.step()
+        opt.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16):  # fused Adam leaves version counters alone: stale until told
+            assert all(torch.equal(cast[0], old) for cast, old in zip(critic._weights(), before))
+            critic.parameters_changed()
+            assert all(torch.equal(cast[0], layer.weight.detach().bfloat16()) for cast, layer in zip(critic._weights(), layers))
+    critic.eval()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = critic(rows)
+    x = rows.reshape(10, 12).bfloat16()
+    for layer in critic.hidden:
+        x = torch.nn.functional.leaky_relu(torch.nn.functional.linear(x, layer.weight.bfloat16(), layer.bias.bfloat16()), 0.2)
+    expected = torch.nn.functional.linear(x, critic.out.weight.bfloat16(), critic.out.bias.bfloat16())
+    assert torch.allclose(got.float(), expected.float(), atol=0.02)  # bfloat16 rounding of the slopes
 
 
 def test_critic_closed_form_gradient_matches_autograd():

@@ -35,20 +35,19 @@ class FrozenGenerator:
         with torch.no_grad():
             layers = []
             for block in generator.blocks:
-                bn = block.bn
+                bn, fc = block.bn, block.fc
                 scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-                layers.append(self._split(block.fc.weight * scale[:, None], (block.fc.bias - bn.running_mean) * scale + bn.bias))
+                layers.append(self._fold(fc.weight * scale[:, None], fc.table * scale, (fc.bias - bn.running_mean) * scale + bn.bias))
             self.blocks = layers
-            self.out = self._split(generator.out.weight, generator.out.bias)
-        self.width = generator.out.in_features - generator.cond_dim
+            self.out = self._fold(generator.out.weight, generator.out.table, generator.out.bias)
+        self.width = generator.out.weight.shape[1]
         widths = [self.width] + [w.shape[0] for w, _ in self.blocks] + [self.out[0].shape[0]]
         self._work = _Workspace({str(i): (w, dtype) for i, w in enumerate(widths)})
 
-    def _split(self, weight: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _fold(self, weight: torch.Tensor, table: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(weight over the dense inputs, table of conditional share + bias: (cond_dim or 1, out))."""
-        d = weight.shape[1] - self.cond_dim
-        table = weight[:, d:].T + bias if self.cond_dim else bias[None, :]
-        return weight[:, :d].to(self.dtype).contiguous(), table.to(self.dtype).contiguous()
+        table = table + bias if self.cond_dim else bias[None, :]
+        return weight.to(self.dtype).contiguous(), table.to(self.dtype).contiguous()
 
     def __call__(self, noise: torch.Tensor, cond_index: torch.Tensor | None = None) -> torch.Tensor:
         """Raw outputs (B, data_dim) in ``dtype`` for noise (B, noise_dim) and condition positions (B,) or (1,)."""

@@ -76,8 +76,8 @@ def gumbel_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
     serves four entries and a gather replaces two logs per entry (500 x 137: 135 us instead of 231 us
     here); the tails are cut at probability 2^-17 on each side (-2.5 < g < 11.8), far beyond what a
     softmax at temperature 0.2 can tell apart."""
-    codes = random_bits(x.shape, torch.int16, generator, x.device).int()  # -32768..32767; negative indices wrap
-    return _gumbel_table(x.dtype, x.device)[codes]
+    codes = random_bits((x.numel(),), torch.uint16, generator, x.device).int()
+    return _gumbel_table(x.dtype, x.device).index_select(0, codes).view(x.shape)
 
 
 _TABLES: dict[tuple[torch.dtype, str], torch.Tensor] = {}

@@ -88,11 +88,11 @@ class TrainingData:
     def batch(self, size: int, rng: np.random.Generator) -> Batch:
         if not self.conditional:
             rows = torch.as_tensor(rng.integers(0, self.n_rows, size), device=self.device)
-            real = self.heads.dense_rows(self.scalars[rows], self.codes[rows], self.dtype)
+            real = self.heads.dense_rows(self.scalars.index_select(0, rows), self.codes.index_select(0, rows), self.dtype)
             return Batch(real, torch.zeros(size, 0, device=self.device, dtype=self.dtype), None)
         cond, level, rows = self.sampler.sample_train(size, rng)
         rows_t = torch.as_tensor(rows, device=self.device)
-        real = self.heads.dense_rows(self.scalars[rows_t], self.codes[rows_t], self.dtype)
+        real = self.heads.dense_rows(self.scalars.index_select(0, rows_t), self.codes.index_select(0, rows_t), self.dtype)
         cond_t = torch.as_tensor(cond, device=self.device).to(self.dtype)
         return Batch(real, cond_t, level, torch.as_tensor(level, device=self.device))
 
@@ -122,7 +122,7 @@ class ConditionTargets:
         col = np.searchsorted(self.offsets, level, side="right") - 1
         col_t = torch.as_tensor(col, device=self.device)
         target = torch.as_tensor(level - self.offsets[col], device=self.device)
-        return condition_loss(raw, self.index[col_t], self.mask[col_t], target)
+        return condition_loss(raw, self.index.index_select(0, col_t), self.mask.index_select(0, col_t), target)
 
 
 def train(
@@ -160,6 +160,7 @@ def train(
             opt_c.zero_grad(set_to_none=True)
             (loss_c + penalty).backward()
             opt_c.step()
+            critic.parameters_changed()
         critic.requires_grad_(False)
         with precision:
             loss_g = generator_loss(critic(fake, torch_gen))
