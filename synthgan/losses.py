@@ -33,8 +33,27 @@ def interpolate(real: torch.Tensor, fake: torch.Tensor, pac: int, generator: tor
 
 
 def norm_penalty(grad: torch.Tensor, weight: float) -> torch.Tensor:
-    """weight * mean((||g|| - 1)^2) over the rows of ``grad``, (packs, features): the WGAN-GP term."""
-    return weight * ((grad.float().norm(2, dim=1) - 1) ** 2).mean()
+    """weight * mean((||g|| - 1)^2) over the rows of ``grad``, (packs, features): the WGAN-GP term.
+
+    Norms accumulate in float32 whatever ``grad``'s dtype, and the backward pass is one scaling of
+    ``grad`` in its own dtype (autograd's norm builds float32 copies and masks the size of ``grad``)."""
+    return _NormPenalty.apply(grad, weight)
+
+
+class _NormPenalty(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, grad: torch.Tensor, weight: float) -> torch.Tensor:
+        norms = torch.linalg.vector_norm(grad, dim=1, dtype=torch.promote_types(grad.dtype, torch.float32))
+        ctx.save_for_backward(grad, norms)
+        ctx.weight = weight
+        return weight * ((norms - 1) ** 2).mean()
+
+    @staticmethod
+    def backward(ctx, out: torch.Tensor):
+        grad, norms = ctx.saved_tensors
+        # d/dg of w * mean((|g| - 1)^2) = 2w (|g| - 1) / (|g| n) * g; a zero row (no direction) gets 0
+        scale = out * ctx.weight * 2 * (norms - 1) / (norms.clamp_min(torch.finfo(norms.dtype).tiny) * len(norms))
+        return grad * scale.to(grad.dtype)[:, None], None
 
 
 def gradient_penalty(
