@@ -389,9 +389,10 @@ def test_critic_closed_form_gradient_matches_autograd():
 
 def test_random_draws_from_bits_have_their_distributions():
     """Dropout masks from random bytes keep 1 - rate (rate on a 1/256 grid) with independent entries;
-    Gumbel noise from 16-bit table lookups has the Gumbel mean, spread and CDF; both are seeded."""
+    Gumbel and normal noise from 16-bit table lookups have their mean, spread and CDF; all are seeded."""
     import torch
 
+    from synthgan._random import quantile_draws
     from synthgan.models.heads import gumbel_like
     from synthgan.models.tabular import keep_mask
 
@@ -408,6 +409,14 @@ def test_random_draws_from_bits_have_their_distributions():
     for q in (-1.0, 0.0, 1.0, 3.0):  # P(G <= q) = exp(-exp(-q))
         assert abs((g <= q).float().mean().item() - math.exp(-math.exp(-q))) < 0.005
     assert torch.equal(g, gumbel_like(torch.zeros(1000, 200), torch.Generator().manual_seed(2)))
+    z = quantile_draws("normal", (1000, 200), torch.Generator().manual_seed(3), "cpu")
+    assert abs(z.mean().item()) < 0.01 and abs(z.std().item() - 1) < 0.01 and z.abs().max() < 4.5
+    for q in (-2.0, -0.5, 0.0, 1.0):  # the standard normal CDF
+        assert abs((z <= q).float().mean().item() - 0.5 * (1 + math.erf(q / 2**0.5))) < 0.005
+    assert abs(torch.corrcoef(torch.stack([z.flatten()[:-1], z.flatten()[1:]]))[0, 1].item()) < 0.01
+    out = torch.empty(1000, 200, dtype=torch.bfloat16)
+    drawn = quantile_draws("normal", (1000, 200), torch.Generator().manual_seed(3), "cpu", torch.bfloat16, out=out)
+    assert drawn.data_ptr() == out.data_ptr() and torch.equal(drawn, z.bfloat16())
 
 
 def test_heads_draw_codes_from_the_softmax_of_each_span():

@@ -22,6 +22,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from .._random import quantile_draws
 from ..exceptions import ConditionError
 from ..models.frozen import FrozenGenerator, FrozenHeads
 from ..models.heads import Heads
@@ -103,7 +104,7 @@ class _Batches:
                 cond = torch.as_tensor(self.sampler.sample_index(size, rng), device=self.device)
             else:
                 cond = None
-            noise = torch.randn(size, self.noise_dim, generator=torch_gen, device=self.device, out=local.noise[:size])
+            noise = quantile_draws("normal", (size, self.noise_dim), torch_gen, self.device, out=local.noise[:size])
             scalars, codes = local.heads(local.frozen(noise, cond), torch_gen)
             scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
         if self.conditions:

@@ -19,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._device import autocast
+from .._random import quantile_draws
 from ..exceptions import TrainingError
 from ..losses import condition_loss, critic_loss, generator_loss, interpolate, norm_penalty
 from ..models.heads import Heads
@@ -97,8 +98,8 @@ class TrainingData:
         return Batch(real, cond_t, level, torch.as_tensor(level, device=self.device))
 
     def noise(self, size: int, dim: int, generator: torch.Generator) -> torch.Tensor:
-        """Standard normal generator input (drawn in float32 for every dtype, then cast)."""
-        return torch.randn(size, dim, generator=generator, device=self.device).to(self.dtype)
+        """Standard normal generator input, in the networks' dtype (the sampler draws the same way)."""
+        return quantile_draws("normal", (size, dim), generator, self.device, self.dtype)
 
 
 class ConditionTargets:
