@@ -58,11 +58,12 @@ def fit_mixtures(
     fitted: dict[int, Mixture] = {}
     for group in _similar_sizes([len(u) for u, _ in uniques]):
         x, weight = _stack([uniques[i] for i in group])  # (C, n) distinct values and their counts
-        resp = _initial_resp(x, weight, max_modes)  # (C, n, K)
+        powers = np.stack([x * x, x, np.ones_like(x)], axis=1)  # (C, 3, n): each step's sums are matmuls with it
+        resp = _initial_resp(x, weight, max_modes).transpose(0, 2, 1)  # (C, K, n): reductions over K run across n
         prior = _priors(x, weight)
-        params = _m_step(x, resp, prior)
+        params = _m_step(powers, resp, prior)
         for _ in range(max_iter):
-            new = _m_step(x, _e_step(x, weight, params), prior)
+            new = _m_step(powers, _e_step(powers, weight, params), prior)
             shift = np.abs(new["means"] - params["means"]).max() + np.abs(new["weights"] - params["weights"]).max()
             params = new
             if shift < tol:
@@ -118,12 +119,13 @@ def _priors(x: np.ndarray, weight: np.ndarray) -> dict:
     return {"mean": mean[:, None], "var": np.maximum(var, _REG_COVAR)[:, None], "beta": 1.0, "dof": 1.0}
 
 
-def _m_step(x: np.ndarray, resp: np.ndarray, prior: dict) -> dict:
-    nk = resp.sum(axis=1) + _EPS  # (C, K)
-    xk = np.einsum("cnk,cn->ck", resp, x) / nk
-    diff = x[..., None] - xk[:, None, :]
-    diff *= diff
-    sk = np.einsum("cnk,cnk->ck", resp, diff) / nk + _REG_COVAR
+def _m_step(powers: np.ndarray, resp: np.ndarray, prior: dict) -> dict:
+    """Variational M step from the responsibilities' moments sum r x^2, sum r x, sum r (one batched matmul;
+    x is standardised, so the variance from moments loses nothing in float64)."""
+    sq, lin, nk = (resp @ powers.transpose(0, 2, 1)).transpose(2, 0, 1)  # each (C, K)
+    nk = nk + _EPS
+    xk = lin / nk
+    sk = np.maximum(sq / nk - xk * xk, 0.0) + _REG_COVAR
     tail = np.zeros_like(nk)  # the mass of the modes after each one (stick-breaking prior)
     tail[:, :-1] = np.cumsum(nk[:, :0:-1], axis=1)[:, ::-1]
     alpha, beta_w = 1.0 + nk, _WEIGHT_PRIOR + tail
@@ -141,20 +143,21 @@ def _m_step(x: np.ndarray, resp: np.ndarray, prior: dict) -> dict:
 _LOG_CONST = 0.5 * (np.log(2.0) - np.log(2 * np.pi))
 
 
-def _e_step(x: np.ndarray, weight: np.ndarray, p: dict) -> np.ndarray:
-    """Responsibilities (times each value's count); every x-independent term is folded into one constant."""
+def _e_step(powers: np.ndarray, weight: np.ndarray, p: dict) -> np.ndarray:
+    """Responsibilities (C, K, n), times each value's count. Each mode's log density is a quadratic in x, so
+    all of them come from one batched matmul of the quadratics' coefficients with [x^2, x, 1]; modes run
+    along the middle axis, so the per-value max and sum over modes vectorise across values."""
     dsum = digamma(p["alpha"] + p["beta_w"])
     log_w = digamma(p["alpha"]) - dsum
     log_w[:, 1:] += np.cumsum(digamma(p["beta_w"][:, :-1]) - dsum[:, :-1], axis=1)
     prec = 1.0 / p["cov"]  # (C, K)
     const = log_w + _LOG_CONST + 0.5 * (np.log(prec / p["dof"]) + digamma(0.5 * p["dof"]) - 1.0 / p["precision"])
-    log_prob = x[..., None] - p["means"][:, None, :]  # (C, n, K)
-    log_prob *= log_prob
-    log_prob *= (-0.5 * prec)[:, None, :]
-    log_prob += const[:, None, :]
-    log_prob -= log_prob.max(axis=2, keepdims=True)
+    # -prec/2 (x - m)^2 + const = a x^2 + b x + c
+    coef = np.stack([-0.5 * prec, prec * p["means"], const - 0.5 * prec * p["means"] ** 2], axis=2)  # (C, K, 3)
+    log_prob = coef @ powers  # (C, K, n)
+    log_prob -= log_prob.max(axis=1, keepdims=True)
     resp = np.exp(log_prob, out=log_prob)
-    resp *= (weight / resp.sum(axis=2))[..., None]
+    resp *= (weight / resp.sum(axis=1))[:, None, :]
     return resp
 
 
