@@ -86,7 +86,7 @@ class CondLinear(nn.Module):
     def forward(self, x: torch.Tensor, cond_index: torch.Tensor | None) -> torch.Tensor:
         if not len(self.table):
             return nn.functional.linear(x, self.weight, self.bias)
-        return _OneHotTail.apply(x, cond_index, self.weight, self.table, self.bias)
+        return _CondLinearFunction.apply(x, cond_index, self.weight, self.table, self.bias)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         """Model files written before the table was its own tensor hold one (out, in_dim + cond_dim)
@@ -98,7 +98,7 @@ class CondLinear(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
-class _OneHotTail(torch.autograd.Function):
+class _CondLinearFunction(torch.autograd.Function):
     """A Linear whose last inputs are a one-hot given by its index (see ``CondLinear``)."""
 
     @staticmethod
