@@ -103,22 +103,30 @@ class _CondLinearFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, table: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        out = torch.addmm(bias, x, weight.T)
+        low = weight.to(compute_dtype(weight))  # the weight as the matmul uses it; kept for the backward pass
+        out = torch.addmm(bias, x, low.T)
         out += table.index_select(0, index)  # (B, out), or (1, out) broadcast; index_select: 4x advanced indexing here
-        ctx.save_for_backward(x, index, weight)
-        ctx.table_shape = table.shape
+        ctx.save_for_backward(x, index, low)
+        ctx.table_shape, ctx.param_dtype = table.shape, weight.dtype
         return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         """Matmuls in the incoming gradient's dtype (bfloat16 under autocast, as autocast's own Linear
         does), the parameter gradients stored in the parameters' dtype."""
-        x, index, weight = ctx.saved_tensors
-        grad_w = (grad.T @ x.to(grad.dtype)).to(weight.dtype)
-        grad_t = torch.zeros(ctx.table_shape, dtype=weight.dtype, device=weight.device)
-        grad_t.index_add_(0, index.expand(grad.shape[0]), grad.to(weight.dtype))
-        grad_x = (grad @ weight.to(grad.dtype)).to(x.dtype) if ctx.needs_input_grad[0] else None
-        return grad_x, None, grad_w, grad_t, grad.sum(0, dtype=weight.dtype)
+        x, index, low = ctx.saved_tensors
+        dtype = ctx.param_dtype
+        grad_w = (grad.T @ x.to(grad.dtype)).to(dtype)
+        grad_t = torch.zeros(ctx.table_shape, dtype=dtype, device=grad.device)
+        grad_t.index_add_(0, index.expand(grad.shape[0]), grad.to(dtype))
+        grad_x = (grad @ low.to(grad.dtype)).to(x.dtype) if ctx.needs_input_grad[0] else None
+        return grad_x, None, grad_w, grad_t, grad.sum(0, dtype=dtype)
+
+
+def compute_dtype(param: torch.Tensor) -> torch.dtype:
+    """The dtype matmuls with ``param`` run in: autocast's where it is on for the device, else the parameter's."""
+    device = param.device.type
+    return torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else param.dtype
 
 
 class Critic(nn.Module):
@@ -136,6 +144,7 @@ class Critic(nn.Module):
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.out = nn.Linear(dims[-1], 1)
         self._casts: dict[int, tuple[torch.Tensor, int, torch.Tensor]] = {}
+        self._slopes: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def forward(self, rows: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         *hidden, (weight, bias) = self._weights()
@@ -179,15 +188,17 @@ class Critic(nn.Module):
         moves a version counter), so the generator step and the next critic step share one cast where
         autocast casts every weight again in each (diabetes-130's first layer holds 8.3M weights).
         Gradients flow back to the parameters in their own dtype, summed over a pass's uses first."""
-        device = self.out.weight.device.type
-        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else self.out.weight.dtype
+        dtype = compute_dtype(self.out.weight)
         return [tuple(_cached_cast(p, dtype, self._casts) for p in (layer.weight, layer.bias)) for layer in (*self.hidden, self.out)]
 
     def _gate(self, h: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """d leaky_relu(h) / dh (1 or 0.2) times the inverted-dropout mask, in h's dtype; constant in h (no gradient)."""
         dropping = self.training and self.dropout > 0
         drop = min(round(self.dropout * 256), 255) / 256 if dropping else 0.0  # the rate keep_mask draws
-        low, high = (torch.tensor(v / (1.0 - drop), dtype=h.dtype, device=h.device) for v in (LEAKY_SLOPE, 1.0))
+        key = (h.dtype, h.device, drop)
+        if key not in self._slopes:  # the two gate values as 0-d tensors in h's dtype, built once
+            self._slopes[key] = tuple(torch.tensor(v / (1.0 - drop), dtype=h.dtype, device=h.device) for v in (LEAKY_SLOPE, 1.0))
+        low, high = self._slopes[key]
         with torch.no_grad():
             gate = torch.where(h > 0, high, low)
             if dropping:
