@@ -26,6 +26,8 @@ def augment_command(
     balance: Annotated[bool, typer.Option("--balance", help="Generate rows of every class but the largest until all match it.")] = False,
     n: Annotated[Optional[int], typer.Option("-n", "--rows", help="Generate N rows (class mix as in the data) instead of balancing.")] = None,
     include_real: Annotated[bool, typer.Option("--include-real", help="Write the real rows first, then the synthetic ones.")] = False,
+    per_class: Annotated[bool, typer.Option("--per-class", help="With --balance: a model per class to grow, on that class's rows alone (give it more epochs).")] = False,
+    realism_filter: Annotated[Optional[float], typer.Option("--realism-filter", help="With --balance: generate F times the rows and keep the most realistic (F >= 1).")] = None,
     policy: Annotated[Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")] = None,
     no_gate: Annotated[bool, typer.Option("--no-gate", help="Skip the gate (recorded in the output's metadata).")] = False,
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs.")] = 300,
@@ -43,7 +45,7 @@ def augment_command(
     if n is not None and n < 1:
         raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
     rules = None if no_gate else (Policy.from_file(policy) if policy is not None else Policy.default())
-    plan = AugmentPlan(target=target, balance=balance, rows=n, include_real=include_real)
+    plan = AugmentPlan(target=target, balance=balance, rows=n, include_real=include_real, per_class=per_class, realism_filter=realism_filter)
     model = CTGAN(epochs=epochs, batch_size=batch_size, random_state=seed, max_time=max_time, verbose=not quiet)
     frame = load_table(data)
     record = {"training_data": provenance(data, holdout, seed, len(frame))}

@@ -83,15 +83,18 @@ class SyntheticOversampler(BaseEstimator):
     records: check them with the privacy evaluation before sharing them beyond training.
     On diabetes-130, CTGAN(epochs=3000) per class with realism_filter=3 beats SMOTE-NC on balanced
     accuracy and F1 and matches it on ROC AUC (5 splits: benchmarks/results/augment_diabetes_per_class.md).
+    ``discrete_columns``: columns of X every model learns as categories (integer codes, say).
     """
 
-    def __init__(self, model=None, sampling_strategy="auto", class_focus=None, per_class=False, realism_filter=None, random_state=None) -> None:
+    def __init__(self, model=None, sampling_strategy="auto", class_focus=None, per_class=False, realism_filter=None,
+                 random_state=None, discrete_columns=None) -> None:
         self.model = model
         self.sampling_strategy = sampling_strategy
         self.class_focus = class_focus
         self.per_class = per_class
         self.realism_filter = realism_filter
         self.random_state = random_state
+        self.discrete_columns = discrete_columns
 
     def fit_resample(self, X, y):
         """Fit the model(s), then return the real rows followed by the generated ones.
@@ -106,11 +109,12 @@ class SyntheticOversampler(BaseEstimator):
         grow = {cls: n for cls, n in self.sampling_strategy_.items() if n > 0}
         rng = np.random.default_rng(self.random_state)
         members = {cls: (labels == cls).to_numpy() for cls in grow}
+        discrete = list(self.discrete_columns or [])
         if self.per_class:
-            self.models_ = {cls: self._new_model().fit(frame[members[cls]].reset_index(drop=True)) for cls in grow}
+            self.models_ = {cls: self._new_model().fit(frame[members[cls]].reset_index(drop=True), discrete_columns=discrete) for cls in grow}
             conditions = dict.fromkeys(grow)
         else:
-            model = self._new_model(target).fit(frame.assign(**{target: labels.to_numpy()}), discrete_columns=[target])
+            model = self._new_model(target).fit(frame.assign(**{target: labels.to_numpy()}), discrete_columns=[target, *discrete])
             self.models_ = dict.fromkeys(grow, model)
             conditions = {cls: {target: cls} for cls in grow}
         parts = [self._generate(self.models_[cls], conditions[cls], n, frame[members[cls]], rng)[frame.columns] for cls, n in grow.items()]

@@ -140,6 +140,25 @@ def test_augment_balance_include_real_passes_the_gate(workdir):
     assert json.loads((workdir / "aug.report.json").read_text())["gate"]["passed"]
 
 
+def test_augment_per_class_with_realism_filter(workdir):
+    """--per-class --realism-filter: a model per class to grow, the most realistic of twice the rows kept;
+    exact class counts, real rows first; both flags need --balance."""
+    result = runner.invoke(app, ["augment", "heart.csv", "--target", "sex", "--balance", "--include-real", "--per-class",
+                                 "--realism-filter", "2", "-o", "pc.parquet", "--epochs", "100", "--batch-size", "20", "--no-gate", "--quiet"])
+    assert result.exit_code == 0, result.output
+    out, real = pd.read_parquet(workdir / "pc.parquet"), pd.read_csv(workdir / "heart.csv")
+    assert out["sex"].value_counts().tolist() == [206, 206] and len(out) == 412
+    assert (out.iloc[: len(real)][["age", "chol", "oldpeak"]].to_numpy() == real[["age", "chol", "oldpeak"]].to_numpy()).all()
+    new = out.iloc[len(real):]
+    assert (new["sex"] == 0).all() and new["age"].between(real["age"].min(), real["age"].max()).all()
+    assert read_metadata(workdir / "pc.parquet")["generated_per_class"] == {"0": 109}
+    for flag in (["--per-class"], ["--realism-filter", "2"]):
+        refused = runner.invoke(app, ["augment", "heart.csv", "--target", "sex", "-n", "5", *flag, "-o", "y.parquet", "--epochs", "1", "--quiet"])
+        assert refused.exit_code != 0 and "apply to --balance" in refused.output and "Traceback" not in refused.output
+    bad = runner.invoke(app, ["augment", "heart.csv", "--target", "sex", "--balance", "--realism-filter", "0.5", "-o", "y.parquet", "--epochs", "1", "--quiet"])
+    assert bad.exit_code != 0 and "realism_filter=0.5 is not accepted" in bad.output and not (workdir / "y.parquet").exists()
+
+
 def test_augment_refusal_exit_3_and_input_errors(workdir):
     (workdir / "strict.toml").write_text('[[check]]\nmetric = "fidelity.column_shapes"\nmin = 1.01\n')
     refused = runner.invoke(app, ["augment", "heart.csv", "--target", "sex", "-n", "50", "--policy", "strict.toml", "-o", "r.parquet",
