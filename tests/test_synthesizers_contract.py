@@ -335,6 +335,9 @@ def test_critic_low_precision_weights_follow_the_optimizer():
         x = torch.nn.functional.leaky_relu(torch.nn.functional.linear(x, layer.weight.bfloat16(), layer.bias.bfloat16()), 0.2)
     expected = torch.nn.functional.linear(x, critic.out.weight.bfloat16(), critic.out.bias.bfloat16())
     assert torch.allclose(got.float(), expected.float(), atol=0.02)  # bfloat16 rounding of the slopes
+    critic.hidden[0].weight.data = torch.randn(16, 12)  # swapped storage (as .to(device) does): a fresh copy
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(critic._weights()[0][0], critic.hidden[0].weight.detach().bfloat16())
 
 
 def test_norm_penalty_gradient_is_exact_and_zero_rows_get_none():

@@ -143,7 +143,7 @@ class Critic(nn.Module):
         dims = [row_dim * pac, *hidden]
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.out = nn.Linear(dims[-1], 1)
-        self._casts: dict[int, tuple[torch.Tensor, int, torch.Tensor]] = {}
+        self._casts: dict[int, tuple[torch.Tensor, tuple, torch.Tensor]] = {}
         self._slopes: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def forward(self, rows: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -211,8 +211,9 @@ def _cached_cast(param: torch.Tensor, dtype: torch.dtype, cache: dict) -> torch.
     if param.dtype == dtype:
         return param
     hit = cache.get(id(param))
-    if hit is None or hit[0] is not param or hit[1] != param._version or hit[2].dtype != dtype:
-        hit = cache[id(param)] = (param, param._version, param.detach().to(dtype))
+    stamp = (param._version, param.data_ptr(), dtype)  # in-place edits, swapped storage (.to(device)), another dtype
+    if hit is None or hit[0] is not param or hit[1] != stamp:
+        hit = cache[id(param)] = (param, stamp, param.detach().to(dtype))
     return _Cast.apply(param, hit[2]) if param.requires_grad and torch.is_grad_enabled() else hit[2]
 
 
