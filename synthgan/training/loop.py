@@ -88,14 +88,16 @@ class TrainingData:
 
     def batch(self, size: int, rng: np.random.Generator) -> Batch:
         if not self.conditional:
-            rows = torch.as_tensor(rng.integers(0, self.n_rows, size), device=self.device)
-            real = self.heads.dense_rows(self.scalars.index_select(0, rows), self.codes.index_select(0, rows), self.dtype)
+            real = self._dense(rng.integers(0, self.n_rows, size))
             return Batch(real, torch.zeros(size, 0, device=self.device, dtype=self.dtype), None)
         cond, level, rows = self.sampler.sample_train(size, rng)
-        rows_t = torch.as_tensor(rows, device=self.device)
-        real = self.heads.dense_rows(self.scalars.index_select(0, rows_t), self.codes.index_select(0, rows_t), self.dtype)
         cond_t = torch.as_tensor(cond, device=self.device).to(self.dtype)
-        return Batch(real, cond_t, level, torch.as_tensor(level, device=self.device))
+        return Batch(self._dense(rows), cond_t, level, torch.as_tensor(level, device=self.device))
+
+    def _dense(self, rows: np.ndarray) -> torch.Tensor:
+        """The chosen rows as dense model-order rows in the networks' dtype (index_select: 4x a fancy index here)."""
+        rows_t = torch.as_tensor(rows, device=self.device)
+        return self.heads.dense_rows(self.scalars.index_select(0, rows_t), self.codes.index_select(0, rows_t), self.dtype)
 
     def noise(self, size: int, dim: int, generator: torch.Generator) -> torch.Tensor:
         """Standard normal generator input, in the networks' dtype (the sampler draws the same way)."""
