@@ -2,8 +2,8 @@
 
 Generator: noise (+ conditional vector) -> residual blocks (Linear, BatchNorm, ReLU, concatenated
 with their input) -> raw outputs, one per dense feature; ``heads.py`` turns them into tanh scalars
-and one-hots. Critic: packs of ``pac`` rows (PacGAN) -> Linear, LeakyReLU(0.2), dropout(0.5) ->
-one score per pack. Randomness (dropout, init) comes only from the ``torch.Generator`` passed in.
+and one-hots. The critic is in ``critic.py``. Initialisation draws only from the ``torch.Generator``
+passed in.
 """
 
 from __future__ import annotations
@@ -14,9 +14,6 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from .._random import random_bits
-
-LEAKY_SLOPE = 0.2
 
 
 class Residual(nn.Module):
@@ -127,114 +124,6 @@ def compute_dtype(param: torch.Tensor) -> torch.dtype:
     """The dtype matmuls with ``param`` run in: autocast's where it is on for the device, else the parameter's."""
     device = param.device.type
     return torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else param.dtype
-
-
-class Critic(nn.Module):
-    """Scores packs of ``pac`` rows: (B, row_dim) -> (B / pac, 1). Dropout draws from ``generator``.
-
-    Each hidden layer is ``leaky_relu(h) * dropout_mask``, written as ``h * gate`` with ``gate`` the
-    layer's slope (1 or 0.2) times the mask: the same function, and the gates also give the exact
-    input gradient in closed form (``scores_and_gradients``).
-    """
-
-    def __init__(self, row_dim: int, hidden: Sequence[int], pac: int, dropout: float = 0.5) -> None:
-        super().__init__()
-        self.pac, self.dropout = pac, dropout
-        dims = [row_dim * pac, *hidden]
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
-        self.out = nn.Linear(dims[-1], 1)
-        self._casts: dict[int, tuple[torch.Tensor, tuple, torch.Tensor]] = {}
-        self._slopes: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def forward(self, rows: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        *hidden, (weight, bias) = self._weights()
-        x, _ = self._hidden(rows, generator, hidden)
-        return torch.addmm(bias, x, weight.T)
-
-    def scores_and_gradients(self, rows: torch.Tensor, n_grad: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Scores of all packs, and the gradient of the score with respect to each of the last
-        ``n_grad`` rows' packs, (n_grad / pac, pac * row_dim).
-
-        The gradient is built from the weights and gates (a chain of matmuls), so it stays
-        differentiable: a penalty on it needs one backward pass instead of autograd's double
-        backward, and the penalised rows share the scoring pass with the others.
-        """
-        *hidden, (weight, bias) = self._weights()
-        x, gates = self._hidden(rows, generator, hidden)
-        packs = n_grad // self.pac
-        grad = weight.expand(packs, -1)
-        for (layer_weight, _), gate in zip(reversed(hidden), reversed(gates)):
-            grad = (grad * gate[-packs:]) @ layer_weight
-        return torch.addmm(bias, x, weight.T), grad
-
-    def _hidden(self, rows: torch.Tensor, generator: torch.Generator | None, hidden: list) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        x = rows.reshape(-1, rows.shape[1] * self.pac)  # (B / pac, pac * row_dim)
-        gates = []
-        for weight, bias in hidden:
-            h = torch.addmm(bias, x.to(weight.dtype), weight.T)
-            gates.append(self._gate(h, generator))
-            x = h * gates[-1]
-        return x, gates
-
-    def parameters_changed(self) -> None:
-        """Drop the low-precision copies; call after every optimizer step (fused optimizers update
-        parameters without moving their version counters)."""
-        self._casts.clear()
-
-    def _weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Every layer's (weight, bias) in the autocast dtype (as they are without autocast), for one pass.
-
-        The low-precision copies are kept until ``parameters_changed`` (or an in-place change that
-        moves a version counter), so the generator step and the next critic step share one cast where
-        autocast casts every weight again in each (diabetes-130's first layer holds 8.3M weights).
-        Gradients flow back to the parameters in their own dtype, summed over a pass's uses first."""
-        dtype = compute_dtype(self.out.weight)
-        return [tuple(_cached_cast(p, dtype, self._casts) for p in (layer.weight, layer.bias)) for layer in (*self.hidden, self.out)]
-
-    def _gate(self, h: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """d leaky_relu(h) / dh (1 or 0.2) times the inverted-dropout mask, in h's dtype; constant in h (no gradient)."""
-        dropping = self.training and self.dropout > 0
-        drop = min(round(self.dropout * 256), 255) / 256 if dropping else 0.0  # the rate keep_mask draws
-        key = (h.dtype, h.device, drop)
-        if key not in self._slopes:  # the two gate values as 0-d tensors in h's dtype, built once
-            self._slopes[key] = tuple(torch.tensor(v / (1.0 - drop), dtype=h.dtype, device=h.device) for v in (LEAKY_SLOPE, 1.0))
-        low, high = self._slopes[key]
-        with torch.no_grad():
-            gate = torch.where(h > 0, high, low)
-            if dropping:
-                gate *= keep_mask(h.shape, drop, generator, h.device)
-        return gate
-
-
-def _cached_cast(param: torch.Tensor, dtype: torch.dtype, cache: dict) -> torch.Tensor:
-    """``param`` in ``dtype``, the copy reused while the parameter is unchanged; differentiable."""
-    if param.dtype == dtype:
-        return param
-    hit = cache.get(id(param))
-    stamp = (param._version, param.data_ptr(), dtype)  # in-place edits, swapped storage (.to(device)), another dtype
-    if hit is None or hit[0] is not param or hit[1] != stamp:
-        hit = cache[id(param)] = (param, stamp, param.detach().to(dtype))
-    return _Cast.apply(param, hit[2]) if param.requires_grad and torch.is_grad_enabled() else hit[2]
-
-
-class _Cast(torch.autograd.Function):
-    """Hands out a precomputed low-precision copy of a parameter; its gradient goes back in the parameter's dtype."""
-
-    @staticmethod
-    def forward(ctx, param: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
-        ctx.dtype = param.dtype
-        return low.view_as(low)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        return grad.to(ctx.dtype), None
-
-
-def keep_mask(shape: torch.Size, rate: float, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
-    """A dropout keep mask (True with probability 1 - rate, rate a multiple of 1/256) from random
-    bytes: one 64-bit draw per 8 entries, where ``torch.rand`` spends a 32-bit draw per entry and
-    the draws dominate (a 150 x 256 mask: 30 us instead of 88 us here)."""
-    return random_bits(shape, torch.uint8, generator, device) >= round(rate * 256)
 
 
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:

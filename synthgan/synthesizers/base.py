@@ -22,7 +22,8 @@ from ..exceptions import InvalidParameterError, ModelFileError, SchemaError
 from ..io.artifacts import save_artifact
 from ..io.tabular import load_table
 from ..models.heads import Heads
-from ..models.tabular import Critic, Generator, init_weights
+from ..models.critic import Critic
+from ..models.tabular import Generator, init_weights
 from ..sampling.conditional import ConditionalSampler
 from ..schema import Schema
 from ..training.loop import History, TrainConfig, TrainingData, train

@@ -2,8 +2,9 @@
 generator step, per batch; history per epoch; an optional time budget; NaN/inf stops with an error.
 
 The last critic step's fakes keep their graph and serve the generator step too (one generator
-pass per step; earlier critic steps build theirs under ``no_grad``); the critic's parameters are
-frozen during the generator step. All randomness comes from the numpy and torch generators passed in.
+pass per step; earlier critic steps build theirs under ``no_grad``). The critic needs no autograd:
+its step writes its gradients by hand, and the generator step takes the critic's closed-form input
+gradient at the fakes. All randomness comes from the numpy and torch generators passed in.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from tqdm.auto import tqdm
 from .._device import autocast
 from .._random import quantile_draws
 from ..exceptions import TrainingError
-from ..losses import condition_loss, critic_loss, generator_loss, interpolate, norm_penalty
+from ..losses import condition_loss, generator_loss
 from ..models.heads import Heads
-from ..models.tabular import Critic, Generator
+from ..models.critic import Critic
+from ..models.tabular import Generator
 from ..sampling.conditional import ConditionalSampler
 from ..transform.layout import EncodedTable
 
@@ -145,7 +147,9 @@ def train(
 
     def step() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Critic step(s), then a generator step that reuses the last critic step's fakes (their
-        graph kept): one generator pass per step instead of two, as in the usual DCGAN loop."""
+        graph kept): one generator pass per step instead of two, as in the usual DCGAN loop. The
+        critic's gradients are written by hand (``Critic.wgan_gp_step``); the generator's loss
+        reaches the fakes as the critic's closed-form input gradient, then autograd takes over."""
         for k in range(config.critic_steps):
             last = k == config.critic_steps - 1
             batch = data.batch(config.batch_size, rng)
@@ -153,26 +157,21 @@ def train(
                 raw = generator(data.noise(config.batch_size, config.noise_dim, torch_gen), batch.index)
                 fake = torch.cat([heads.activate(raw, GUMBEL_TAU, torch_gen), batch.cond], dim=1)
             with precision:
-                real, fake_rows = torch.cat([batch.real, batch.cond], dim=1), fake.detach()
-                mixed = interpolate(real, fake_rows, config.pac, torch_gen)
-                # one pass over real, fake and interpolated rows (packs never mix); the penalty's gradient in closed form
-                scores, grad = critic.scores_and_gradients(torch.cat([real, fake_rows, mixed]), len(mixed), torch_gen)
-                n = len(scores) // 3
-                loss_c = critic_loss(scores[:n], scores[n : 2 * n])
-                penalty = norm_penalty(grad, config.penalty_weight)
-            opt_c.zero_grad(set_to_none=True)
-            (loss_c + penalty).backward()
+                loss_c, penalty = critic.wgan_gp_step((batch.real, batch.cond), fake.detach(), config.penalty_weight, torch_gen)
             opt_c.step()
             critic.parameters_changed()
-        critic.requires_grad_(False)
         with precision:
-            loss_g = generator_loss(critic(fake, torch_gen))
+            with torch.no_grad():
+                scores, slope = critic.scores_and_gradients(fake, len(fake), torch_gen)
+            loss_g = generator_loss(scores)
+            terms, grads = [fake], [slope.view(fake.shape).mul_(-1.0 / len(scores))]  # d loss_g / d fake
             if targets is not None:
-                loss_g = loss_g + targets(raw, batch.level)
+                terms.append(targets(raw, batch.level))
+                grads.append(None)
+                loss_g = loss_g + terms[-1].detach()
         opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
+        torch.autograd.backward(terms, grads)
         opt_g.step()
-        critic.requires_grad_(True)
         return loss_g, loss_c, penalty
 
     return run_epochs(step, max(1, data.n_rows // config.batch_size), config)
