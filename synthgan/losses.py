@@ -84,3 +84,16 @@ def condition_loss(raw: torch.Tensor, span_index: torch.Tensor, span_mask: torch
     """
     logits = raw.gather(1, span_index).masked_fill(~span_mask, float("-inf"))  # (B, max_width)
     return torch.nn.functional.cross_entropy(logits.float(), target)
+
+
+def condition_loss_and_gradient(raw: torch.Tensor, span_index: torch.Tensor, span_mask: torch.Tensor,
+                                target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``condition_loss`` (float32) and its gradient with respect to the gathered logits (B, max_width):
+    (softmax - one_hot(target)) / B, zero on the padding; ``raw``'s gradient is its scatter-add along ``span_index``."""
+    logits = raw.gather(1, span_index).float().masked_fill_(~span_mask, float("-inf"))
+    log_p = torch.log_softmax(logits, dim=1)
+    rows = torch.arange(len(target), device=raw.device)
+    loss = -log_p[rows, target].mean()
+    grad = log_p.exp_()
+    grad[rows, target] -= 1.0
+    return loss, grad.div_(len(target))

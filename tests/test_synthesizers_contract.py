@@ -444,6 +444,63 @@ def test_critic_step_gradients_by_hand_equal_autograds_double_backward():
     assert torch.nn.functional.cosine_similarity(low, torch.cat([g.flatten() for g in exact]), dim=0) > 0.98
 
 
+def test_generator_heads_and_condition_gradients_by_hand_equal_autograd():
+    """The training step's hand-written backward passes - generator (linear layers with their one-hot
+    tables, batch norm, ReLU, residual concatenation), output heads (tanh, Gumbel-softmax) and the
+    condition cross-entropy - give autograd's gradients in float64; batch norms' running statistics
+    move as in ``forward``; bfloat16 inputs give float32 gradients pointing the same way."""
+    import torch
+
+    from synthgan.losses import condition_loss, condition_loss_and_gradient
+    from synthgan.models.heads import Heads, gumbel_like
+    from synthgan.models.tabular import Generator
+    from synthgan.transform.layout import Layout, Span
+
+    torch.manual_seed(0)
+    layout = Layout(tuple(Span(c, k, o, w) for c, k, o, w in [("a", "scalar", 0, 1), ("b", "category", 1, 3), ("c", "scalar", 4, 1),
+                                                                 ("d", "mode", 5, 3), ("e", "category", 8, 5)]))
+    heads = Heads(layout)  # model order: a, c | b, d (width 3) | e (width 5)
+    for cond_dim in (6, 0):
+        net = Generator(8, cond_dim, (16, 12), heads.width).double().train()
+        twin = Generator(8, cond_dim, (16, 12), heads.width).double().train()
+        twin.load_state_dict(net.state_dict())
+        noise, index = torch.randn(20, 8, dtype=torch.float64), torch.randint(0, max(cond_dim, 1), (20,))
+        index = index if cond_dim else None
+        raw, tape = net.train_forward(noise, index)
+        out, parts = heads.activate(raw, 0.2, torch.Generator().manual_seed(1))
+        weight = torch.randn(20, heads.width + 2, dtype=torch.float64)  # two extra columns: a conditional vector
+        span_index, span_mask = torch.tensor([[2, 3, 4, 0, 0]] * 10 + [[8, 9, 10, 11, 12]] * 10), torch.tensor([[1, 1, 1, 0, 0]] * 10 + [[1] * 5] * 10).bool()
+        target = torch.randint(0, 3, (20,))
+        d_raw = heads.backward(parts, weight, 0.2)
+        ce, d_logits = condition_loss_and_gradient(raw, span_index, span_mask, target)
+        d_raw.scatter_add_(1, span_index, d_logits.double())
+        net.backward(tape, index, d_raw)
+
+        raw_ref = twin(noise, index)
+        scalars, logits = raw_ref.split([heads.n_scalar, heads.width - heads.n_scalar], dim=1)
+        gumbel = gumbel_like(logits, torch.Generator().manual_seed(1))
+        noisy = (logits + gumbel) / 0.2
+        soft = [torch.softmax(b.reshape(-1, g.count, g.width), -1).reshape(20, -1) for g, b in zip(heads.groups, noisy.split(heads.group_widths, 1))]
+        ref_out = torch.cat([torch.tanh(scalars), *soft], dim=1)
+        ce_ref = condition_loss(raw_ref, span_index, span_mask, target)
+        ((ref_out * weight[:, : heads.width]).sum() + ce_ref).backward()
+        assert torch.allclose(raw, raw_ref) and torch.allclose(out, ref_out) and torch.allclose(ce.double(), ce_ref.double())
+        for (name, mine), theirs in zip(net.named_parameters(), twin.parameters()):
+            expected = torch.zeros_like(theirs) if theirs.grad is None else theirs.grad
+            assert (mine.grad is None and not expected.any()) or torch.allclose(mine.grad, expected, atol=1e-10), name
+        for mine, theirs in zip(net.buffers(), twin.buffers()):
+            assert torch.allclose(mine.double(), theirs.double())
+    net = Generator(8, 6, (32, 32), heads.width).train()
+    noise, index, grad = torch.randn(64, 8), torch.randint(0, 6, (64,)), torch.randn(64, heads.width)
+    grads = []
+    for dtype in (torch.float32, torch.bfloat16):
+        raw, tape = net.train_forward(noise.to(dtype), index)
+        net.backward(tape, index, grad.to(dtype))
+        assert raw.dtype == dtype and all(p.grad.dtype == torch.float32 for p in net.parameters())
+        grads.append(torch.cat([p.grad.flatten() for p in net.parameters()]))
+    assert torch.nn.functional.cosine_similarity(*grads, dim=0) > 0.98
+
+
 def test_random_draws_from_bits_have_their_distributions():
     """Dropout masks from random bytes keep 1 - rate (rate on a 1/256 grid) with independent entries;
     Gumbel and normal noise from 16-bit table lookups have their mean, spread and CDF; all are seeded."""
@@ -481,7 +538,8 @@ def test_heads_draw_codes_from_the_softmax_of_each_span():
     import torch
 
     from synthgan.models.frozen import FrozenHeads
-    from synthgan.models.heads import Heads
+    from synthgan.models.heads import Heads, gumbel_like
+    from synthgan.models.tabular import Generator
     from synthgan.transform.layout import Layout, Span
 
     # narrow spans are drawn on a transposed copy, wide ones (> FrozenHeads.NARROW) in place: both checked

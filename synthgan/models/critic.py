@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .._random import random_bits
-from .tabular import compute_dtype
+from .tabular import compute_dtype, set_grad
 
 LEAKY_SLOPE = 0.2
 
@@ -111,14 +111,14 @@ class Critic(nn.Module):
         # the score path, from the top down, over the real and fake packs only (the mixed packs' scores are not in the loss)
         d_scores = torch.full((2 * n, 1), 1.0 / n, dtype=dtype, device=fake.device)
         d_scores[:n] = -1.0 / n
-        _set_grad(self.out.weight, d_scores.T @ x[n:] + errors[-1].sum(0, keepdim=True))
-        _set_grad(self.out.bias, d_scores.sum(0))
+        set_grad(self.out.weight, d_scores.T @ x[n:] + errors[-1].sum(0, keepdim=True))
+        set_grad(self.out.bias, d_scores.sum(0))
         d_x = d_scores @ w_out
         for i in reversed(range(len(hidden))):
             d_h = d_x.mul_(gates[i][n:])
             right = packs[n:] if i == 0 else torch.cat([inputs[i][n:], errors[i]])  # the first layer's: already adjacent
-            _set_grad(self.hidden[i].weight, torch.cat([d_h, slopes[i]]).T @ right)
-            _set_grad(self.hidden[i].bias, d_h.sum(0))
+            set_grad(self.hidden[i].weight, torch.cat([d_h, slopes[i]]).T @ right)
+            set_grad(self.hidden[i].bias, d_h.sum(0))
             if i:
                 d_x = d_h @ hidden[i][0]
         return loss, penalty
@@ -161,15 +161,6 @@ class Critic(nn.Module):
             if dropping:
                 gate *= keep_mask(h.shape, drop, generator, h.device)
         return gate
-
-
-def _set_grad(param: torch.Tensor, value: torch.Tensor) -> None:
-    """Write ``value`` as ``param``'s gradient in the parameter's dtype, into the existing buffer when there is one."""
-    value = value.view(param.shape)
-    if param.grad is None or param.grad.shape != param.shape:
-        param.grad = value.to(param.dtype, copy=True)
-    else:
-        param.grad.copy_(value)
 
 
 def _cached_cast(param: torch.Tensor, dtype: torch.dtype, cache: dict) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Per-span output activations, vectorised: tanh for scalars, Gumbel-softmax for one-hots (sampling: frozen.py).
+"""Per-span output activations, vectorised: tanh for scalars, Gumbel-softmax for one-hots (sampling:
+frozen.py), with their backward pass written out for the training step.
 
 The networks see rows in a *model order* that differs from the transformer's column order: all
 scalars first, then the one-hot spans grouped by width, each group contiguous. Activating a group is
@@ -48,19 +49,34 @@ class Heads:
             self.groups.append(SpanGroup(start, len(members), w, torch.tensor(members, device=device)))
             start += w * len(members)
         self.width = start
+        self.group_widths = [g.count * g.width for g in self.groups]
         self.n_onehot = len(spans)
         self.onehot_offsets_np = offsets
         self.onehot_offsets = torch.as_tensor(offsets, device=device)
 
-    def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator | None) -> torch.Tensor:
-        """Training-time outputs (B, width) in model order: tanh scalars, Gumbel-softmax(tau) one-hots."""
-        # split, not slices: a slice's backward fills a zero tensor of the full width per slice and sums them
+    def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Training-time outputs (B, width) in model order: tanh scalars, Gumbel-softmax(tau) one-hots;
+        and the per-group outputs ``backward`` needs. No autograd."""
         scalars, logits = raw.split([self.n_scalar, raw.shape[1] - self.n_scalar], dim=1)
-        noisy = (logits + gumbel_like(logits, generator)) / tau
+        noisy = (logits + gumbel_like(logits, generator)).div_(tau)
         parts = [torch.tanh(scalars)]
-        for g, block in zip(self.groups, noisy.split([g.count * g.width for g in self.groups], dim=1)):
+        for g, block in zip(self.groups, noisy.split(self.group_widths, dim=1)):
             parts.append(torch.softmax(block.reshape(-1, g.count, g.width), dim=-1).reshape(-1, g.count * g.width))
-        return torch.cat(parts, dim=1)
+        return torch.cat(parts, dim=1), parts
+
+    def backward(self, parts: list[torch.Tensor], grad: torch.Tensor, tau: float) -> torch.Tensor:
+        """The gradient with respect to the raw outputs for the outputs' gradient ``grad`` (B, width or more:
+        columns past ``width``, e.g. a conditional vector, are ignored), from ``activate``'s parts."""
+        out = torch.empty(grad.shape[0], self.width, dtype=grad.dtype, device=grad.device)
+        d_parts = grad[:, : self.width].split([self.n_scalar, *self.group_widths], dim=1)
+        torch.ops.aten.tanh_backward(d_parts[0], parts[0], grad_input=out[:, : self.n_scalar])
+        start = self.n_scalar
+        for g, d, y in zip(self.groups, d_parts[1:], parts[1:]):
+            shape = (-1, g.count, g.width)
+            d_logits = torch._softmax_backward_data(d.reshape(shape), y.reshape(shape), -1, y.dtype)
+            torch.div(d_logits.reshape(-1, g.count * g.width), tau, out=out[:, start : g.end])
+            start = g.end
+        return out
 
     def dense_rows(self, scalars: torch.Tensor, codes: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
         """Dense real rows (B, width) in model order from stored scalars and int codes, in ``dtype``

@@ -4,6 +4,11 @@ Generator: noise (+ conditional vector) -> residual blocks (Linear, BatchNorm, R
 with their input) -> raw outputs, one per dense feature; ``heads.py`` turns them into tanh scalars
 and one-hots. The critic is in ``critic.py``. Initialisation draws only from the ``torch.Generator``
 passed in.
+
+``forward`` is the plain autograd definition. Training uses ``train_forward`` / ``backward``: the
+same function with its gradients written by hand (linear layers, batch norm, ReLU, residual
+concatenation), in the dtype of the input (bfloat16 under mixed precision, no autocast casts), with
+no autograd graph to build or walk.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from typing import Sequence
 
 import torch
 from torch import nn
-
 
 
 class Residual(nn.Module):
@@ -26,6 +30,23 @@ class Residual(nn.Module):
 
     def forward(self, x: torch.Tensor, cond_index: torch.Tensor | None) -> torch.Tensor:
         return torch.cat([torch.relu(self.bn(self.fc(x, cond_index))), x], dim=1)
+
+    def normalise(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Training-mode batch norm of ``h`` as ``nn.BatchNorm1d`` does it (running statistics updated):
+        (output in h's dtype, batch mean, inverse std), the last two for ``normalise_backward``."""
+        bn = self.bn
+        bn.num_batches_tracked.add_(1)
+        momentum = bn.momentum if bn.momentum is not None else 1.0 / float(bn.num_batches_tracked)
+        return torch.ops.aten.native_batch_norm(h, bn.weight, bn.bias, bn.running_mean, bn.running_var, True, momentum, bn.eps)
+
+    def normalise_backward(self, grad: torch.Tensor, h: torch.Tensor, mean: torch.Tensor, invstd: torch.Tensor) -> torch.Tensor:
+        """Sets the batch norm's scale and shift gradients; returns the gradient with respect to ``h``."""
+        bn = self.bn
+        d_h, d_weight, d_bias = torch.ops.aten.native_batch_norm_backward(
+            grad, h, bn.weight, bn.running_mean, bn.running_var, mean, invstd, True, bn.eps, [True, True, True])
+        set_grad(bn.weight, d_weight)
+        set_grad(bn.bias, d_bias)
+        return d_h
 
 
 class Generator(nn.Module):
@@ -52,6 +73,34 @@ class Generator(nn.Module):
         for block in self.blocks:
             x = block(x, cond_index)
         return self.out(x, cond_index)
+
+    @torch.no_grad()
+    def train_forward(self, noise: torch.Tensor, cond_index: torch.Tensor | None) -> tuple[torch.Tensor, list]:
+        """``forward`` in training mode without autograd, in ``noise``'s dtype: (raw outputs, the tape
+        ``backward`` needs). Batch norms update their running statistics, as in ``forward``."""
+        tape, x = [], noise
+        for block in self.blocks:
+            h, low = block.fc.train_forward(x, cond_index)
+            y, mean, invstd = block.normalise(h)
+            r = y.relu_()
+            tape.append((x, low, h, mean, invstd, r))
+            x = torch.cat([r, x], dim=1)
+        raw, low = self.out.train_forward(x, cond_index)
+        tape.append((x, low))
+        return raw, tape
+
+    @torch.no_grad()
+    def backward(self, tape: list, cond_index: torch.Tensor | None, grad: torch.Tensor) -> None:
+        """Write every parameter's gradient (float32, replacing what was there) for the raw outputs'
+        gradient ``grad``, from the ``tape`` of ``train_forward``."""
+        x, low = tape[-1]
+        d_x = self.out.backward(x, cond_index, grad, low)
+        for i in reversed(range(len(self.blocks))):
+            block, (x, low, h, mean, invstd, r) = self.blocks[i], tape[i]
+            d_h = block.normalise_backward(torch.ops.aten.threshold_backward(d_x[:, : r.shape[1]], r, 0), h, mean, invstd)
+            d_in = block.fc.backward(x, cond_index, d_h, low, input_grad=i > 0)
+            if i:  # the block's input reaches the next layer twice: through fc and through the concatenation
+                d_x = d_in.add_(d_x[:, r.shape[1] :])
 
 
 class CondLinear(nn.Module):
@@ -81,9 +130,30 @@ class CondLinear(nn.Module):
             self.bias.uniform_(-bound, bound, generator=generator)
 
     def forward(self, x: torch.Tensor, cond_index: torch.Tensor | None) -> torch.Tensor:
+        out = nn.functional.linear(x, self.weight, self.bias)
+        return out + self.table.index_select(0, cond_index).to(out.dtype) if len(self.table) else out
+
+    def train_forward(self, x: torch.Tensor, cond_index: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The forward pass in ``x``'s dtype without autograd: (output, the weight as the matmul used it)."""
+        low = self.weight.to(x.dtype)
         if not len(self.table):
-            return nn.functional.linear(x, self.weight, self.bias)
-        return _CondLinearFunction.apply(x, cond_index, self.weight, self.table, self.bias)
+            return torch.addmm(self.bias.to(x.dtype), x, low.T), low
+        shift = self.table.index_select(0, cond_index).add_(self.bias)  # (B, out), or (1, out) broadcast; index_select: 4x advanced indexing here
+        return torch.addmm(shift.to(x.dtype), x, low.T), low
+
+    def backward(self, x: torch.Tensor, cond_index: torch.Tensor | None, grad: torch.Tensor, low: torch.Tensor,
+                 input_grad: bool = True) -> torch.Tensor | None:
+        """Sets the gradients of ``weight``, ``table`` (a scatter-add of rows) and ``bias`` for the
+        output gradient ``grad``; returns the input's gradient (matmuls in ``grad``'s dtype)."""
+        set_grad(self.weight, grad.T @ x)
+        if len(self.table):
+            if self.table.grad is None:
+                self.table.grad = torch.zeros_like(self.table)
+            else:
+                self.table.grad.zero_()
+            self.table.grad.index_add_(0, cond_index.expand(grad.shape[0]), grad.to(self.table.dtype))
+        set_grad(self.bias, grad.sum(0, dtype=self.bias.dtype))
+        return grad @ low if input_grad else None
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         """Model files written before the table was its own tensor hold one (out, in_dim + cond_dim)
@@ -95,29 +165,13 @@ class CondLinear(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
-class _CondLinearFunction(torch.autograd.Function):
-    """A Linear whose last inputs are a one-hot given by its index (see ``CondLinear``)."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, table: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        low = weight.to(compute_dtype(weight))  # the weight as the matmul uses it; kept for the backward pass
-        out = torch.addmm(bias, x, low.T)
-        out += table.index_select(0, index)  # (B, out), or (1, out) broadcast; index_select: 4x advanced indexing here
-        ctx.save_for_backward(x, index, low)
-        ctx.table_shape, ctx.param_dtype = table.shape, weight.dtype
-        return out
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        """Matmuls in the incoming gradient's dtype (bfloat16 under autocast, as autocast's own Linear
-        does), the parameter gradients stored in the parameters' dtype."""
-        x, index, low = ctx.saved_tensors
-        dtype = ctx.param_dtype
-        grad_w = (grad.T @ x.to(grad.dtype)).to(dtype)
-        grad_t = torch.zeros(ctx.table_shape, dtype=dtype, device=grad.device)
-        grad_t.index_add_(0, index.expand(grad.shape[0]), grad.to(dtype))
-        grad_x = (grad @ low.to(grad.dtype)).to(x.dtype) if ctx.needs_input_grad[0] else None
-        return grad_x, None, grad_w, grad_t, grad.sum(0, dtype=dtype)
+def set_grad(param: torch.Tensor, value: torch.Tensor) -> None:
+    """Write ``value`` as ``param``'s gradient in the parameter's dtype, into the existing buffer when there is one."""
+    value = value.view(param.shape)
+    if param.grad is None or param.grad.shape != param.shape:
+        param.grad = value.to(param.dtype, copy=True)
+    else:
+        param.grad.copy_(value)
 
 
 def compute_dtype(param: torch.Tensor) -> torch.dtype:

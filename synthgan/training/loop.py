@@ -1,10 +1,9 @@
 """The adversarial loop shared by CTGAN (conditional) and WGAN (unconditional): critic steps, then a
 generator step, per batch; history per epoch; an optional time budget; NaN/inf stops with an error.
 
-The last critic step's fakes keep their graph and serve the generator step too (one generator
-pass per step; earlier critic steps build theirs under ``no_grad``). The critic needs no autograd:
-its step writes its gradients by hand, and the generator step takes the critic's closed-form input
-gradient at the fakes. All randomness comes from the numpy and torch generators passed in.
+The last critic step's fakes serve the generator step too (one generator pass per step). No
+autograd: the critic's step writes its gradients by hand, and the generator step carries the critic's
+closed-form input gradient at the fakes back through the heads and the generator by hand. All randomness comes from the numpy and torch generators passed in.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from tqdm.auto import tqdm
 from .._device import autocast
 from .._random import quantile_draws
 from ..exceptions import TrainingError
-from ..losses import condition_loss, generator_loss
+from ..losses import condition_loss, condition_loss_and_gradient, generator_loss
 from ..models.heads import Heads
 from ..models.critic import Critic
 from ..models.tabular import Generator
@@ -129,6 +128,16 @@ class ConditionTargets:
         target = torch.as_tensor(level - self.offsets[col], device=self.device)
         return condition_loss(raw, self.index.index_select(0, col_t), self.mask.index_select(0, col_t), target)
 
+    def add_gradient(self, raw: torch.Tensor, level: np.ndarray, grad: torch.Tensor) -> torch.Tensor:
+        """The CE term's value; adds its gradient with respect to ``raw`` into ``grad`` (same shape)."""
+        col = np.searchsorted(self.offsets, level, side="right") - 1
+        col_t = torch.as_tensor(col, device=self.device)
+        index = self.index.index_select(0, col_t)
+        loss, d_logits = condition_loss_and_gradient(raw, index, self.mask.index_select(0, col_t),
+                                                     torch.as_tensor(level - self.offsets[col], device=self.device))
+        grad.scatter_add_(1, index, d_logits.to(grad.dtype))
+        return loss
+
 
 def train(
     generator: Generator,
@@ -146,31 +155,26 @@ def train(
     precision = autocast(device, config.autocast_dtype)
 
     def step() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Critic step(s), then a generator step that reuses the last critic step's fakes (their
-        graph kept): one generator pass per step instead of two, as in the usual DCGAN loop. The
-        critic's gradients are written by hand (``Critic.wgan_gp_step``); the generator's loss
-        reaches the fakes as the critic's closed-form input gradient, then autograd takes over."""
-        for k in range(config.critic_steps):
-            last = k == config.critic_steps - 1
+        """Critic step(s), then a generator step that reuses the last critic step's fakes: one generator
+        pass per step instead of two, as in the usual DCGAN loop. Every gradient is written by hand
+        (``Critic.wgan_gp_step``; the critic's closed-form input gradient at the fakes, through the
+        heads and the generator's ``backward``): no autograd graph is built."""
+        for _ in range(config.critic_steps):
             batch = data.batch(config.batch_size, rng)
-            with precision, torch.set_grad_enabled(last):
-                raw = generator(data.noise(config.batch_size, config.noise_dim, torch_gen), batch.index)
-                fake = torch.cat([heads.activate(raw, GUMBEL_TAU, torch_gen), batch.cond], dim=1)
+            raw, tape = generator.train_forward(data.noise(config.batch_size, config.noise_dim, torch_gen), batch.index)
+            activated, parts = heads.activate(raw, GUMBEL_TAU, torch_gen)
+            fake = torch.cat([activated, batch.cond], dim=1)
             with precision:
-                loss_c, penalty = critic.wgan_gp_step((batch.real, batch.cond), fake.detach(), config.penalty_weight, torch_gen)
+                loss_c, penalty = critic.wgan_gp_step((batch.real, batch.cond), fake, config.penalty_weight, torch_gen)
             opt_c.step()
             critic.parameters_changed()
-        with precision:
-            with torch.no_grad():
-                scores, slope = critic.scores_and_gradients(fake, len(fake), torch_gen)
-            loss_g = generator_loss(scores)
-            terms, grads = [fake], [slope.view(fake.shape).mul_(-1.0 / len(scores))]  # d loss_g / d fake
-            if targets is not None:
-                terms.append(targets(raw, batch.level))
-                grads.append(None)
-                loss_g = loss_g + terms[-1].detach()
-        opt_g.zero_grad(set_to_none=True)
-        torch.autograd.backward(terms, grads)
+        with precision, torch.no_grad():
+            scores, slope = critic.scores_and_gradients(fake, len(fake), torch_gen)
+        loss_g = generator_loss(scores)
+        d_raw = heads.backward(parts, slope.view(fake.shape).mul_(-1.0 / len(scores)), GUMBEL_TAU)  # d loss_g / d fake
+        if targets is not None:
+            loss_g = loss_g + targets.add_gradient(raw, batch.level, d_raw)
+        generator.backward(tape, batch.index, d_raw)
         opt_g.step()
         return loss_g, loss_c, penalty
 
