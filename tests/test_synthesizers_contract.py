@@ -142,7 +142,8 @@ def test_errors_before_fit_and_bad_parameters():
     with pytest.raises(NotFittedError):
         CTGAN().save("x.synthgan")
     for params, name in [({"epochs": 0}, "epochs"), ({"batch_size": "a"}, "batch_size"), ({"device": "tpu"}, "device"),
-                         ({"precision": "fp8"}, "precision"), ({"max_time": -1}, "max_time"), ({"generator_dim": ()}, "generator_dim")]:
+                         ({"precision": "fp8"}, "precision"), ({"max_time": -1}, "max_time"), ({"generator_dim": ()}, "generator_dim"),
+                         ({"batch_size": 1, "pac": 1}, "batch_size=1 is too small")]:
         with pytest.raises(InvalidParameterError, match=name):
             CTGAN(verbose=False, **params).fit(small_frame())
     for n in (0, -3, 2.5, "10", True):

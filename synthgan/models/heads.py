@@ -70,12 +70,10 @@ class Heads:
         out = torch.empty(grad.shape[0], self.width, dtype=grad.dtype, device=grad.device)
         d_parts = grad[:, : self.width].split([self.n_scalar, *self.group_widths], dim=1)
         torch.ops.aten.tanh_backward(d_parts[0], parts[0], grad_input=out[:, : self.n_scalar])
-        start = self.n_scalar
         for g, d, y in zip(self.groups, d_parts[1:], parts[1:]):
             shape = (-1, g.count, g.width)
             d_logits = torch._softmax_backward_data(d.reshape(shape), y.reshape(shape), -1, y.dtype)
-            torch.div(d_logits.reshape(-1, g.count * g.width), tau, out=out[:, start : g.end])
-            start = g.end
+            torch.div(d_logits.reshape(-1, g.count * g.width), tau, out=out[:, g.start : g.end])  # the 1/tau of the forward
         return out
 
     def dense_rows(self, scalars: torch.Tensor, codes: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:

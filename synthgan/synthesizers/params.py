@@ -43,7 +43,10 @@ def layer_sizes(name: str, value) -> tuple[int, ...]:
 
 
 def batch_size_for_pac(batch_size: int, pac: int) -> int:
-    """Round the batch size to a multiple of ``pac`` (up, so it never becomes 0), warning when it changes."""
+    """Round the batch size to a multiple of ``pac`` (up, so it never becomes 0), warning when it changes;
+    at least 2 rows (the generator's batch norm learns from each batch's spread)."""
+    if batch_size < 2:
+        raise InvalidParameterError(f"batch_size={batch_size} is too small: the generator's batch norm needs at least 2 rows per batch")
     rounded = -(-batch_size // pac) * pac
     if rounded != batch_size:
         warnings.warn(

@@ -2,8 +2,9 @@
 generator step, per batch; history per epoch; an optional time budget; NaN/inf stops with an error.
 
 The last critic step's fakes serve the generator step too (one generator pass per step). No
-autograd: the critic's step writes its gradients by hand, and the generator step carries the critic's
-closed-form input gradient at the fakes back through the heads and the generator by hand. All randomness comes from the numpy and torch generators passed in.
+autograd: the critic's step writes its gradients by hand, and the generator step carries the
+critic's closed-form input gradient at the fakes back through the heads and the generator by hand.
+All randomness comes from the numpy and torch generators passed in.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tqdm.auto import tqdm
 from .._device import autocast
 from .._random import quantile_draws
 from ..exceptions import TrainingError
-from ..losses import condition_loss, condition_loss_and_gradient, generator_loss
+from ..losses import condition_loss_and_gradient, generator_loss
 from ..models.heads import Heads
 from ..models.critic import Critic
 from ..models.tabular import Generator
@@ -122,14 +123,8 @@ class ConditionTargets:
         self.offsets = sampler.offsets
         self.device = device
 
-    def __call__(self, raw: torch.Tensor, level: np.ndarray) -> torch.Tensor:
-        col = np.searchsorted(self.offsets, level, side="right") - 1
-        col_t = torch.as_tensor(col, device=self.device)
-        target = torch.as_tensor(level - self.offsets[col], device=self.device)
-        return condition_loss(raw, self.index.index_select(0, col_t), self.mask.index_select(0, col_t), target)
-
     def add_gradient(self, raw: torch.Tensor, level: np.ndarray, grad: torch.Tensor) -> torch.Tensor:
-        """The CE term's value; adds its gradient with respect to ``raw`` into ``grad`` (same shape)."""
+        """The CE term's value (``condition_loss``); adds its gradient with respect to ``raw`` into ``grad`` (same shape)."""
         col = np.searchsorted(self.offsets, level, side="right") - 1
         col_t = torch.as_tensor(col, device=self.device)
         index = self.index.index_select(0, col_t)
