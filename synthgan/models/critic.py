@@ -43,7 +43,7 @@ class Critic(nn.Module):
 
     def forward(self, rows: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         *hidden, (weight, bias) = self._weights()
-        x, _ = self._hidden(rows, generator, hidden)
+        x, _, _ = self._hidden(rows, generator, hidden)
         return torch.addmm(bias, x, weight.T)
 
     def scores_and_gradients(self, rows: torch.Tensor, n_grad: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,11 +51,9 @@ class Critic(nn.Module):
         ``n_grad`` rows' packs, (n_grad / pac, pac * row_dim): a chain of matmuls through the gates,
         differentiable like any other expression (the generator step uses it for the fake rows)."""
         *hidden, (weight, bias) = self._weights()
-        x, gates = self._hidden(rows, generator, hidden)
+        x, gates, _ = self._hidden(rows, generator, hidden)
         packs = n_grad // self.pac
-        grad = weight.expand(packs, -1)
-        for (layer_weight, _), gate in zip(reversed(hidden), reversed(gates)):
-            grad = (grad * gate[-packs:]) @ layer_weight
+        _, grad = _input_gradient(weight, hidden, gates, slice(len(x) - packs, len(x)))
         return torch.addmm(bias, x, weight.T), grad
 
     @torch.no_grad()
@@ -85,20 +83,11 @@ class Critic(nn.Module):
         alpha = torch.rand(n, 1, generator=generator, device=fake.device, dtype=dtype)
         torch.lerp(packs[2 * n : 3 * n], packs[n : 2 * n], alpha, out=packs[:n])
 
-        inputs, gates, x = [], [], packs[: 3 * n]
-        for w, b in hidden:
-            inputs.append(x)
-            h = torch.addmm(b, x, w.T)
-            gates.append(self._gate(h, generator))
-            x = h.mul_(gates[-1])
+        x, gates, inputs = self._hidden(rows[: 3 * size], generator, hidden)
         scores = torch.addmm(b_out, x, w_out.T)
         loss = scores[2 * n :].mean(dtype=accumulate) - scores[n : 2 * n].mean(dtype=accumulate)
 
-        # penalty: the input gradient of the mixed packs' scores, through the gates (u: each layer's slope)
-        slopes, grad = [], w_out.expand(n, -1)
-        for (w, _), gate in zip(reversed(hidden), reversed(gates)):
-            slopes.insert(0, grad * gate[:n])
-            grad = slopes[0] @ w
+        slopes, grad = _input_gradient(w_out, hidden, gates, slice(0, n))  # the penalty's: at the mixed packs
         norms = torch.linalg.vector_norm(grad, dim=1, dtype=accumulate)
         penalty = weight * ((norms - 1) ** 2).mean()
         scale = (2 * weight / n) * (norms - 1) / norms.clamp_min(torch.finfo(norms.dtype).tiny)
@@ -123,14 +112,16 @@ class Critic(nn.Module):
                 d_x = d_h @ hidden[i][0]
         return loss, penalty
 
-    def _hidden(self, rows: torch.Tensor, generator: torch.Generator | None, hidden: list) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def _hidden(self, rows: torch.Tensor, generator: torch.Generator | None, hidden: list) -> tuple[torch.Tensor, list, list]:
+        """The last hidden layer's output for packs of ``rows``, each layer's gate and each layer's input."""
         x = rows.reshape(-1, rows.shape[1] * self.pac)  # (B / pac, pac * row_dim)
-        gates = []
+        gates, inputs = [], []
         for weight, bias in hidden:
+            inputs.append(x)
             h = torch.addmm(bias, x.to(weight.dtype), weight.T)
             gates.append(self._gate(h, generator))
             x = h * gates[-1]
-        return x, gates
+        return x, gates, inputs
 
     def parameters_changed(self) -> None:
         """Mark the low-precision copies stale; call after every optimizer step (fused optimizers
@@ -161,6 +152,15 @@ class Critic(nn.Module):
             if dropping:
                 gate *= keep_mask(h.shape, drop, generator, h.device)
         return gate
+
+
+def _input_gradient(w_out: torch.Tensor, hidden: list, gates: list, packs: slice) -> tuple[list, torch.Tensor]:
+    """d score / d input of the chosen ``packs``, through the gates, and each layer's slope d score / d h on the way."""
+    slopes, grad = [], w_out.expand(packs.stop - packs.start, -1)
+    for (weight, _), gate in zip(reversed(hidden), reversed(gates)):
+        slopes.insert(0, grad * gate[packs])
+        grad = slopes[0] @ weight
+    return slopes, grad
 
 
 def _cached_cast(param: torch.Tensor, dtype: torch.dtype, cache: dict) -> torch.Tensor:
