@@ -40,20 +40,25 @@ def norm_penalty(grad: torch.Tensor, weight: float) -> torch.Tensor:
     return _NormPenalty.apply(grad, weight)
 
 
+def penalty_and_row_scale(grad: torch.Tensor, weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``norm_penalty``'s value and its gradient as a per-row factor: d penalty / d grad = scale[:, None] * grad,
+    scale = 2 w (|g| - 1) / (|g| n) (float32 at least; a zero row, which has no direction, gets 0)."""
+    norms = torch.linalg.vector_norm(grad, dim=1, dtype=torch.promote_types(grad.dtype, torch.float32))
+    scale = (2 * weight / len(norms)) * (norms - 1) / norms.clamp_min(torch.finfo(norms.dtype).tiny)
+    return weight * ((norms - 1) ** 2).mean(), scale
+
+
 class _NormPenalty(torch.autograd.Function):
     @staticmethod
     def forward(ctx, grad: torch.Tensor, weight: float) -> torch.Tensor:
-        norms = torch.linalg.vector_norm(grad, dim=1, dtype=torch.promote_types(grad.dtype, torch.float32))
-        ctx.save_for_backward(grad, norms)
-        ctx.weight = weight
-        return weight * ((norms - 1) ** 2).mean()
+        penalty, scale = penalty_and_row_scale(grad, weight)
+        ctx.save_for_backward(grad, scale)
+        return penalty
 
     @staticmethod
     def backward(ctx, out: torch.Tensor):
-        grad, norms = ctx.saved_tensors
-        # d/dg of w * mean((|g| - 1)^2) = 2w (|g| - 1) / (|g| n) * g; a zero row (no direction) gets 0
-        scale = out * ctx.weight * 2 * (norms - 1) / (norms.clamp_min(torch.finfo(norms.dtype).tiny) * len(norms))
-        return grad * scale.to(grad.dtype)[:, None], None
+        grad, scale = ctx.saved_tensors
+        return grad * (out * scale).to(grad.dtype)[:, None], None
 
 
 def gradient_penalty(

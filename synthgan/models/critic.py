@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .._random import random_bits
+from ..losses import penalty_and_row_scale
 from .tabular import compute_dtype, set_grad
 
 LEAKY_SLOPE = 0.2
@@ -71,7 +72,7 @@ class Critic(nn.Module):
         """
         *hidden, (w_out, b_out) = self._weights()
         dtype, (size, width) = w_out.dtype, fake.shape
-        accumulate = torch.promote_types(dtype, torch.float32)  # losses and norms: float32 at least
+        accumulate = torch.promote_types(dtype, torch.float32)  # the loss: float32 at least
         n = size // self.pac
         rows = torch.empty(4 * size, width, dtype=dtype, device=fake.device)  # [mixed, real, fake, penalty slope]
         packs = rows.view(4 * n, self.pac * width)
@@ -88,10 +89,8 @@ class Critic(nn.Module):
         loss = scores[2 * n :].mean(dtype=accumulate) - scores[n : 2 * n].mean(dtype=accumulate)
 
         slopes, grad = _input_gradient(w_out, hidden, gates, slice(0, n))  # the penalty's: at the mixed packs
-        norms = torch.linalg.vector_norm(grad, dim=1, dtype=accumulate)
-        penalty = weight * ((norms - 1) ** 2).mean()
-        scale = (2 * weight / n) * (norms - 1) / norms.clamp_min(torch.finfo(norms.dtype).tiny)
-        error = torch.mul(grad, scale.to(dtype)[:, None], out=packs[3 * n :])  # d penalty / d grad; zero rows give 0
+        penalty, scale = penalty_and_row_scale(grad, weight)
+        error = torch.mul(grad, scale.to(dtype)[:, None], out=packs[3 * n :])  # d penalty / d grad
 
         # the penalty path, from the input back up: d penalty / d slopes of each layer, and its weight terms' factors
         errors = [error]
