@@ -7,6 +7,8 @@
    the reference ``ctgan`` on Adult and diabetes-130; the step's FLOPs over its time give achieved
    GFLOP/s, set beside the same matmuls replayed back to back as plain ``torch.mm`` calls (what this
    CPU can do for exactly those shapes), and a large square float32 / bfloat16 matmul.
+4. Make-up of a step: kernel time inside its matmuls, inside Adam and in every other op, and the
+   number of ops, for both systems (where the time that is not matmul goes).
 
     python benchmarks/bench_scaling.py          # -> results/scaling.{json,md}
 """
@@ -48,6 +50,51 @@ class MatmulLog(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
+class OpClock(TorchDispatchMode):
+    """Kernel time per kind of op while active: matmuls, the optimizer's (every op inside an
+    optimizer step, marked by torch's global step hooks) and everything else, plus the number of
+    non-view ops. The clock wraps each kernel call alone, so the mode's own Python cost stays outside."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds = {"matmul": 0.0, "optimizer": 0.0, "other": 0.0}
+        self.ops, self.in_optimizer = 0, False
+
+    def __enter__(self):
+        from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+
+        self._hooks = (register_optimizer_step_pre_hook(lambda *_: setattr(self, "in_optimizer", True)),
+                       register_optimizer_step_post_hook(lambda *_: setattr(self, "in_optimizer", False)))
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        for hook in self._hooks:
+            hook.remove()
+        return super().__exit__(*exc)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        start = time.perf_counter()
+        out = func(*args, **(kwargs or {}))
+        elapsed = time.perf_counter() - start
+        self.seconds["matmul" if func in MATMULS else "optimizer" if self.in_optimizer else "other"] += elapsed
+        self.ops += not func.is_view
+        return out
+
+
+def step_breakdown(system: str, frame: pd.DataFrame, discrete: list[str], epochs: int = 2) -> dict:
+    """Kernel milliseconds per step in matmuls, in the optimizer and in the rest, and the non-view
+    ops per step, over a fit of ``epochs`` epochs minus a one-epoch fit (setup cancels out)."""
+    steps = len(frame) // 500
+    runs = {}
+    for n_epochs in (1, 1 + epochs):
+        with OpClock() as clock:
+            new_model(system, n_epochs).fit(frame, discrete)
+        runs[n_epochs] = clock
+    long, short = runs[1 + epochs], runs[1]
+    per = {k: (long.seconds[k] - short.seconds[k]) / (epochs * steps) * 1e3 for k in long.seconds}
+    return {f"{k}_kernel_ms": v for k, v in per.items()} | {"ops_per_step": (long.ops - short.ops) / (epochs * steps)}
+
+
 def flops(shapes) -> float:
     return float(sum(2 * bt * m * k * n for bt, m, k, n, _ in shapes))
 
@@ -73,19 +120,22 @@ def square_gflops(dtype: torch.dtype, size: int = 2048) -> float:
     return 3 * 2 * size**3 / (time.perf_counter() - start) / 1e9
 
 
-def one_step_shapes(system: str, frame: pd.DataFrame, discrete: list[str]):
-    """The matmuls of one training step (batch 500): one epoch is recorded and split into its equal steps."""
-    steps = len(frame) // 500
+def new_model(system: str, epochs: int):
+    """An unfitted CTGAN of ``system`` ("synthgan" or "ctgan", the reference) with default settings, quiet."""
     if system == "synthgan":
         from synthgan import CTGAN
 
-        model = CTGAN(epochs=1, random_state=0, verbose=False)
-    else:
-        from ctgan import CTGAN
+        return CTGAN(epochs=epochs, random_state=0, verbose=False)
+    from ctgan import CTGAN
 
-        model = CTGAN(epochs=1, verbose=False)
+    return CTGAN(epochs=epochs, verbose=False)
+
+
+def one_step_shapes(system: str, frame: pd.DataFrame, discrete: list[str]):
+    """The matmuls of one training step (batch 500): one epoch is recorded and split into its equal steps."""
+    steps = len(frame) // 500
     with MatmulLog() as log:
-        model.fit(frame, discrete)
+        new_model(system, 1).fit(frame, discrete)
     assert len(log.shapes) % steps == 0, "steps differ in their matmuls"
     return log.shapes[: len(log.shapes) // steps]
 
@@ -95,18 +145,12 @@ def step_seconds(system: str, frame: pd.DataFrame, discrete: list[str], epochs: 
     ``epochs`` epochs (a 10k-row epoch is 20 steps, ~0.2 s: one epoch alone swings +-20% here); the
     reference's mean epoch (it reports no per-epoch times; its epochs are ~1 s and more)."""
     steps = len(frame) // 500
+    new_model(system, 1).fit(frame.iloc[:500], discrete)  # warm-up
     if system == "synthgan":
-        from synthgan import CTGAN
-
-        CTGAN(epochs=1, random_state=0, verbose=False).fit(frame.iloc[:500], discrete)
-        model = CTGAN(epochs=epochs, random_state=0, verbose=False).fit(frame, discrete)
+        model = new_model(system, epochs).fit(frame, discrete)
         per_epoch = np.diff(np.r_[0.0, model.loss_values_["seconds"].to_numpy()])
         return float(np.median(per_epoch[1:] if epochs > 1 else per_epoch)) / steps
-    from ctgan import CTGAN
-
-    warm = CTGAN(epochs=1, verbose=False)
-    warm.fit(frame.iloc[:500], discrete)
-    pre, fit = reference_fit(CTGAN(epochs=epochs, verbose=False), frame, discrete)
+    pre, fit = reference_fit(new_model(system, epochs), frame, discrete)
     return (fit - pre) / epochs / steps
 
 
@@ -148,6 +192,7 @@ def step_efficiency() -> list[dict]:
                    "seconds_per_step": step, "achieved_gflops": flops(shapes) / step / 1e9,
                    "same_matmuls_plain_s": replay, "same_matmuls_plain_gflops": flops(shapes) / replay / 1e9}
             row["matmul_share_of_step"] = replay / step
+            row |= step_breakdown(system, frame, discrete)
             out.append(row)
             print(row, flush=True)
     return out
@@ -176,6 +221,17 @@ def write_markdown(result: dict) -> None:
     for r in result["step"]:
         lines.append(f"| {r['data']} | {r['system']} | {r['gflop_per_step']:.2f} | {r['matmuls_per_step']} | {r['seconds_per_step']:.3f} | "
                      f"{r['achieved_gflops']:.0f} | {r['same_matmuls_plain_s']:.3f} | {r['same_matmuls_plain_gflops']:.0f} | {r['matmul_share_of_step']:.0%} |")
+    lines += ["", "What one step is made of: kernel time inside its matmuls, inside Adam and in every other op, each kernel call "
+              "timed alone (a TorchDispatchMode clock; 2 epochs minus 1, so setup cancels). The kernels' sum is below the step's "
+              "wall time by the Python between them; the matmuls inside a step run slower than the same matmuls replayed back "
+              "to back on warm operands.", "",
+              "| data | system | non-view ops per step | matmul kernels (ms) | Adam kernels (ms) | other kernels (ms) | matmul share of kernel time |",
+              "|---|---|---|---|---|---|---|"]
+    for r in result["step"]:
+        if "matmul_kernel_ms" in r:
+            total = r["matmul_kernel_ms"] + r["optimizer_kernel_ms"] + r["other_kernel_ms"]
+            lines.append(f"| {r['data']} | {r['system']} | {r['ops_per_step']:.0f} | {r['matmul_kernel_ms']:.2f} | {r['optimizer_kernel_ms']:.2f} | "
+                         f"{r['other_kernel_ms']:.2f} | {r['matmul_kernel_ms'] / total:.0%} |")
     lines += ["", "Time per epoch against rows (Adult, rows repeated to 100k so the width is fixed) and sampling against n:", "",
               "| rows | s per step | s per epoch |", "|---|---|---|"]
     lines += [f"| {r['rows']:,} | {r['seconds_per_step']:.4f} | {r['seconds_per_epoch']:.2f} |" for r in result["scaling"] if "rows" in r]
