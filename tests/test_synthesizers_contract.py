@@ -539,8 +539,7 @@ def test_heads_draw_codes_from_the_softmax_of_each_span():
     import torch
 
     from synthgan.models.frozen import FrozenHeads
-    from synthgan.models.heads import Heads, gumbel_like
-    from synthgan.models.tabular import Generator
+    from synthgan.models.heads import Heads
     from synthgan.transform.layout import Layout, Span
 
     # narrow spans are drawn on a transposed copy, wide ones (> FrozenHeads.NARROW) in place: both checked

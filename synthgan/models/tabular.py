@@ -147,11 +147,7 @@ class CondLinear(nn.Module):
         output gradient ``grad``; returns the input's gradient (matmuls in ``grad``'s dtype)."""
         set_grad(self.weight, grad.T @ x)
         if len(self.table):
-            if self.table.grad is None:
-                self.table.grad = torch.zeros_like(self.table)
-            else:
-                self.table.grad.zero_()
-            self.table.grad.index_add_(0, cond_index.expand(grad.shape[0]), grad.to(self.table.dtype))
+            grad_buffer(self.table).zero_().index_add_(0, cond_index.expand(grad.shape[0]), grad.to(self.table.dtype))
         set_grad(self.bias, grad.sum(0, dtype=self.bias.dtype))
         return grad @ low if input_grad else None
 
@@ -165,13 +161,16 @@ class CondLinear(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
+def grad_buffer(param: torch.Tensor) -> torch.Tensor:
+    """``param``'s gradient buffer (its dtype and shape), reused from step to step; its contents are the caller's to set."""
+    if param.grad is None or param.grad.shape != param.shape:
+        param.grad = torch.empty_like(param)
+    return param.grad
+
+
 def set_grad(param: torch.Tensor, value: torch.Tensor) -> None:
     """Write ``value`` as ``param``'s gradient in the parameter's dtype, into the existing buffer when there is one."""
-    value = value.view(param.shape)
-    if param.grad is None or param.grad.shape != param.shape:
-        param.grad = value.to(param.dtype, copy=True)
-    else:
-        param.grad.copy_(value)
+    grad_buffer(param).copy_(value.view(param.shape))
 
 
 def compute_dtype(param: torch.Tensor) -> torch.dtype:
