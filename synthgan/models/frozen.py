@@ -11,6 +11,7 @@ kernel), which measured as much as the matmuls themselves and made timings swing
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .heads import Heads
@@ -58,8 +59,8 @@ class FrozenGenerator:
             start = self.width - noise.shape[1]
             buf[:, start:].copy_(noise)
             for (weight, table), h in zip(self.blocks, outs):
-                self._rows(table, cond_index, h).addmm_(buf[:, start:], weight.T).relu_()
-                buf[:, start - h.shape[1] : start].copy_(h)
+                self._rows(table, cond_index, h).addmm_(buf[:, start:], weight.T)
+                torch.clamp_min(h, 0, out=buf[:, start - h.shape[1] : start])  # relu, written where the next block reads
                 start -= h.shape[1]
             weight, table = self.out
             return self._rows(table, cond_index, outs[-1]).addmm_(buf, weight.T)
@@ -80,12 +81,14 @@ class FrozenHeads:
     of the random numbers and without dense one-hots. The max, cumulative sum and count run along each
     span; along a span a few columns wide such reductions crawl (one short loop per row), so spans up
     to ``NARROW`` wide are drawn on a transposed copy (rows innermost, the reductions vectorise across
-    rows) - 1.6-2.3x faster heads on heart, Adult and kidney. Uniforms are consumed group by group.
+    rows) - 1.6-2.3x faster heads on heart, Adult and kidney; the scalars' tanh runs on that copy too
+    (on the row-major outputs it is a strided crawl). Uniforms are consumed group by group.
 
+    >>> import numpy as np
     >>> from synthgan.transform.layout import Layout, Span
     >>> heads = FrozenHeads(Heads(Layout((Span("x", "scalar", 0, 1), Span("c", "category", 1, 3), Span("d", "category", 4, 2)))))
     >>> raw = torch.tensor([[0.0, 30.0, 0.0, 0.0, 30.0, 0.0]])  # model order: scalar, d (width 2), c (width 3)
-    >>> heads(raw, None)[1].tolist()  # codes in layout order: c, then d
+    >>> heads(raw, np.random.default_rng(0))[1].tolist()  # codes in layout order: c, then d
     [[1, 0]]
     """
 
@@ -98,27 +101,29 @@ class FrozenHeads:
         narrow = [g for g in heads.groups if g.width <= self.NARROW]  # groups are sorted by width: a prefix
         self.split = narrow[-1].end if narrow else heads.n_scalar
         wide = max((g.count * g.width for g in heads.groups), default=0)
-        self._work = _Workspace({"logits": (heads.width, torch.float32), "narrow": (self.split - heads.n_scalar, torch.float32),
+        self._work = _Workspace({"wide": (heads.width - self.split, torch.float32), "narrow": (self.split, torch.float32),
                                  "u": (heads.n_onehot, torch.float32), "top": (heads.n_onehot, torch.float32),
                                  "cdf": (wide, torch.float32), "below": (wide, torch.bool), "drawn": (heads.n_onehot, torch.long),
                                  "codes": (heads.n_onehot, torch.long), "scalars": (heads.n_scalar, torch.float32)})
 
-    def __call__(self, raw: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Scalars (B, n_scalar) float32 and codes (B, n_onehot) int64 for raw outputs (B, width); reused buffers."""
+    def __call__(self, raw: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scalars (B, n_scalar) float32 and codes (B, n_onehot) int64 for raw outputs (B, width); reused buffers.
+        The uniforms come from ``rng`` (numpy's float32 draws are 2-3x faster than torch.rand here)."""
         h, rows, n0 = self.heads, raw.shape[0], self.heads.n_scalar
         with torch.inference_mode():
             buf = self._work.reserve(rows, raw.device)
-            logits = _view(buf["logits"], rows, h.width).copy_(raw)  # float32
-            narrow = _view(buf["narrow"], self.split - n0, rows).copy_(logits[:, n0 : self.split].T)
-            u = torch.rand((h.n_onehot, rows), generator=generator, device=raw.device, out=_view(buf["u"], h.n_onehot, rows))
+            wide = _view(buf["wide"], rows, h.width - self.split).copy_(raw[:, self.split :])  # float32
+            narrow = _view(buf["narrow"], self.split, rows).copy_(raw[:, : self.split].T)  # scalars, then narrow spans
+            u = _view(buf["u"], h.n_onehot, rows)
+            u.copy_(torch.from_numpy(rng.random((h.n_onehot, rows), dtype=np.float32)))
             drawn = _view(buf["drawn"], h.n_onehot, rows)
             first = 0
             for g in h.groups:
                 if g.end <= self.split:  # (count, width, rows): reduce over dim 1
-                    span, dim = narrow[g.start - n0 : g.end - n0].view(g.count, g.width, rows), 1
+                    span, dim = narrow[g.start : g.end].view(g.count, g.width, rows), 1
                     share, out = u[first : first + g.count, None, :], drawn[first : first + g.count]
                 else:  # (rows, count, width): reduce over the last dim
-                    span, dim = logits[:, g.start : g.end].view(rows, g.count, g.width), 2
+                    span, dim = wide[:, g.start - self.split : g.end - self.split].view(rows, g.count, g.width), 2
                     share, out = u[first : first + g.count].T[:, :, None], drawn[first : first + g.count].T
                 shape = list(span.shape)
                 shape[dim] = 1
@@ -129,11 +134,11 @@ class FrozenHeads:
                 below = torch.lt(cdf.narrow(dim, 0, g.width - 1), threshold, out=_view(buf["below"], *shape))
                 torch.sum(below, dim=dim, out=out)
                 first += g.count
-            scalars = torch.tanh(logits[:, :n0], out=_view(buf["scalars"], rows, n0))
+            scalars = torch.tanh(narrow[:n0], out=_view(buf["scalars"], n0, rows))
             codes = _view(buf["codes"], h.n_onehot, rows)
             if self.order is not None:
                 torch.index_select(drawn, 0, self.order, out=codes)
-            return scalars, codes.T
+            return scalars.T, codes.T
 
 
 def _view(buffer: torch.Tensor, *shape: int) -> torch.Tensor:

@@ -4,11 +4,11 @@ Unconditional rows draw their conditional vectors from the true level frequencie
 use the conditional vector of the rarest requested level (so the generator produces it directly) and
 keep only rows meeting every condition; a budget stops hopeless requests with a clear error.
 
-Batch ``i`` of a call draws its conditions, noise and codes from its own generators, seeded from the
-call's seed and ``i``, and batches are planned in rounds of a fixed size. On a multi-core CPU the two
+Batch ``i`` of a call draws its conditions, noise and codes from its own numpy generator, seeded from
+the call's seed and ``i``, and batches are planned in rounds of a fixed size. On a multi-core CPU the two
 batches of a round run at once, each on its own worker thread with half the intra-op threads: one batch
-on two threads spends much of its time in OpenMP hand-offs between many small ops, and torch's normal
-sampler is serial. The samples are the same whichever way the batches run.
+on two threads spends much of its time in OpenMP hand-offs between many small ops, and the random
+draws are serial. The samples are the same whichever way the batches run.
 """
 
 from __future__ import annotations
@@ -93,10 +93,9 @@ class _Batches:
         local = self._local
         if not hasattr(local, "frozen"):  # reads running stats; the module's mode is untouched
             local.frozen, local.heads = FrozenGenerator(self.generator, self.dtype), FrozenHeads(self.heads)
-            local.noise = torch.empty(SAMPLE_BATCH, self.noise_dim, device=self.device)
+            local.noise = torch.empty(SAMPLE_BATCH, self.noise_dim, dtype=self.dtype, device=self.device)
+            local.index = torch.empty(SAMPLE_BATCH * self.noise_dim, dtype=torch.int32, device=self.device)
         rng = np.random.default_rng([self.seed, index])
-        torch_gen = torch.Generator(device=self.device)
-        torch_gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
         with torch.inference_mode():
             if self.fixed is not None:
                 cond = self.fixed
@@ -104,8 +103,8 @@ class _Batches:
                 cond = torch.as_tensor(self.sampler.sample_index(size, rng), device=self.device)
             else:
                 cond = None
-            noise = quantile_draws("normal", (size, self.noise_dim), torch_gen, self.device, out=local.noise[:size])
-            scalars, codes = local.heads(local.frozen(noise, cond), torch_gen)
+            noise = quantile_draws("normal", (size, self.noise_dim), rng, self.device, self.dtype, local.noise[:size], local.index)
+            scalars, codes = local.heads(local.frozen(noise, cond), rng)
             scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
         if self.conditions:
             keep = np.logical_and.reduce([codes[:, c.position] == c.code for c in self.conditions])
