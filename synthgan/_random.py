@@ -61,15 +61,6 @@ def random_bits(shape, dtype, generator, device):
     return words.view(dtype)[:n].view(shape)
 
 
-def uniform(shape, generator, device, dtype):
-    """Uniform draws on [0, 1) in ``dtype`` from a ``torch.Generator`` or a numpy ``Generator``."""
-    import torch
-
-    if isinstance(generator, np.random.Generator):
-        return torch.from_numpy(generator.random(shape, dtype=np.float32)).to(device=device, dtype=dtype)
-    return torch.rand(shape, generator=generator, device=device, dtype=dtype)
-
-
 #: Inverse CDFs tabulated by ``quantile_draws``, as functions of float64 probabilities.
 QUANTILES = {
     "normal": lambda u: (2.0 * u - 1.0).erfinv() * math.sqrt(2.0),

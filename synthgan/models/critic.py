@@ -6,19 +6,17 @@ a constant once drawn, so the score's gradient with respect to the input is a ch
 the whole critic step - scores, gradient penalty and the parameter gradients of both - is a fixed
 sequence of matmuls (``wgan_gp_step``): no autograd graph, no double backward, and each weight's
 two gradient terms (score path and penalty path) come out of one matmul.
-Randomness (dropout, interpolation) comes only from the generator passed in (torch's, or numpy's:
-training on a CPU draws from numpy's PCG64, whose raw words come twice as fast as mt19937's here).
+Randomness (dropout, interpolation) comes only from the ``torch.Generator`` passed in.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
-from .._random import random_bits, uniform
+from .._random import random_bits
 from ..losses import penalty_and_row_scale
 from .tabular import compute_dtype, set_grad
 
@@ -44,12 +42,12 @@ class Critic(nn.Module):
         self._casts: dict[int, tuple[torch.Tensor, tuple, torch.Tensor]] = {}
         self._slopes: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 
-    def forward(self, rows: torch.Tensor, generator: torch.Generator | np.random.Generator | None = None) -> torch.Tensor:
+    def forward(self, rows: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         *hidden, (weight, bias) = self._weights()
         x, _, _ = self._hidden(rows, generator, hidden)
         return torch.addmm(bias, x, weight.T)
 
-    def scores_and_gradients(self, rows: torch.Tensor, n_grad: int, generator: torch.Generator | np.random.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def scores_and_gradients(self, rows: torch.Tensor, n_grad: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Scores of all packs, and the gradient of the score with respect to each of the last
         ``n_grad`` rows' packs, (n_grad / pac, pac * row_dim): a chain of matmuls through the gates,
         differentiable like any other expression (the generator step uses it for the fake rows)."""
@@ -61,7 +59,7 @@ class Critic(nn.Module):
 
     @torch.no_grad()
     def wgan_gp_step(self, real: Sequence[torch.Tensor], fake: torch.Tensor, weight: float,
-                     generator: torch.Generator | np.random.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The critic's WGAN-GP objective on one batch and its gradients, written into every
         parameter's ``.grad`` (float32, replacing what was there): returns (loss, penalty), with
         loss = mean score of the fakes - mean score of the reals, and penalty = ``weight`` *
@@ -83,7 +81,7 @@ class Critic(nn.Module):
             rows[size : 2 * size, start : start + part.shape[1]] = part
             start += part.shape[1]
         rows[2 * size : 3 * size] = fake
-        alpha = uniform((n, 1), generator, fake.device, dtype)
+        alpha = torch.rand(n, 1, generator=generator, device=fake.device, dtype=dtype)
         torch.lerp(packs[2 * n : 3 * n], packs[n : 2 * n], alpha, out=packs[:n])
 
         x, gates, inputs = self._hidden(rows[: 3 * size], generator, hidden)
@@ -113,7 +111,7 @@ class Critic(nn.Module):
                 d_x = d_h @ hidden[i][0]
         return loss, penalty
 
-    def _hidden(self, rows: torch.Tensor, generator: torch.Generator | np.random.Generator | None, hidden: list) -> tuple[torch.Tensor, list, list]:
+    def _hidden(self, rows: torch.Tensor, generator: torch.Generator | None, hidden: list) -> tuple[torch.Tensor, list, list]:
         """The last hidden layer's output for packs of ``rows``, each layer's gate and each layer's input."""
         x = rows.reshape(-1, rows.shape[1] * self.pac)  # (B / pac, pac * row_dim)
         gates, inputs = [], []
@@ -140,7 +138,7 @@ class Critic(nn.Module):
         dtype = compute_dtype(self.out.weight)
         return [tuple(_cached_cast(p, dtype, self._casts) for p in (layer.weight, layer.bias)) for layer in (*self.hidden, self.out)]
 
-    def _gate(self, h: torch.Tensor, generator: torch.Generator | np.random.Generator | None) -> torch.Tensor:
+    def _gate(self, h: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """d leaky_relu(h) / dh (1 or 0.2) times the inverted-dropout mask, in h's dtype; constant in h (no gradient)."""
         dropping = self.training and self.dropout > 0
         drop = min(round(self.dropout * 256), 255) / 256 if dropping else 0.0  # the rate keep_mask draws
@@ -191,7 +189,7 @@ class _Cast(torch.autograd.Function):
         return grad.to(ctx.dtype), None
 
 
-def keep_mask(shape: torch.Size, rate: float, generator: torch.Generator | np.random.Generator | None, device: torch.device) -> torch.Tensor:
+def keep_mask(shape: torch.Size, rate: float, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
     """A dropout keep mask (True with probability 1 - rate, rate a multiple of 1/256) from random
     bytes: one 64-bit draw per 8 entries, where ``torch.rand`` spends a 32-bit draw per entry and
     the draws dominate (a 150 x 256 mask: 30 us instead of 88 us here)."""

@@ -54,7 +54,7 @@ class Heads:
         self.onehot_offsets_np = offsets
         self.onehot_offsets = torch.as_tensor(offsets, device=device)
 
-    def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator | np.random.Generator | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Training-time outputs (B, width) in model order: tanh scalars, Gumbel-softmax(tau) one-hots;
         and the per-group outputs ``backward`` needs. No autograd."""
         scalars, logits = raw.split([self.n_scalar, raw.shape[1] - self.n_scalar], dim=1)
@@ -84,7 +84,7 @@ class Heads:
         return out.scatter_(1, codes + self.onehot_offsets, 1.0)
 
 
-def gumbel_like(x: torch.Tensor, generator: torch.Generator | np.random.Generator | None) -> torch.Tensor:
+def gumbel_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """Standard Gumbel noise shaped like ``x``, from ``generator`` (``quantile_draws``: a table lookup
     replaces two logs per entry, 500 x 137: 135 us instead of 231 us here); cut at -2.5 < g < 11.8, far
     beyond what a softmax at temperature 0.2 can tell apart."""

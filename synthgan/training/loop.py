@@ -4,7 +4,7 @@ generator step, per batch; history per epoch; an optional time budget; NaN/inf s
 The last critic step's fakes serve the generator step too (one generator pass per step). No
 autograd: the critic's step writes its gradients by hand, and the generator step carries the
 critic's closed-form input gradient at the fakes back through the heads and the generator by hand.
-All randomness comes from the numpy and torch generators passed in (on a CPU only from numpy's).
+All randomness comes from the numpy and torch generators passed in.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class TrainingData:
         rows_t = torch.as_tensor(rows, device=self.device)
         return self.heads.dense_rows(self.scalars.index_select(0, rows_t), self.codes.index_select(0, rows_t), self.dtype)
 
-    def noise(self, size: int, dim: int, generator: torch.Generator | np.random.Generator) -> torch.Tensor:
+    def noise(self, size: int, dim: int, generator: torch.Generator) -> torch.Tensor:
         """Standard normal generator input, in the networks' dtype (the sampler draws the same way)."""
         return quantile_draws("normal", (size, dim), generator, self.device, self.dtype)
 
@@ -148,7 +148,6 @@ def train(
     targets = ConditionTargets(data.layout, data.heads, data.sampler, data.device) if data.conditional else None
     heads, device = data.heads, data.device
     precision = autocast(device, config.autocast_dtype)
-    draws = rng if torch.device(device).type == "cpu" else torch_gen  # noise, Gumbel, dropout: PCG64 is 2x mt19937 here
 
     def step() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Critic step(s), then a generator step that reuses the last critic step's fakes: one generator
@@ -157,15 +156,15 @@ def train(
         heads and the generator's ``backward``): no autograd graph is built."""
         for _ in range(config.critic_steps):
             batch = data.batch(config.batch_size, rng)
-            raw, tape = generator.train_forward(data.noise(config.batch_size, config.noise_dim, draws), batch.index)
-            activated, parts = heads.activate(raw, GUMBEL_TAU, draws)
+            raw, tape = generator.train_forward(data.noise(config.batch_size, config.noise_dim, torch_gen), batch.index)
+            activated, parts = heads.activate(raw, GUMBEL_TAU, torch_gen)
             fake = torch.cat([activated, batch.cond], dim=1)
             with precision:
-                loss_c, penalty = critic.wgan_gp_step((batch.real, batch.cond), fake, config.penalty_weight, draws)
+                loss_c, penalty = critic.wgan_gp_step((batch.real, batch.cond), fake, config.penalty_weight, torch_gen)
             opt_c.step()
             critic.parameters_changed()
         with precision, torch.no_grad():
-            scores, slope = critic.scores_and_gradients(fake, len(fake), draws)
+            scores, slope = critic.scores_and_gradients(fake, len(fake), torch_gen)
         loss_g = generator_loss(scores)
         d_raw = heads.backward(parts, slope.view(fake.shape).mul_(-1.0 / len(scores)), GUMBEL_TAU)  # d loss_g / d fake
         if targets is not None:
