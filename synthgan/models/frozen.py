@@ -108,7 +108,7 @@ class FrozenHeads:
 
     def __call__(self, raw: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Scalars (B, n_scalar) float32 and codes (B, n_onehot) int64 for raw outputs (B, width); reused buffers.
-        The uniforms come from ``rng`` (numpy's float32 draws are 2-3x faster than torch.rand here)."""
+        The uniforms come from ``rng`` (with the copy in, 2.3x faster than torch.rand here: 128 vs 298 us for 13 x 4,096)."""
         h, rows, n0 = self.heads, raw.shape[0], self.heads.n_scalar
         with torch.inference_mode():
             buf = self._work.reserve(rows, raw.device)

@@ -106,7 +106,7 @@ class _Batches:
                 cond = torch.as_tensor(self.sampler.sample_index(size, rng), device=self.device)
             else:
                 cond = None
-            noise = quantile_draws("normal", (size, self.noise_dim), rng, self.device, self.dtype, local.noise[:size], local.index)
+            noise = quantile_draws("normal", (size, self.noise_dim), rng, self.device, self.dtype, out=local.noise[:size], index=local.index)
             scalars, codes = local.heads(local.frozen(noise, cond), rng)
             scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
         if self.conditions:
