@@ -50,6 +50,14 @@ class MatmulLog(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
+#: Both systems' default batch size, which the step figures assume.
+BATCH = 500
+
+
+def steps_per_epoch(rows: int) -> int:
+    return rows // BATCH
+
+
 class OpClock(TorchDispatchMode):
     """Kernel time per kind of op while active: matmuls, the optimizer's (every op inside an
     optimizer step, marked by torch's global step hooks) and everything else, plus the number of
@@ -84,7 +92,7 @@ class OpClock(TorchDispatchMode):
 def step_breakdown(system: str, frame: pd.DataFrame, discrete: list[str], epochs: int = 2) -> dict:
     """Kernel milliseconds per step in matmuls, in the optimizer and in the rest, and the non-view
     ops per step, over a fit of ``epochs`` epochs minus a one-epoch fit (setup cancels out)."""
-    steps = len(frame) // 500
+    steps = steps_per_epoch(len(frame))
     runs = {}
     for n_epochs in (1, 1 + epochs):
         with OpClock() as clock:
@@ -133,7 +141,7 @@ def new_model(system: str, epochs: int):
 
 def one_step_shapes(system: str, frame: pd.DataFrame, discrete: list[str]):
     """The matmuls of one training step (batch 500): one epoch is recorded and split into its equal steps."""
-    steps = len(frame) // 500
+    steps = steps_per_epoch(len(frame))
     with MatmulLog() as log:
         new_model(system, 1).fit(frame, discrete)
     assert len(log.shapes) % steps == 0, "steps differ in their matmuls"
@@ -144,8 +152,8 @@ def step_seconds(system: str, frame: pd.DataFrame, discrete: list[str], epochs: 
     """Seconds per training step (after a warm-up fit): synthgan's median epoch after the first over
     ``epochs`` epochs (a 10k-row epoch is 20 steps, ~0.2 s: one epoch alone swings +-20% here); the
     reference's mean epoch (it reports no per-epoch times; its epochs are ~1 s and more)."""
-    steps = len(frame) // 500
-    new_model(system, 1).fit(frame.iloc[:500], discrete)  # warm-up
+    steps = steps_per_epoch(len(frame))
+    new_model(system, 1).fit(frame.iloc[:BATCH], discrete)  # warm-up
     if system == "synthgan":
         model = new_model(system, epochs).fit(frame, discrete)
         per_epoch = np.diff(np.r_[0.0, model.loss_values_["seconds"].to_numpy()])
@@ -163,7 +171,7 @@ def rows_scaling() -> list[dict]:
     for n in (10_000, 30_000, 100_000):
         frame = pd.concat([base] * (n // len(base) + 1)).iloc[:n].reset_index(drop=True)
         seconds = step_seconds("synthgan", frame, discrete, epochs=5)
-        out.append({"rows": n, "seconds_per_step": seconds, "seconds_per_epoch": seconds * (n // 500)})
+        out.append({"rows": n, "seconds_per_step": seconds, "seconds_per_epoch": seconds * steps_per_epoch(n)})
         print(out[-1], flush=True)
     model = CTGAN(epochs=1, random_state=0, verbose=False).fit(base, discrete)
     model.sample(1000)
