@@ -445,15 +445,22 @@ def test_critic_step_gradients_by_hand_equal_autograds_double_backward():
     assert torch.nn.functional.cosine_similarity(low, torch.cat([g.flatten() for g in exact]), dim=0) > 0.98
 
 
-def test_generator_heads_and_condition_gradients_by_hand_equal_autograd():
+@pytest.mark.parametrize("narrow, bin_cost", [(64, 1), (64, 1000), (3, 1), (0, 1)])
+def test_generator_heads_and_condition_gradients_by_hand_equal_autograd(narrow, bin_cost, monkeypatch):
     """The training step's hand-written backward passes - generator (linear layers with their one-hot
     tables, batch norm, ReLU, residual concatenation), output heads (tanh, Gumbel-softmax) and the
     condition cross-entropy - give autograd's gradients in float64; batch norms' running statistics
-    move as in ``forward``; bfloat16 inputs give float32 gradients pointing the same way."""
+    move as in ``forward``; bfloat16 inputs give float32 gradients pointing the same way. The heads'
+    two paths: narrow spans transposed in bins (one per width, or widths 3 and 5 padded into one), wide
+    spans on the rows (``narrow``: the cut)."""
     import torch
 
     from synthgan.losses import condition_loss, condition_loss_and_gradient
+    from synthgan.models import heads as heads_module
     from synthgan.models.heads import Heads, gumbel_like
+
+    monkeypatch.setattr(heads_module, "NARROW", narrow)
+    monkeypatch.setattr(heads_module, "BIN_COST", bin_cost)
     from synthgan.models.tabular import Generator
     from synthgan.transform.layout import Layout, Span
 
@@ -461,6 +468,7 @@ def test_generator_heads_and_condition_gradients_by_hand_equal_autograd():
     layout = Layout(tuple(Span(c, k, o, w) for c, k, o, w in [("a", "scalar", 0, 1), ("b", "category", 1, 3), ("c", "scalar", 4, 1),
                                                                  ("d", "mode", 5, 3), ("e", "category", 8, 5)]))
     heads = Heads(layout)  # model order: a, c | b, d (width 3) | e (width 5)
+    assert [(b.count, b.width) for b in heads.bins] == {64: [(2, 3), (1, 5)] if bin_cost == 1 else [(3, 5)], 3: [(2, 3)], 0: []}[narrow]
     for cond_dim in (6, 0):
         net = Generator(8, cond_dim, (16, 12), heads.width).double().train()
         twin = Generator(8, cond_dim, (16, 12), heads.width).double().train()
@@ -468,18 +476,22 @@ def test_generator_heads_and_condition_gradients_by_hand_equal_autograd():
         noise, index = torch.randn(20, 8, dtype=torch.float64), torch.randint(0, max(cond_dim, 1), (20,))
         index = index if cond_dim else None
         raw, tape = net.train_forward(noise, index)
-        out, parts = heads.activate(raw, 0.2, torch.Generator().manual_seed(1))
-        weight = torch.randn(20, heads.width + 2, dtype=torch.float64)  # two extra columns: a conditional vector
+        extra = torch.randn(20, 2, dtype=torch.float64)  # e.g. a conditional vector, copied after the outputs
+        out, tape_heads = heads.activate(raw, 0.2, torch.Generator().manual_seed(1), extra)
+        assert torch.equal(out[:, heads.width :], extra)
+        out = out[:, : heads.width]
+        weight = torch.randn(20, heads.width + 2, dtype=torch.float64)  # two extra columns: ignored by the heads
         span_index, span_mask = torch.tensor([[2, 3, 4, 0, 0]] * 10 + [[8, 9, 10, 11, 12]] * 10), torch.tensor([[1, 1, 1, 0, 0]] * 10 + [[1] * 5] * 10).bool()
         target = torch.randint(0, 3, (20,))
-        d_raw = heads.backward(parts, weight, 0.2)
+        d_raw = heads.backward(tape_heads, weight, 0.2)
         ce, d_logits = condition_loss_and_gradient(raw, span_index, span_mask, target)
         d_raw.scatter_add_(1, span_index, d_logits.double())
         net.backward(tape, index, d_raw)
 
         raw_ref = twin(noise, index)
         scalars, logits = raw_ref.split([heads.n_scalar, heads.width - heads.n_scalar], dim=1)
-        gumbel = gumbel_like(logits, torch.Generator().manual_seed(1))
+        draws, k = torch.Generator().manual_seed(1), heads.split - heads.n_scalar  # narrow spans' noise is drawn transposed, first
+        gumbel = torch.cat([gumbel_like(logits[:, :k].T, draws).T, gumbel_like(logits[:, k:], draws)], dim=1)
         noisy = (logits + gumbel) / 0.2
         soft = [torch.softmax(b.reshape(-1, g.count, g.width), -1).reshape(20, -1) for g, b in zip(heads.groups, noisy.split(heads.group_widths, 1))]
         ref_out = torch.cat([torch.tanh(scalars), *soft], dim=1)

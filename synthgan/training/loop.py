@@ -157,8 +157,7 @@ def train(
         for _ in range(config.critic_steps):
             batch = data.batch(config.batch_size, rng)
             raw, tape = generator.train_forward(data.noise(config.batch_size, config.noise_dim, torch_gen), batch.index)
-            activated, parts = heads.activate(raw, GUMBEL_TAU, torch_gen)
-            fake = torch.cat([activated, batch.cond], dim=1)
+            fake, tape_heads = heads.activate(raw, GUMBEL_TAU, torch_gen, batch.cond)
             with precision:
                 loss_c, penalty = critic.wgan_gp_step((batch.real, batch.cond), fake, config.penalty_weight, torch_gen)
             opt_c.step()
@@ -166,7 +165,7 @@ def train(
         with precision, torch.no_grad():
             scores, slope = critic.scores_and_gradients(fake, len(fake), torch_gen)
         loss_g = generator_loss(scores)
-        d_raw = heads.backward(parts, slope.view(fake.shape).mul_(-1.0 / len(scores)), GUMBEL_TAU)  # d loss_g / d fake
+        d_raw = heads.backward(tape_heads, slope.view(fake.shape).mul_(-1.0 / len(scores)), GUMBEL_TAU)  # d loss_g / d fake
         if targets is not None:
             loss_g = loss_g + targets.add_gradient(raw, batch.level, d_raw)
         generator.backward(tape, batch.index, d_raw)
