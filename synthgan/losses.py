@@ -91,14 +91,17 @@ def condition_loss(raw: torch.Tensor, span_index: torch.Tensor, span_mask: torch
     return torch.nn.functional.cross_entropy(logits.float(), target)
 
 
-def condition_loss_and_gradient(raw: torch.Tensor, span_index: torch.Tensor, span_mask: torch.Tensor,
+#: Added to the logits of a span's padding columns: its exp() is 0 in float32 and, unlike -inf, times 0 it is 0.
+PAD_LOGIT = -1e9
+
+
+def condition_loss_and_gradient(raw: torch.Tensor, span_index: torch.Tensor, pad: torch.Tensor,
                                 target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``condition_loss`` (float32) and its gradient with respect to the gathered logits (B, max_width):
-    (softmax - one_hot(target)) / B, zero on the padding; ``raw``'s gradient is its scatter-add along ``span_index``."""
-    logits = raw.gather(1, span_index).float().masked_fill_(~span_mask, float("-inf"))
-    log_p = torch.log_softmax(logits, dim=1)
-    rows = torch.arange(len(target), device=raw.device)
-    loss = -log_p[rows, target].mean()
-    grad = log_p.exp_()
-    grad[rows, target] -= 1.0
-    return loss, grad.div_(len(target))
+    """``condition_loss`` (float32 at least) and its gradient with respect to the gathered logits (B, max_width):
+    (softmax - target) / B, zero on the padding. ``pad`` (B, max_width, float32) is 0 on each row's span
+    and ``PAD_LOGIT`` past its end, ``target`` the chosen level's one-hot; ``raw``'s
+    gradient is the result's scatter-add along ``span_index``."""
+    log_p = torch.log_softmax(torch.add(raw.gather(1, span_index), pad), dim=1)
+    target = target.to(log_p.dtype)
+    loss = torch.dot(log_p.view(-1), target.view(-1)) * (-1.0 / len(log_p))
+    return loss, log_p.exp_().sub_(target).div_(len(log_p))

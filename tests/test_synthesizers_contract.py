@@ -77,6 +77,16 @@ def test_same_seed_same_samples(model):
     assert not model.sample(50, random_state=4).equals(model.sample(50, random_state=5))
 
 
+def test_kept_dense_rows_and_rows_built_per_batch_train_alike(model, monkeypatch):
+    """Small tables keep their dense rows (a batch is one gather), large ones build each batch's rows
+    from scalars and codes: the same batches either way, so the same model and samples."""
+    from synthgan.training.loop import TrainingData
+
+    monkeypatch.setattr(TrainingData, "DENSE_BYTES", 0)
+    built = fitted(type(model))
+    pd.testing.assert_frame_equal(model.sample(50, random_state=4), built.sample(50, random_state=4))
+
+
 def test_samples_do_not_depend_on_how_batches_are_run(model):
     """Batches run two at a time on worker threads (multi-core CPU) or one by one (one intra-op thread):
     same rows either way, and the caller's thread count - and the default of threads started later - is kept."""
@@ -419,7 +429,7 @@ def test_critic_step_gradients_by_hand_equal_autograds_double_backward():
         loss, penalty = critic.wgan_gp_step((real, cond), fake, 10.0, torch.Generator().manual_seed(4))
         got = [p.grad.clone() for p in critic.parameters()]
         assert all(g.dtype == torch.float64 for g in got) and penalty > 0
-        gen = torch.Generator().manual_seed(4)  # the same draws in the same order: alpha, then one mask per layer
+        gen = torch.Generator().manual_seed(4)  # the same draws in the same order: alpha, then all layers' dropout masks
         real_rows = torch.cat([real, cond], dim=1)
         alpha = torch.rand(6, 1, generator=gen, dtype=torch.float64).repeat_interleave(2, 0)
         mixed = torch.lerp(fake, real_rows, alpha).requires_grad_(True)
@@ -455,7 +465,7 @@ def test_generator_heads_and_condition_gradients_by_hand_equal_autograd(narrow, 
     spans on the rows (``narrow``: the cut)."""
     import torch
 
-    from synthgan.losses import condition_loss, condition_loss_and_gradient
+    from synthgan.losses import PAD_LOGIT, condition_loss, condition_loss_and_gradient
     from synthgan.models import heads as heads_module
     from synthgan.models.heads import Heads, gumbel_like
 
@@ -484,7 +494,8 @@ def test_generator_heads_and_condition_gradients_by_hand_equal_autograd(narrow, 
         span_index, span_mask = torch.tensor([[2, 3, 4, 0, 0]] * 10 + [[8, 9, 10, 11, 12]] * 10), torch.tensor([[1, 1, 1, 0, 0]] * 10 + [[1] * 5] * 10).bool()
         target = torch.randint(0, 3, (20,))
         d_raw = heads.backward(tape_heads, weight, 0.2)
-        ce, d_logits = condition_loss_and_gradient(raw, span_index, span_mask, target)
+        pad = torch.where(span_mask, 0.0, PAD_LOGIT).float()
+        ce, d_logits = condition_loss_and_gradient(raw, span_index, pad, torch.nn.functional.one_hot(target, 5).double())
         d_raw.scatter_add_(1, span_index, d_logits.double())
         net.backward(tape, index, d_raw)
 
@@ -512,6 +523,33 @@ def test_generator_heads_and_condition_gradients_by_hand_equal_autograd(narrow, 
         assert raw.dtype == dtype and all(p.grad.dtype == torch.float32 for p in net.parameters())
         grads.append(torch.cat([p.grad.flatten() for p in net.parameters()]))
     assert torch.nn.functional.cosine_similarity(*grads, dim=0) > 0.98
+
+
+def test_condition_targets_give_the_condition_cross_entropy_and_its_gradient():
+    """The per-level tables (each level's span columns, padding and one-hot) reproduce
+    ``condition_loss`` and its autograd gradient for every level of every categorical column."""
+    import types
+
+    import torch
+
+    from synthgan.losses import condition_loss
+    from synthgan.models.heads import Heads
+    from synthgan.training.loop import ConditionTargets
+    from synthgan.transform.layout import Layout, Span
+
+    layout = Layout(tuple(Span(c, k, o, w) for c, k, o, w in [("a", "scalar", 0, 1), ("b", "category", 1, 3), ("c", "scalar", 4, 1),
+                                                                 ("d", "mode", 5, 3), ("e", "category", 8, 5)]))
+    heads = Heads(layout)  # model order: a, c | b (2-4), d (5-7) | e (8-12); levels: b's 0-2, e's 3-7
+    targets = ConditionTargets(layout, heads, types.SimpleNamespace(offsets=np.array([0, 3])), "cpu")
+    level = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 2, 6])
+    raw = torch.randn(10, heads.width, dtype=torch.float64, requires_grad=True)
+    grad = torch.zeros(10, heads.width, dtype=torch.float64)
+    loss = targets.add_gradient(raw.detach(), level, grad)
+    span_index = torch.tensor([[2, 3, 4, 0, 0] if lv < 3 else [8, 9, 10, 11, 12] for lv in level.tolist()])
+    span_mask = torch.tensor([[True] * 3 + [False] * 2 if lv < 3 else [True] * 5 for lv in level.tolist()])
+    expected = condition_loss(raw, span_index, span_mask, torch.tensor([lv if lv < 3 else lv - 3 for lv in level.tolist()]))
+    expected.backward()
+    assert torch.allclose(loss, expected.double()) and torch.allclose(grad, raw.grad)
 
 
 def test_random_draws_from_bits_have_their_distributions():

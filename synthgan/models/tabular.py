@@ -78,13 +78,20 @@ class Generator(nn.Module):
     def train_forward(self, noise: torch.Tensor, cond_index: torch.Tensor | None) -> tuple[torch.Tensor, list]:
         """``forward`` in training mode without autograd, in ``noise``'s dtype: (raw outputs, the tape
         ``backward`` needs). Batch norms update their running statistics, as in ``forward``."""
-        tape, x = [], noise
+        # one buffer holds every layer's input [h_k, ..., h_1, noise]: block k writes its ReLU output just left of
+        # block k - 1's, and each layer reads a right-hand slice of it (strided rows: no concatenation copies)
+        start = self.out.weight.shape[1]
+        buffer = torch.empty(noise.shape[0], start, dtype=noise.dtype, device=noise.device)
+        start -= noise.shape[1]
+        x = buffer[:, start:].copy_(noise)
+        tape = []
         for block in self.blocks:
             h, low = block.fc.train_forward(x, cond_index)
             y, mean, invstd = block.normalise(h)
-            r = y.relu_()
+            r = torch.clamp_min(y, 0, out=buffer[:, start - h.shape[1] : start])
             tape.append((x, low, h, mean, invstd, r))
-            x = torch.cat([r, x], dim=1)
+            start -= h.shape[1]
+            x = buffer[:, start:]
         raw, low = self.out.train_forward(x, cond_index)
         tape.append((x, low))
         return raw, tape

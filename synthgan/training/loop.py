@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from .._device import autocast
 from .._random import quantile_draws
 from ..exceptions import TrainingError
-from ..losses import condition_loss_and_gradient, generator_loss
+from ..losses import PAD_LOGIT, condition_loss_and_gradient, generator_loss
 from ..models.heads import Heads
 from ..models.critic import Critic
 from ..models.tabular import Generator
@@ -63,26 +63,31 @@ class History:
 @dataclass
 class Batch:
     """What one step needs: real rows (B, width), conditional vectors (B, cond) and the chosen levels
-(global level positions, i.e. where each conditional vector has its 1)."""
+    (global level positions, i.e. where each conditional vector has its 1; None when unconditional)."""
 
     real: torch.Tensor
     cond: torch.Tensor
-    level: np.ndarray | None
-    index: torch.Tensor | None = None  # the position of the 1 in each row's ``cond``
+    index: torch.Tensor | None = None
 
 
 class TrainingData:
     """The encoded table as tensors plus the way batches are drawn from it (conditional or uniform).
 
     Rows and conditional vectors come in ``dtype``, the dtype the networks compute in (bfloat16 under
-    autocast, where the first matmul would cast them anyway), so no concatenation mixes dtypes.
+    autocast, where the first matmul would cast them anyway), so no concatenation mixes dtypes. A
+    table whose dense rows fit in ``DENSE_BYTES`` keeps them, so a batch is one row gather (Adult:
+    9 MB); a larger one (diabetes-130: 277 MB) keeps scalars and codes and builds each batch's rows.
     """
+
+    DENSE_BYTES = 64 * 2**20
 
     def __init__(self, encoded: EncodedTable, heads: Heads, sampler: ConditionalSampler | None, device, dtype: torch.dtype = torch.float32) -> None:
         self.scalars = torch.as_tensor(encoded.scalars, device=device)
         self.codes = torch.as_tensor(encoded.codes.astype(np.int64), device=device)
         self.layout, self.heads, self.sampler, self.device, self.dtype = encoded.layout, heads, sampler, device, dtype
         self.n_rows = len(encoded)
+        small = self.n_rows * heads.width * torch.empty((), dtype=dtype).element_size() <= self.DENSE_BYTES
+        self.dense = heads.dense_rows(self.scalars, self.codes, dtype) if small else None
 
     @property
     def conditional(self) -> bool:
@@ -91,14 +96,16 @@ class TrainingData:
     def batch(self, size: int, rng: np.random.Generator) -> Batch:
         if not self.conditional:
             real = self._dense(rng.integers(0, self.n_rows, size))
-            return Batch(real, torch.zeros(size, 0, device=self.device, dtype=self.dtype), None)
+            return Batch(real, torch.zeros(size, 0, device=self.device, dtype=self.dtype))
         cond, level, rows = self.sampler.sample_train(size, rng)
         cond_t = torch.as_tensor(cond, device=self.device).to(self.dtype)
-        return Batch(self._dense(rows), cond_t, level, torch.as_tensor(level, device=self.device))
+        return Batch(self._dense(rows), cond_t, torch.as_tensor(level, device=self.device))
 
     def _dense(self, rows: np.ndarray) -> torch.Tensor:
         """The chosen rows as dense model-order rows in the networks' dtype (index_select: 4x a fancy index here)."""
         rows_t = torch.as_tensor(rows, device=self.device)
+        if self.dense is not None:
+            return self.dense.index_select(0, rows_t)
         return self.heads.dense_rows(self.scalars.index_select(0, rows_t), self.codes.index_select(0, rows_t), self.dtype)
 
     def noise(self, size: int, dim: int, generator: torch.Generator) -> torch.Tensor:
@@ -107,29 +114,28 @@ class TrainingData:
 
 
 class ConditionTargets:
-    """Maps a chosen global level to (that column's model-order columns, mask, level) for the CE term."""
+    """Per conditional level (a position in the conditional vector): its column's model-order columns,
+    the padding's logit offsets and the level's one-hot within them, for the condition CE term; a
+    batch looks its rows' levels up (three row gathers), no per-batch search or masks."""
 
     def __init__(self, layout, heads: Heads, sampler: ConditionalSampler, device) -> None:
         spans = layout.category_spans
         positions = [layout.onehot_spans.index(s) for s in spans]
-        max_w = max(s.width for s in spans)
-        index = np.zeros((len(spans), max_w), dtype=np.int64)
-        mask = np.zeros((len(spans), max_w), dtype=bool)
-        for i, (s, pos) in enumerate(zip(spans, positions)):
-            start = heads.onehot_offsets_np[pos]
-            index[i, : s.width] = np.arange(start, start + s.width)
-            mask[i, : s.width] = True
-        self.index, self.mask = torch.as_tensor(index, device=device), torch.as_tensor(mask, device=device)
-        self.offsets = sampler.offsets
-        self.device = device
+        widths = np.array([s.width for s in spans])
+        max_w, n_levels = int(widths.max()), int(widths.sum())
+        column = np.repeat(np.arange(len(spans)), widths)  # each level's column
+        level = np.arange(n_levels) - np.repeat(sampler.offsets, widths)  # its position within the column
+        start = heads.onehot_offsets_np[positions][column]  # the column's first model-order column
+        real = np.arange(max_w)[None, :] < widths[column][:, None]
+        self.index = torch.as_tensor(np.where(real, start[:, None] + np.arange(max_w), 0), device=device)
+        self.pad = torch.as_tensor(np.where(real, 0.0, PAD_LOGIT).astype(np.float32), device=device)
+        self.target = torch.as_tensor((np.arange(max_w)[None, :] == level[:, None]).astype(np.float32), device=device)
 
-    def add_gradient(self, raw: torch.Tensor, level: np.ndarray, grad: torch.Tensor) -> torch.Tensor:
-        """The CE term's value (``condition_loss``); adds its gradient with respect to ``raw`` into ``grad`` (same shape)."""
-        col = np.searchsorted(self.offsets, level, side="right") - 1
-        col_t = torch.as_tensor(col, device=self.device)
-        index = self.index.index_select(0, col_t)
-        loss, d_logits = condition_loss_and_gradient(raw, index, self.mask.index_select(0, col_t),
-                                                     torch.as_tensor(level - self.offsets[col], device=self.device))
+    def add_gradient(self, raw: torch.Tensor, level: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """The CE term's value (``condition_loss``) for rows conditioned on ``level`` (B,); adds its
+        gradient with respect to ``raw`` into ``grad`` (same shape)."""
+        index = self.index.index_select(0, level)
+        loss, d_logits = condition_loss_and_gradient(raw, index, self.pad.index_select(0, level), self.target.index_select(0, level))
         grad.scatter_add_(1, index, d_logits.to(grad.dtype))
         return loss
 
@@ -167,7 +173,7 @@ def train(
         loss_g = generator_loss(scores)
         d_raw = heads.backward(tape_heads, slope.view(fake.shape).mul_(-1.0 / len(scores)), GUMBEL_TAU)  # d loss_g / d fake
         if targets is not None:
-            loss_g = loss_g + targets.add_gradient(raw, batch.level, d_raw)
+            loss_g = loss_g + targets.add_gradient(raw, batch.index, d_raw)
         generator.backward(tape, batch.index, d_raw)
         opt_g.step()
         return loss_g, loss_c, penalty
