@@ -552,6 +552,33 @@ def test_condition_targets_give_the_condition_cross_entropy_and_its_gradient():
     assert torch.allclose(loss, expected.double()) and torch.allclose(grad, raw.grad)
 
 
+def test_flat_parameters_update_like_separate_ones():
+    """``adam(..., flat=True)`` moves a module's parameters and gradients into one tensor each (views):
+    values kept, gradients written into the views reach the flat gradient, and a step updates every
+    parameter exactly as Adam over the separate tensors does."""
+    import torch
+
+    from synthgan.models.critic import Critic
+    from synthgan.synthesizers._common import adam
+
+    torch.manual_seed(0)
+    flat_net, plain_net = Critic(6, (8, 5), pac=2), Critic(6, (8, 5), pac=2)
+    plain_net.load_state_dict(flat_net.state_dict())
+    flat_opt, plain_opt = adam(flat_net, 0.01, 1e-3, torch.device("cpu"), flat=True), adam(plain_net, 0.01, 1e-3, torch.device("cpu"))
+    (flat,) = flat_opt.param_groups[0]["params"]
+    assert flat.numel() == sum(p.numel() for p in plain_net.parameters())
+    for step in range(3):
+        for mine, theirs in zip(flat_net.parameters(), plain_net.parameters()):
+            g = torch.randn_like(theirs)
+            mine.grad.copy_(g)
+            theirs.grad = g.clone()
+        flat_opt.step()
+        plain_opt.step()
+        for mine, theirs in zip(flat_net.parameters(), plain_net.parameters()):
+            assert mine.data_ptr() != theirs.data_ptr() and torch.equal(mine, theirs)
+    assert all(p.untyped_storage().data_ptr() == flat.untyped_storage().data_ptr() for p in flat_net.parameters())
+
+
 def test_random_draws_from_bits_have_their_distributions():
     """Dropout masks from random bytes keep 1 - rate (rate on a 1/256 grid) with independent entries;
     Gumbel and normal noise from 16-bit table lookups have their mean, spread and CDF; all are seeded."""

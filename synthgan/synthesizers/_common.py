@@ -47,12 +47,32 @@ def restore_training(fitted: dict) -> tuple[History, TrainConfig]:
     return history, config
 
 
-def adam(module: torch.nn.Module, lr: float, decay: float, device: torch.device, betas=(0.5, 0.9)) -> torch.optim.Adam:
-    """Adam (CTGAN's betas by default); the fused kernel where this torch and device have it (same maths, fewer passes)."""
+def adam(module: torch.nn.Module, lr: float, decay: float, device: torch.device, betas=(0.5, 0.9), flat: bool = False) -> torch.optim.Adam:
+    """Adam (CTGAN's betas by default); the fused kernel where this torch and device have it (same maths, fewer passes).
+
+    ``flat``: the module's parameters and gradients become views of one tensor each, which Adam updates
+    as one (one kernel per step instead of one per tensor). Only for training code that writes the
+    gradients into the existing ``.grad`` buffers (autograd or ``zero_grad`` may replace them)."""
+    params = [flatten_parameters(module)] if flat else list(module.parameters())
     try:
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, weight_decay=decay, fused=True)
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=decay, fused=True)
     except (RuntimeError, TypeError):
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, weight_decay=decay)
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=decay)
+
+
+def flatten_parameters(module: torch.nn.Module) -> torch.nn.Parameter:
+    """Move ``module``'s parameters into one flat tensor (values kept) and give each a gradient buffer that
+    is a view of one flat gradient; returns the flat parameter, its ``.grad`` the flat gradient."""
+    params = list(module.parameters())
+    with torch.no_grad():
+        flat = torch.nn.Parameter(torch.cat([p.detach().reshape(-1) for p in params]))
+        flat.grad = torch.zeros_like(flat)
+        start = 0
+        for p in params:
+            p.data = flat.data[start : start + p.numel()].view_as(p)
+            p.grad = flat.grad[start : start + p.numel()].view_as(p)
+            start += p.numel()
+    return flat
 
 
 def jsonable(value):

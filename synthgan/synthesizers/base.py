@@ -114,8 +114,8 @@ class TabularGAN(FittedModel, BaseEstimator):
         init_weights(generator, torch_gen)
         init_weights(critic, torch_gen)
         optimizers = (
-            adam(generator, self.generator_lr, self.generator_decay, device),
-            adam(critic, self.discriminator_lr, self.discriminator_decay, device),
+            adam(generator, self.generator_lr, self.generator_decay, device, flat=True),
+            adam(critic, self.discriminator_lr, self.discriminator_decay, device, flat=True),
         )
         heads = Heads(encoded.layout, device)
         history = train(generator, critic, optimizers, TrainingData(encoded, heads, sampler, device, config.autocast_dtype or torch.float32), config, train_rng, torch_gen)
