@@ -504,7 +504,7 @@ def test_generator_heads_and_condition_gradients_by_hand_equal_autograd(narrow, 
         draws, k = torch.Generator().manual_seed(1), heads.split - heads.n_scalar  # narrow spans' noise is drawn transposed, first
         gumbel = torch.cat([gumbel_like(logits[:, :k].T, draws).T, gumbel_like(logits[:, k:], draws)], dim=1)
         noisy = (logits + gumbel) / 0.2
-        soft = [torch.softmax(b.reshape(-1, g.count, g.width), -1).reshape(20, -1) for g, b in zip(heads.groups, noisy.split(heads.group_widths, 1))]
+        soft = [torch.softmax(b.reshape(-1, g.count, g.width), -1).reshape(20, -1) for g, b in zip(heads.groups, noisy.split([g.count * g.width for g in heads.groups], 1))]
         ref_out = torch.cat([torch.tanh(scalars), *soft], dim=1)
         ce_ref = condition_loss(raw_ref, span_index, span_mask, target)
         ((ref_out * weight[:, : heads.width]).sum() + ce_ref).backward()

@@ -73,7 +73,6 @@ class Heads:
             self.groups.append(SpanGroup(start, len(members), w, torch.tensor(members, device=device)))
             start += w * len(members)
         self.width = start
-        self.group_widths = [g.count * g.width for g in self.groups]
         self.n_onehot = len(spans)
         self.onehot_offsets_np = offsets
         self.onehot_offsets = torch.as_tensor(offsets, device=device)
