@@ -98,7 +98,7 @@ class FrozenHeads:
     def __init__(self, heads: Heads) -> None:
         self.heads = heads
         self.order = torch.argsort(torch.cat([g.members for g in heads.groups])) if heads.groups else None
-        narrow = [g for g in heads.groups if g.width <= self.NARROW]  # groups are sorted by width: a prefix
+        narrow, _ = heads.split_groups(self.NARROW)
         self.split = narrow[-1].end if narrow else heads.n_scalar
         wide = max((g.count * g.width for g in heads.groups), default=0)
         self._work = _Workspace({"wide": (heads.width - self.split, torch.float32), "narrow": (self.split, torch.float32),

@@ -76,12 +76,18 @@ class Heads:
         self.n_onehot = len(spans)
         self.onehot_offsets_np = offsets
         self.onehot_offsets = torch.as_tensor(offsets, device=device)
-        narrow = [g for g in self.groups if g.width <= NARROW]  # groups are sorted by width: a prefix
-        self.wide = self.groups[len(narrow) :]
+        narrow, self.wide = self.split_groups(NARROW)
         self.split = narrow[-1].end if narrow else self.n_scalar  # model columns n_scalar:split are the narrow spans
+        self.wide_widths = [g.count * g.width for g in self.wide]
         self.bins, pad, back = _bins(narrow, self.n_scalar)
         self.pad_index, self.back_index = torch.as_tensor(pad, device=device), torch.as_tensor(back, device=device)
         self._work: dict[str, torch.Tensor] = {}
+
+    def split_groups(self, width: int) -> tuple[list[SpanGroup], list[SpanGroup]]:
+        """The groups of spans at most ``width`` wide and the wider ones; groups are sorted by width, so
+        the first are a prefix of the model order's one-hot columns."""
+        narrow = [g for g in self.groups if g.width <= width]
+        return narrow, self.groups[len(narrow) :]
 
     def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator | None,
                  extra: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple]:
@@ -106,7 +112,7 @@ class Heads:
         if self.wide:
             logits = raw[:, self.split : self.width]
             noisy = (logits + gumbel_like(logits, generator)).div_(tau)
-            for g, block in zip(self.wide, noisy.split([g.count * g.width for g in self.wide], dim=1)):
+            for g, block in zip(self.wide, noisy.split(self.wide_widths, dim=1)):
                 wide.append(torch.softmax(block.reshape(rows, g.count, g.width), dim=-1))
                 out[:, g.start : g.end] = wide[-1].view(rows, -1)
         if extra is not None:
