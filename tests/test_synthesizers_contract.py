@@ -579,6 +579,72 @@ def test_flat_parameters_update_like_separate_ones():
     assert all(p.untyped_storage().data_ptr() == flat.untyped_storage().data_ptr() for p in flat_net.parameters())
 
 
+def test_flat_layout_casts_and_gradients_train_like_per_parameter_ones():
+    """With the flat layout, the bfloat16 weights are views of one cast (made again after every
+    optimizer step) and the gradients go through one bfloat16 scratch: over several steps of the
+    critic and the generator, every gradient is exactly the one per-parameter casts and copies give
+    (parameters agree to Adam's rounding: its vector and tail loops meet an entry at other offsets)."""
+    import torch
+
+    from synthgan.models.critic import Critic
+    from synthgan.models.tabular import Generator
+    from synthgan.synthesizers._common import adam
+
+    runs = []
+    for flat in (True, False):
+        torch.manual_seed(0)
+        gen, critic = Generator(8, 3, (16, 12), 10), Critic(13, (16, 12), pac=2)
+        opt_g, opt_c = adam(gen, 0.01, 1e-6, torch.device("cpu"), flat=flat), adam(critic, 0.01, 1e-6, torch.device("cpu"), flat=flat)
+        assert (gen.flat is not None) == flat and (critic.flat is not None) == flat
+        if flat:  # the generator's matmul weights and biases lead; its tables and batch norms follow
+            low = gen.low_precision_parameters()
+            assert gen.flat.low_numel == sum(p.numel() for p in low) < gen.flat.flat.numel()
+            assert all(gen.flat.is_low(p) for p in low) and not gen.flat.is_low(gen.out.table)
+        draws, seen = torch.Generator().manual_seed(1), []
+        for _ in range(3):
+            noise, cond = torch.randn(20, 8, generator=draws), torch.randint(0, 3, (20,), generator=draws)
+            real = torch.randn(20, 13, generator=draws)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                raw, tape = gen.train_forward(noise.bfloat16(), cond)
+                onehot = torch.nn.functional.one_hot(cond, 3).bfloat16()
+                critic.wgan_gp_step((real,), torch.cat([raw, onehot], 1), 10.0, draws)
+                opt_c.step()
+                critic.parameters_changed()
+                gen.backward(tape, cond, torch.randn(20, 10, generator=draws).bfloat16())
+                opt_g.step()
+            seen.append([(p.grad.clone(), p.detach().clone()) for p in (*gen.parameters(), *critic.parameters())])
+        assert all(p.grad.dtype == torch.float32 for p in (*gen.parameters(), *critic.parameters()))
+        runs.append(seen)
+    for step_flat, step_plain in zip(*runs):
+        for (grad_f, value_f), (grad_p, value_p) in zip(step_flat, step_plain):
+            assert torch.equal(grad_f, grad_p) and torch.allclose(value_f, value_p, rtol=0, atol=1e-6)
+    assert not torch.equal(runs[0][0][0][1], runs[0][-1][0][1])  # the weights moved: the casts were made again
+
+
+def test_critic_dropout_factors_are_zero_or_the_inverse_keep_rate():
+    """Each hidden layer's dropout factors are 0 or 1 / (1 - rate) in the layers' dtype, kept at the
+    rate's share, independent of the layer, and seeded; rate 0.5 (a bit written into a reused buffer)
+    and other rates (compare and select) alike."""
+    import torch
+
+    from synthgan.models.critic import Critic
+
+    for dtype in (torch.float32, torch.bfloat16, torch.float64):
+        for rate in (0.5, 0.3):
+            critic = Critic(4, (300, 200), pac=1, dropout=rate).to(dtype)
+            hidden = critic._weights()[:-1]
+            draws = [[p.clone() for p in critic._keep_scales(1000, hidden, torch.Generator().manual_seed(s))] for s in (0, 0, 1)]
+            kept = 1 - round(rate * 256) / 256
+            assert [p.shape for p in draws[0]] == [(1000, 300), (1000, 200)] and all(p.dtype == dtype for p in draws[0])
+            for layer in draws[0]:
+                assert set(layer.unique().tolist()) == {0.0, torch.tensor(1 / kept, dtype=dtype).item()}
+                assert abs((layer > 0).double().mean().item() - kept) < 4 * (kept * (1 - kept) / layer.numel()) ** 0.5
+            assert all(torch.equal(a, b) for a, b in zip(draws[0], draws[1]))
+            assert not torch.equal(draws[0][0], draws[2][0])
+            both = (draws[0][0][:, :200] > 0).double().flatten(), (draws[0][1] > 0).double().flatten()
+            assert abs(torch.corrcoef(torch.stack(both))[0, 1].item()) < 0.02
+
+
 def test_random_draws_from_bits_have_their_distributions():
     """Dropout masks from random bytes keep 1 - rate (rate on a 1/256 grid) with independent entries;
     Gumbel and normal noise from 16-bit table lookups have their mean, spread and CDF; all are seeded."""

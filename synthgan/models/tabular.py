@@ -19,6 +19,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from .flat import FlatParameters, GradientSink, grad_buffer
+
 
 class Residual(nn.Module):
     """relu(bn(fc(x, cond))) concatenated with x: the width grows by ``out_dim`` at every block."""
@@ -62,6 +64,12 @@ class Generator(nn.Module):
             width += h
         self.blocks = nn.Sequential(*blocks)
         self.out = CondLinear(width, cond_dim, data_dim)
+        self.flat: FlatParameters | None = None  # set by ``flat.flatten_parameters`` for training
+
+    def low_precision_parameters(self) -> list[nn.Parameter]:
+        """The parameters ``train_forward`` / ``backward`` compute with in the input's dtype (the dense
+        weights and the biases, whose gradients come out of matmuls and sums); tables and batch norms stay float32."""
+        return [p for layer in (*(b.fc for b in self.blocks), self.out) for p in (layer.weight, layer.bias)]
 
     def forward(self, noise: torch.Tensor, cond_index: torch.Tensor | None = None) -> torch.Tensor:
         """The paper's MLP over cat([noise, one_hot(cond_index)]), computed without the one-hot.
@@ -85,14 +93,16 @@ class Generator(nn.Module):
         start -= noise.shape[1]
         x = buffer[:, start:].copy_(noise)
         tape = []
+        if self.flat is not None:
+            self.flat.changed()  # an optimizer step came before: cast the weights again (once for all)
         for block in self.blocks:
-            h, low = block.fc.train_forward(x, cond_index)
+            h, low = block.fc.train_forward(x, cond_index, self.flat)
             y, mean, invstd = block.normalise(h)
             r = torch.clamp_min(y, 0, out=buffer[:, start - h.shape[1] : start])
             tape.append((x, low, h, mean, invstd, r))
             start -= h.shape[1]
             x = buffer[:, start:]
-        raw, low = self.out.train_forward(x, cond_index)
+        raw, low = self.out.train_forward(x, cond_index, self.flat)
         tape.append((x, low))
         return raw, tape
 
@@ -101,13 +111,15 @@ class Generator(nn.Module):
         """Write every parameter's gradient (float32, replacing what was there) for the raw outputs'
         gradient ``grad``, from the ``tape`` of ``train_forward``."""
         x, low = tape[-1]
-        d_x = self.out.backward(x, cond_index, grad, low)
+        sink = GradientSink(self.flat, grad.dtype)
+        d_x = self.out.backward(x, cond_index, grad, low, sink)
         for i in reversed(range(len(self.blocks))):
             block, (x, low, h, mean, invstd, r) = self.blocks[i], tape[i]
             d_h = block.normalise_backward(torch.ops.aten.threshold_backward(d_x[:, : r.shape[1]], r, 0), h, mean, invstd)
-            d_in = block.fc.backward(x, cond_index, d_h, low, input_grad=i > 0)
+            d_in = block.fc.backward(x, cond_index, d_h, low, sink, input_grad=i > 0)
             if i:  # the block's input reaches the next layer twice: through fc and through the concatenation
                 d_x = d_in.add_(d_x[:, r.shape[1] :])
+        sink.commit()
 
 
 class CondLinear(nn.Module):
@@ -140,24 +152,26 @@ class CondLinear(nn.Module):
         out = nn.functional.linear(x, self.weight, self.bias)
         return out + self.table.index_select(0, cond_index).to(out.dtype) if len(self.table) else out
 
-    def train_forward(self, x: torch.Tensor, cond_index: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The forward pass in ``x``'s dtype without autograd: (output, the weight as the matmul used it)."""
-        low = self.weight.to(x.dtype)
+    def train_forward(self, x: torch.Tensor, cond_index: torch.Tensor | None, flat: FlatParameters | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The forward pass in ``x``'s dtype without autograd: (output, the weight as the matmul used it).
+        With ``flat`` (the network's flat layout) the low-precision weight is a view of its one cast."""
+        low = self.weight.to(x.dtype) if flat is None else flat.cast(self.weight, x.dtype)
         if not len(self.table):
-            return torch.addmm(self.bias.to(x.dtype), x, low.T), low
+            return torch.addmm(self.bias.to(x.dtype) if flat is None else flat.cast(self.bias, x.dtype), x, low.T), low
         # each level's share plus the bias, cast once per level rather than once per row; then one row per input row
         # ((B, out), or (1, out) broadcast; index_select: 4x advanced indexing here)
         shift = torch.add(self.table, self.bias).to(x.dtype).index_select(0, cond_index)
         return torch.addmm(shift, x, low.T), low
 
     def backward(self, x: torch.Tensor, cond_index: torch.Tensor | None, grad: torch.Tensor, low: torch.Tensor,
-                 input_grad: bool = True) -> torch.Tensor | None:
-        """Sets the gradients of ``weight``, ``table`` (a scatter-add of rows) and ``bias`` for the
-        output gradient ``grad``; returns the input's gradient (matmuls in ``grad``'s dtype)."""
-        set_grad(self.weight, grad.T @ x)
+                 sink: GradientSink, input_grad: bool = True) -> torch.Tensor | None:
+        """Writes the gradients of ``weight`` and ``bias`` into ``sink`` and sets ``table``'s (a
+        scatter-add of rows) for the output gradient ``grad``; returns the input's gradient (matmuls
+        in ``grad``'s dtype)."""
+        torch.mm(grad.T, x, out=sink.out(self.weight))
         if len(self.table):
             grad_buffer(self.table).zero_().index_add_(0, cond_index.expand(grad.shape[0]), grad.to(self.table.dtype))
-        set_grad(self.bias, grad.sum(0))  # accumulates in float32 either way; a float32 result from bfloat16 takes a 5x slower path
+        torch.sum(grad, 0, out=sink.out(self.bias))  # accumulates in float32 either way; a float32 result from bfloat16 takes a 5x slower path
         return grad @ low if input_grad else None
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
@@ -168,13 +182,6 @@ class CondLinear(nn.Module):
             d = self.weight.shape[1]
             state_dict[prefix + "weight"], state_dict[table] = weight[:, :d], weight[:, d:].T
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-
-def grad_buffer(param: torch.Tensor) -> torch.Tensor:
-    """``param``'s gradient buffer (its dtype and shape), reused from step to step; its contents are the caller's to set."""
-    if param.grad is None or param.grad.shape != param.shape:
-        param.grad = torch.empty_like(param)
-    return param.grad
 
 
 def set_grad(param: torch.Tensor, value: torch.Tensor) -> None:

@@ -9,6 +9,7 @@ import torch
 
 from ..exceptions import ModelFileError, NotFittedError
 from ..io.artifacts import load_artifact
+from ..models.flat import flatten_parameters
 from ..training.loop import History, TrainConfig
 
 
@@ -51,28 +52,14 @@ def adam(module: torch.nn.Module, lr: float, decay: float, device: torch.device,
     """Adam (CTGAN's betas by default); the fused kernel where this torch and device have it (same maths, fewer passes).
 
     ``flat``: the module's parameters and gradients become views of one tensor each, which Adam updates
-    as one (one kernel per step instead of one per tensor). Only for training code that writes the
-    gradients into the existing ``.grad`` buffers (autograd or ``zero_grad`` may replace them)."""
+    as one (one kernel per step instead of one per tensor), and whose low-precision copies and gradients
+    a hand-written step casts and converts in one kernel each (``models.flat``). Only for training code
+    that writes the gradients into the existing ``.grad`` buffers (autograd or ``zero_grad`` may replace them)."""
     params = [flatten_parameters(module)] if flat else list(module.parameters())
     try:
         return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=decay, fused=True)
     except (RuntimeError, TypeError):
         return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=decay)
-
-
-def flatten_parameters(module: torch.nn.Module) -> torch.nn.Parameter:
-    """Move ``module``'s parameters into one flat tensor (values kept) and give each a gradient buffer that
-    is a view of one flat gradient; returns the flat parameter, its ``.grad`` the flat gradient."""
-    params = list(module.parameters())
-    with torch.no_grad():
-        flat = torch.nn.Parameter(torch.cat([p.detach().reshape(-1) for p in params]))
-        flat.grad = torch.zeros_like(flat)
-        start = 0
-        for p in params:
-            p.data = flat.data[start : start + p.numel()].view_as(p)
-            p.grad = flat.grad[start : start + p.numel()].view_as(p)
-            start += p.numel()
-    return flat
 
 
 def jsonable(value):
