@@ -32,7 +32,8 @@ from harness import reference_fit
 from synthgan._device import resolve_precision
 
 RESULTS = Path(__file__).resolve().parent / "results"
-MATMULS = {torch.ops.aten.mm.default, torch.ops.aten.addmm.default, torch.ops.aten.bmm.default}
+ADDMMS = {torch.ops.aten.addmm.default, torch.ops.aten.addmm.out}  # (bias, a, b): the operands come second
+MATMULS = {torch.ops.aten.mm.default, torch.ops.aten.mm.out, torch.ops.aten.bmm.default, torch.ops.aten.bmm.out, *ADDMMS}
 
 
 class MatmulLog(TorchDispatchMode):
@@ -44,7 +45,7 @@ class MatmulLog(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         if func in MATMULS:
-            a, b = (args[1], args[2]) if func is torch.ops.aten.addmm.default else (args[0], args[1])
+            a, b = (args[1], args[2]) if func in ADDMMS else (args[0], args[1])
             batch = a.shape[0] if a.dim() == 3 else 1
             self.shapes.append((batch, a.shape[-2], a.shape[-1], b.shape[-1], a.dtype))
         return func(*args, **(kwargs or {}))

@@ -101,7 +101,10 @@ def condition_loss_and_gradient(raw: torch.Tensor, span_index: torch.Tensor, pad
     (softmax - target) / B, zero on the padding. ``pad`` (B, max_width, float32) is 0 on each row's span
     and ``PAD_LOGIT`` past its end, ``target`` the chosen level's one-hot; ``raw``'s
     gradient is the result's scatter-add along ``span_index``."""
-    log_p = torch.log_softmax(torch.add(raw.gather(1, span_index), pad), dim=1)
+    logits = torch.add(raw.gather(1, span_index), pad)
+    log_p = torch.log_softmax(logits, dim=1)
     target = target.to(log_p.dtype)
     loss = torch.dot(log_p.view(-1), target.view(-1)) * (-1.0 / len(log_p))
-    return loss, log_p.exp_().sub_(target).div_(len(log_p))
+    # softmax again rather than exp(log_p): exp of the padding's -1e9 log-probabilities takes the slow
+    # underflow path (150 against 17 us for 500 x 42 here), softmax's own exp does not
+    return loss, torch.softmax(logits, dim=1).sub_(target).div_(len(log_p))

@@ -1,0 +1,31 @@
+"""The benchmark scripts' own instruments: what they count as a matmul must be every matmul the step runs."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+
+def test_matmul_log_and_op_clock_count_every_matmul_form():
+    """mm / addmm / bmm, plain and with ``out=`` (the training step writes weight gradients with
+    ``out=``), are logged with their (batch, m, k, n) and timed as matmuls; other ops are not."""
+    from bench_scaling import MatmulLog, OpClock, flops
+
+    a, b, bias = torch.randn(6, 4), torch.randn(4, 3), torch.randn(3)
+    out = torch.empty(6, 3)
+    batched = torch.randn(2, 6, 4), torch.randn(2, 4, 3)
+    calls = [lambda: a @ b, lambda: torch.mm(a, b, out=out), lambda: torch.addmm(bias, a, b),
+             lambda: torch.addmm(bias, a, b, out=out), lambda: torch.bmm(*batched)]
+    with MatmulLog() as log:
+        for call in calls:
+            call()
+        torch.add(a, 1.0)
+    assert log.shapes == [(1, 6, 4, 3, torch.float32)] * 4 + [(2, 6, 4, 3, torch.float32)]
+    assert flops(log.shapes) == 2 * 6 * 4 * 3 * 6
+    with OpClock() as clock:
+        for call in calls:
+            call()
+    assert clock.seconds["matmul"] > 0 and clock.seconds["other"] == 0 and clock.ops == 5
