@@ -44,8 +44,9 @@ def penalty_and_row_scale(grad: torch.Tensor, weight: float) -> tuple[torch.Tens
     """``norm_penalty``'s value and its gradient as a per-row factor: d penalty / d grad = scale[:, None] * grad,
     scale = 2 w (|g| - 1) / (|g| n) (float32 at least; a zero row, which has no direction, gets 0)."""
     norms = torch.linalg.vector_norm(grad, dim=1, dtype=torch.promote_types(grad.dtype, torch.float32))
-    scale = (2 * weight / len(norms)) * (norms - 1) / norms.clamp_min(torch.finfo(norms.dtype).tiny)
-    return weight * ((norms - 1) ** 2).mean(), scale
+    excess, n = norms - 1, len(norms)
+    scale = torch.div(excess, norms.clamp_min_(torch.finfo(norms.dtype).tiny)).mul_(2 * weight / n)
+    return torch.dot(excess, excess) * (weight / n), scale
 
 
 class _NormPenalty(torch.autograd.Function):
@@ -95,16 +96,18 @@ def condition_loss(raw: torch.Tensor, span_index: torch.Tensor, span_mask: torch
 PAD_LOGIT = -1e9
 
 
-def condition_loss_and_gradient(raw: torch.Tensor, span_index: torch.Tensor, pad: torch.Tensor,
-                                target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def condition_loss_and_gradient(raw: torch.Tensor, span_index: torch.Tensor, pad: torch.Tensor, target: torch.Tensor,
+                                grad_dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``condition_loss`` (float32 at least) and its gradient with respect to the gathered logits (B, max_width):
-    (softmax - target) / B, zero on the padding. ``pad`` (B, max_width, float32) is 0 on each row's span
-    and ``PAD_LOGIT`` past its end, ``target`` the chosen level's one-hot; ``raw``'s
-    gradient is the result's scatter-add along ``span_index``."""
+    (softmax - one-hot) / B, zero on the padding, in ``grad_dtype`` (default: the loss's). ``pad`` (B, max_width,
+    float32) is 0 on each row's span and ``PAD_LOGIT`` past its end; ``target`` is the chosen level's one-hot
+    times -1 / B, so the loss is one dot product and the gradient one scaled add. ``raw``'s gradient is the
+    result's scatter-add along ``span_index``."""
     logits = torch.add(raw.gather(1, span_index), pad)
     log_p = torch.log_softmax(logits, dim=1)
     target = target.to(log_p.dtype)
-    loss = torch.dot(log_p.view(-1), target.view(-1)) * (-1.0 / len(log_p))
+    loss = torch.dot(log_p.view(-1), target.view(-1))
     # softmax again rather than exp(log_p): exp of the padding's -1e9 log-probabilities takes the slow
     # underflow path (150 against 17 us for 500 x 42 here), softmax's own exp does not
-    return loss, torch.softmax(logits, dim=1).sub_(target).div_(len(log_p))
+    grad = torch.empty_like(logits, dtype=grad_dtype or log_p.dtype)
+    return loss, torch.add(target, torch.softmax(logits, dim=1), alpha=1.0 / len(log_p), out=grad)

@@ -42,7 +42,7 @@ class Critic(nn.Module):
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.out = nn.Linear(dims[-1], 1)
         self._casts: dict[int, tuple[torch.Tensor, tuple, torch.Tensor]] = {}
-        self._factors: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._factors: dict[tuple, torch.Tensor | tuple[torch.Tensor, torch.Tensor]] = {}  # constants built once
         self._halves_buffers: dict[tuple, torch.Tensor] = {}
         self.flat: FlatParameters | None = None  # set by ``flat.flatten_parameters`` for training
 
@@ -92,44 +92,62 @@ class Critic(nn.Module):
         alpha = torch.rand(n, 1, generator=generator, device=fake.device, dtype=dtype)
         torch.lerp(packs[2 * n : 3 * n], packs[n : 2 * n], alpha, out=packs[:n])
 
-        x, gates, inputs = self._hidden(rows[: 3 * size], generator, hidden)
-        scores = torch.addmm(b_out, x, w_out.T)
-        loss = scores[2 * n :].mean(dtype=accumulate) - scores[n : 2 * n].mean(dtype=accumulate)
+        # every layer's input is [mixed, real, fake] packs plus n spare rows, where the penalty path's factor for
+        # that layer's weight goes; so each weight's [score path; penalty path] operands lie adjacent, uncopied
+        x, gates, inputs = self._hidden(packs, generator, hidden, used=3 * n)
+        scores = torch.addmm(b_out, x[: 3 * n], w_out.T)
+        real_mean, fake_mean = scores[n:].view(2, n).mean(1, dtype=accumulate)
+        loss = fake_mean - real_mean
 
-        slopes, grad = _input_gradient(w_out, hidden, gates, slice(0, n))  # the penalty's: at the mixed packs
+        # left-hand operands of the weight gradients, [score path (2n); penalty path (n)] per layer
+        left = [torch.empty(3 * n, w.shape[0], dtype=dtype, device=fake.device) for w, _ in hidden]
+        _, grad = _input_gradient(w_out, hidden, gates, slice(0, n), out=[part[2 * n :] for part in left])  # at the mixed packs
         penalty, scale = penalty_and_row_scale(grad, weight)
-        error = torch.mul(grad, scale.to(dtype)[:, None], out=packs[3 * n :])  # d penalty / d grad
+        torch.mul(grad, scale[:, None], out=packs[3 * n :])  # d penalty / d grad (computed in float32, stored in dtype)
 
         # the penalty path, from the input back up: d penalty / d slopes of each layer, and its weight terms' factors
-        errors = [error]
-        for (w, _), gate in zip(hidden, gates):
-            errors.append((errors[-1] @ w.T).mul_(gate[:n]))
+        for (w, _), gate, below, above in zip(hidden, gates, inputs, (*inputs[1:], x)):
+            torch.mm(below[3 * n :], w.T, out=above[3 * n :]).mul_(gate[:n])
         # the score path, from the top down, over the real and fake packs only (the mixed packs' scores are not in the loss)
-        d_scores = torch.full((2 * n, 1), 1.0 / n, dtype=dtype, device=fake.device)
-        d_scores[:n] = -1.0 / n
+        d_scores = self._score_gradient(n, dtype, fake.device)
         sink = GradientSink(self.flat, dtype)
-        torch.add(d_scores.T @ x[n:], errors[-1].sum(0, keepdim=True), out=sink.out(self.out.weight))
+        torch.add(d_scores.T @ x[n : 3 * n], x[3 * n :].sum(0, keepdim=True), out=sink.out(self.out.weight))
         torch.sum(d_scores, 0, out=sink.out(self.out.bias))
-        d_x = d_scores @ w_out
+        d_above, w_above = d_scores, w_out  # d loss / d (the layer's output), and the weight it goes through
         for i in reversed(range(len(hidden))):
-            d_h = d_x.mul_(gates[i][n:])
-            right = packs[n:] if i == 0 else torch.cat([inputs[i][n:], errors[i]])  # the first layer's: already adjacent
-            torch.mm(torch.cat([d_h, slopes[i]]).T, right, out=sink.out(self.hidden[i].weight))
+            d_h = torch.mm(d_above, w_above, out=left[i][: 2 * n]).mul_(gates[i][n:])
+            torch.mm(left[i].T, inputs[i][n:], out=sink.out(self.hidden[i].weight))
             torch.sum(d_h, 0, out=sink.out(self.hidden[i].bias))
-            if i:
-                d_x = d_h @ hidden[i][0]
+            d_above, w_above = d_h, hidden[i][0]
         sink.commit()
         return loss, penalty
 
-    def _hidden(self, rows: torch.Tensor, generator: torch.Generator | None, hidden: list) -> tuple[torch.Tensor, list, list]:
-        """The last hidden layer's output for packs of ``rows``, each layer's gate and each layer's input."""
-        x = rows.reshape(-1, rows.shape[1] * self.pac)  # (B / pac, pac * row_dim)
+    def _score_gradient(self, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """d loss / d scores of the real and fake packs, (2n, 1): -1/n, then +1/n; a constant, built once per shape."""
+        key = ("scores", n, dtype, device)
+        if key not in self._factors:
+            self._factors[key] = torch.full((2 * n, 1), 1.0 / n, dtype=dtype, device=device)
+            self._factors[key][:n] = -1.0 / n
+        return self._factors[key]
+
+    def _hidden(self, rows: torch.Tensor, generator: torch.Generator | None, hidden: list,
+                used: int | None = None) -> tuple[torch.Tensor, list, list]:
+        """The last hidden layer's output for packs of ``rows``, each layer's gate and each layer's input.
+        With ``used``, ``rows`` are packs already, of which the first ``used`` are scored; every layer's
+        output then keeps the same number of rows after them, spare (``wgan_gp_step`` fills them)."""
+        spare = used is not None
+        x = rows if spare else rows.reshape(-1, rows.shape[1] * self.pac)  # (B / pac, pac * row_dim)
+        used = used if spare else len(x)
         gates, inputs = [], []
-        for (weight, bias), keep in zip(hidden, self._keep_scales(len(x), hidden, generator)):
+        for (weight, bias), keep in zip(hidden, self._keep_scales(used, hidden, generator)):
             inputs.append(x)
-            h = torch.addmm(bias, x.to(weight.dtype), weight.T)
+            h = torch.addmm(bias, x[:used].to(weight.dtype), weight.T)
             gates.append(self._gate(h, keep))
-            x = h * gates[-1]
+            if spare:  # (no autograd here: wgan_gp_step)
+                x = torch.empty(len(x), h.shape[1], dtype=h.dtype, device=h.device)
+                torch.mul(h, gates[-1], out=x[:used])
+            else:
+                x = h * gates[-1]
         return x, gates, inputs
 
     def parameters_changed(self) -> None:
@@ -201,12 +219,13 @@ class Critic(nn.Module):
             return torch.ops.aten.leaky_relu_backward(torch.ones_like(h) if keep is None else keep, h, LEAKY_SLOPE, False)
 
 
-def _input_gradient(w_out: torch.Tensor, hidden: list, gates: list, packs: slice) -> tuple[list, torch.Tensor]:
-    """d score / d input of the chosen ``packs``, through the gates, and each layer's slope d score / d h on the way."""
+def _input_gradient(w_out: torch.Tensor, hidden: list, gates: list, packs: slice, out: list | None = None) -> tuple[list, torch.Tensor]:
+    """d score / d input of the chosen ``packs``, through the gates, and each layer's slope d score / d h on
+    the way (written into ``out``'s tensors, one per layer, if given)."""
     slopes, grad = [], w_out.expand(packs.stop - packs.start, -1)
-    for (weight, _), gate in zip(reversed(hidden), reversed(gates)):
-        slopes.insert(0, grad * gate[packs])
-        grad = slopes[0] @ weight
+    for i in reversed(range(len(hidden))):
+        slopes.insert(0, torch.mul(grad, gates[i][packs]) if out is None else torch.mul(grad, gates[i][packs], out=out[i]))
+        grad = slopes[0] @ hidden[i][0]
     return slopes, grad
 
 

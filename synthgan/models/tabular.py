@@ -136,6 +136,7 @@ class CondLinear(nn.Module):
         self.table = nn.Parameter(torch.empty(cond_dim, out_dim))
         self.bias = nn.Parameter(torch.empty(out_dim))
         self.fan_in = in_dim + cond_dim
+        self._shift: torch.Tensor | None = None  # train_forward's table + bias in the compute dtype (reused buffer)
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -158,9 +159,11 @@ class CondLinear(nn.Module):
         low = self.weight.to(x.dtype) if flat is None else flat.cast(self.weight, x.dtype)
         if not len(self.table):
             return torch.addmm(self.bias.to(x.dtype) if flat is None else flat.cast(self.bias, x.dtype), x, low.T), low
-        # each level's share plus the bias, cast once per level rather than once per row; then one row per input row
-        # ((B, out), or (1, out) broadcast; index_select: 4x advanced indexing here)
-        shift = torch.add(self.table, self.bias).to(x.dtype).index_select(0, cond_index)
+        # each level's share plus the bias, cast once per level rather than once per row (the add writes x's dtype:
+        # one kernel); then one row per input row ((B, out), or (1, out) broadcast; index_select: 4x advanced indexing here)
+        if self._shift is None or self._shift.dtype != x.dtype or self._shift.device != x.device:
+            self._shift = torch.empty(self.table.shape, dtype=x.dtype, device=x.device)
+        shift = torch.add(self.table, self.bias, out=self._shift).index_select(0, cond_index)
         return torch.addmm(shift, x, low.T), low
 
     def backward(self, x: torch.Tensor, cond_index: torch.Tensor | None, grad: torch.Tensor, low: torch.Tensor,

@@ -116,7 +116,7 @@ class TrainingData:
 class ConditionTargets:
     """Per conditional level (a position in the conditional vector): its column's model-order columns,
     the padding's logit offsets and the level's one-hot within them, for the condition CE term; a
-    batch looks its rows' levels up (three row gathers), no per-batch search or masks."""
+    batch looks its rows' levels up (two row gathers), no per-batch search or masks."""
 
     def __init__(self, layout, heads: Heads, sampler: ConditionalSampler, device) -> None:
         spans = layout.category_spans
@@ -128,15 +128,21 @@ class ConditionTargets:
         start = heads.onehot_offsets_np[positions][column]  # the column's first model-order column
         real = np.arange(max_w)[None, :] < widths[column][:, None]
         self.index = torch.as_tensor(np.where(real, start[:, None] + np.arange(max_w), 0), device=device)
-        self.pad = torch.as_tensor(np.where(real, 0.0, PAD_LOGIT).astype(np.float32), device=device)
-        self.target = torch.as_tensor((np.arange(max_w)[None, :] == level[:, None]).astype(np.float32), device=device)
+        pad = np.where(real, 0.0, PAD_LOGIT)
+        one_hot = (np.arange(max_w)[None, :] == level[:, None]).astype(np.float64)
+        self.pad_one_hot = torch.as_tensor(np.stack([pad, one_hot]).astype(np.float32), device=device)  # (2, levels, max_width)
+        self._scaled: dict[int, torch.Tensor] = {}
 
     def add_gradient(self, raw: torch.Tensor, level: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
         """The CE term's value (``condition_loss``) for rows conditioned on ``level`` (B,); adds its
         gradient with respect to ``raw`` into ``grad`` (same shape)."""
+        rows = len(level)
+        if rows not in self._scaled:  # the padding and the one-hots times -1 / B, as the loss takes them
+            self._scaled = {rows: self.pad_one_hot * torch.tensor([1.0, -1.0 / rows], device=self.index.device)[:, None, None]}
         index = self.index.index_select(0, level)
-        loss, d_logits = condition_loss_and_gradient(raw, index, self.pad.index_select(0, level), self.target.index_select(0, level))
-        grad.scatter_add_(1, index, d_logits.to(grad.dtype))
+        pad, target = self._scaled[rows].index_select(1, level)
+        loss, d_logits = condition_loss_and_gradient(raw, index, pad, target, grad.dtype)
+        grad.scatter_add_(1, index, d_logits)
         return loss
 
 
