@@ -600,6 +600,8 @@ def test_flat_layout_casts_and_gradients_train_like_per_parameter_ones():
             low = gen.low_precision_parameters()
             assert gen.flat.low_numel == sum(p.numel() for p in low) < gen.flat.flat.numel()
             assert all(gen.flat.is_low(p) for p in low) and not gen.flat.is_low(gen.out.table)
+            with pytest.raises(ValueError, match="not among the flat layout's low-precision"):
+                gen.flat.cast(gen.out.table, torch.bfloat16)
         draws, seen = torch.Generator().manual_seed(1), []
         for _ in range(3):
             noise, cond = torch.randn(20, 8, generator=draws), torch.randint(0, 3, (20,), generator=draws)

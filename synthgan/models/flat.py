@@ -76,6 +76,8 @@ class FlatParameters:
             self.flat.grad[: self.low_numel].copy_(self._scratch[dtype])
 
     def _view(self, tensor: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+        if not self.is_low(param):  # the casts and the scratch cover the leading parameters only
+            raise ValueError(f"a {tuple(param.shape)} parameter is not among the flat layout's low-precision ones")
         start = self.start[id(param)]
         return tensor[start : start + param.numel()].view(param.shape)
 
