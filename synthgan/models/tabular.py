@@ -43,11 +43,9 @@ class Residual(nn.Module):
 
     def normalise_backward(self, grad: torch.Tensor, h: torch.Tensor, mean: torch.Tensor, invstd: torch.Tensor) -> torch.Tensor:
         """Sets the batch norm's scale and shift gradients; returns the gradient with respect to ``h``."""
-        bn = self.bn
-        d_h, d_weight, d_bias = torch.ops.aten.native_batch_norm_backward(
-            grad, h, bn.weight, bn.running_mean, bn.running_var, mean, invstd, True, bn.eps, [True, True, True])
-        set_grad(bn.weight, d_weight)
-        set_grad(bn.bias, d_bias)
+        bn, d_h = self.bn, torch.empty_like(h)
+        torch.ops.aten.native_batch_norm_backward.out(grad, h, bn.weight, bn.running_mean, bn.running_var, mean, invstd, True, bn.eps,
+                                                      [True, True, True], out0=d_h, out1=grad_buffer(bn.weight), out2=grad_buffer(bn.bias))
         return d_h
 
 
@@ -185,11 +183,6 @@ class CondLinear(nn.Module):
             d = self.weight.shape[1]
             state_dict[prefix + "weight"], state_dict[table] = weight[:, :d], weight[:, d:].T
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-
-def set_grad(param: torch.Tensor, value: torch.Tensor) -> None:
-    """Write ``value`` as ``param``'s gradient in the parameter's dtype, into the existing buffer when there is one."""
-    grad_buffer(param).copy_(value.view(param.shape))
 
 
 def compute_dtype(param: torch.Tensor) -> torch.dtype:
