@@ -112,9 +112,15 @@ def flatten_parameters(module: nn.Module) -> nn.Parameter:
     """Lay ``module``'s parameters out flat, those its ``low_precision_parameters()`` lists (if it
     has the method) first; ``module.flat`` keeps the layout. Returns the flat parameter for Adam."""
     first = list(getattr(module, "low_precision_parameters", list)())
-    rest = [p for p in module.parameters() if all(p is not q for q in first)]
+    leading = {id(p) for p in first}
+    rest = [p for p in module.parameters() if id(p) not in leading]
     module.flat = FlatParameters(first + rest, low=len(first))
     return module.flat.flat
+
+
+def cast(param: torch.Tensor, dtype: torch.dtype, flat: FlatParameters | None) -> torch.Tensor:
+    """``param`` in ``dtype``: a view of the flat layout's one cast if there is a layout, else a fresh copy."""
+    return param.to(dtype) if flat is None else flat.cast(param, dtype)
 
 
 def grad_buffer(param: torch.Tensor) -> torch.Tensor:

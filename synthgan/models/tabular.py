@@ -19,7 +19,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from .flat import FlatParameters, GradientSink, grad_buffer
+from .flat import FlatParameters, GradientSink, cast, grad_buffer
 
 
 class Residual(nn.Module):
@@ -154,9 +154,9 @@ class CondLinear(nn.Module):
     def train_forward(self, x: torch.Tensor, cond_index: torch.Tensor | None, flat: FlatParameters | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The forward pass in ``x``'s dtype without autograd: (output, the weight as the matmul used it).
         With ``flat`` (the network's flat layout) the low-precision weight is a view of its one cast."""
-        low = self.weight.to(x.dtype) if flat is None else flat.cast(self.weight, x.dtype)
+        low = cast(self.weight, x.dtype, flat)
         if not len(self.table):
-            return torch.addmm(self.bias.to(x.dtype) if flat is None else flat.cast(self.bias, x.dtype), x, low.T), low
+            return torch.addmm(cast(self.bias, x.dtype, flat), x, low.T), low
         # each level's share plus the bias, cast once per level rather than once per row (the add writes x's dtype:
         # one kernel); then one row per input row ((B, out), or (1, out) broadcast; index_select: 4x advanced indexing here)
         if self._shift is None or self._shift.dtype != x.dtype or self._shift.device != x.device:
