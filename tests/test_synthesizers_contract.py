@@ -565,7 +565,7 @@ def test_flat_parameters_update_like_separate_ones():
     flat_net, plain_net = Critic(6, (8, 5), pac=2), Critic(6, (8, 5), pac=2)
     plain_net.load_state_dict(flat_net.state_dict())
     flat_opt, plain_opt = adam(flat_net, 0.01, 1e-3, torch.device("cpu"), flat=True), adam(plain_net, 0.01, 1e-3, torch.device("cpu"))
-    (flat,) = flat_opt.param_groups[0]["params"]
+    flat = flat_opt.param
     assert flat.numel() == sum(p.numel() for p in plain_net.parameters())
     for step in range(3):
         for mine, theirs in zip(flat_net.parameters(), plain_net.parameters()):
@@ -577,6 +577,31 @@ def test_flat_parameters_update_like_separate_ones():
         for mine, theirs in zip(flat_net.parameters(), plain_net.parameters()):
             assert mine.data_ptr() != theirs.data_ptr() and torch.equal(mine, theirs)
     assert all(p.untyped_storage().data_ptr() == flat.untyped_storage().data_ptr() for p in flat_net.parameters())
+
+
+def test_flat_adam_updates_exactly_as_torch_fused_adam():
+    """``FlatAdam`` calls the fused kernel itself: over more steps than one block of precomputed step
+    counts, with weight decay, the parameter and both moments stay bit-equal to torch's fused Adam."""
+    import torch
+
+    from synthgan.models.flat import FlatAdam
+
+    if not FlatAdam.available(torch.device("cpu")):
+        pytest.skip("this torch has no fused Adam on the CPU")
+    draws = torch.Generator().manual_seed(0)
+    mine, theirs = (torch.nn.Parameter(torch.randn(1000, generator=torch.Generator().manual_seed(1))) for _ in range(2))
+    ours = FlatAdam(mine, lr=0.01, betas=(0.5, 0.9), weight_decay=1e-3)
+    ours.CHUNK = 7  # refills the step counts twice
+    reference = torch.optim.Adam([theirs], lr=0.01, betas=(0.5, 0.9), weight_decay=1e-3, fused=True)
+    for _ in range(20):
+        grad = torch.randn(1000, generator=draws)
+        mine.grad, theirs.grad = grad.clone(), grad.clone()
+        ours.step()
+        reference.step()
+    state = reference.state[theirs]
+    assert ours.steps == 20 and float(state["step"]) == 20.0
+    assert torch.equal(mine, theirs) and torch.equal(ours.exp_avg, state["exp_avg"]) and torch.equal(ours.exp_avg_sq, state["exp_avg_sq"])
+    assert not torch.equal(mine, torch.randn(1000, generator=torch.Generator().manual_seed(1)))
 
 
 def test_flat_layout_casts_and_gradients_train_like_per_parameter_ones():

@@ -118,6 +118,49 @@ def flatten_parameters(module: nn.Module) -> nn.Parameter:
     return module.flat.flat
 
 
+class FlatAdam:
+    """Adam over one flat parameter by a direct call of torch's fused kernel: the update of
+    ``torch.optim.Adam(fused=True)`` (L2 ``weight_decay``), without its per-step Python (grouping,
+    hooks, profiler records: ~55 us a call here) or its step-count increment (the count is a view
+    into a precomputed range). ``available()`` says whether this torch has the kernel on a device.
+
+    Example:
+        >>> import torch
+        >>> param = torch.nn.Parameter(torch.ones(3)); param.grad = torch.ones(3)
+        >>> FlatAdam(param, lr=0.1, betas=(0.5, 0.9), weight_decay=0.0).step()
+        >>> param.detach()
+        tensor([0.9000, 0.9000, 0.9000])
+    """
+
+    CHUNK = 4096  # step counts made at a time
+
+    def __init__(self, param: torch.Tensor, lr: float, betas: tuple[float, float], weight_decay: float, eps: float = 1e-8) -> None:
+        self.param, self.lr, self.betas, self.weight_decay, self.eps = param, lr, betas, weight_decay, eps
+        self.exp_avg, self.exp_avg_sq = torch.zeros_like(param), torch.zeros_like(param)
+        self.steps = 0
+        self._counts = torch.empty(0)
+
+    @staticmethod
+    def available(device: torch.device) -> bool:
+        probe = torch.zeros(1, device=device)
+        try:
+            torch._fused_adam_([probe], [probe.clone()], [probe.clone()], [probe.clone()], [], [torch.ones((), device=device)],
+                               amsgrad=False, lr=0.1, beta1=0.5, beta2=0.9, weight_decay=0.0, eps=1e-8, maximize=False)
+        except (AttributeError, RuntimeError, NotImplementedError, TypeError):
+            return False
+        return True
+
+    def step(self) -> None:
+        """One update from ``param.grad``."""
+        at = self.steps % self.CHUNK
+        if at == 0:
+            self._counts = torch.arange(self.steps + 1, self.steps + 1 + self.CHUNK, dtype=torch.float32, device=self.param.device)
+        self.steps += 1
+        torch._fused_adam_([self.param.detach()], [self.param.grad], [self.exp_avg], [self.exp_avg_sq], [], [self._counts[at]],
+                           amsgrad=False, lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
+                           weight_decay=self.weight_decay, eps=self.eps, maximize=False)
+
+
 def cast(param: torch.Tensor, dtype: torch.dtype, flat: FlatParameters | None) -> torch.Tensor:
     """``param`` in ``dtype``: a view of the flat layout's one cast if there is a layout, else a fresh copy."""
     return param.to(dtype) if flat is None else flat.cast(param, dtype)

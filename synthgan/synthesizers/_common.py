@@ -9,7 +9,7 @@ import torch
 
 from ..exceptions import ModelFileError, NotFittedError
 from ..io.artifacts import load_artifact
-from ..models.flat import flatten_parameters
+from ..models.flat import FlatAdam, flatten_parameters
 from ..training.loop import History, TrainConfig
 
 
@@ -48,14 +48,17 @@ def restore_training(fitted: dict) -> tuple[History, TrainConfig]:
     return history, config
 
 
-def adam(module: torch.nn.Module, lr: float, decay: float, device: torch.device, betas=(0.5, 0.9), flat: bool = False) -> torch.optim.Adam:
+def adam(module: torch.nn.Module, lr: float, decay: float, device: torch.device, betas=(0.5, 0.9), flat: bool = False) -> torch.optim.Adam | FlatAdam:
     """Adam (CTGAN's betas by default); the fused kernel where this torch and device have it (same maths, fewer passes).
 
     ``flat``: the module's parameters and gradients become views of one tensor each, which Adam updates
     as one (one kernel per step instead of one per tensor), and whose low-precision copies and gradients
     a hand-written step casts and converts in one kernel each (``models.flat``). Only for training code
-    that writes the gradients into the existing ``.grad`` buffers (autograd or ``zero_grad`` may replace them)."""
+    that writes the gradients into the existing ``.grad`` buffers (autograd or ``zero_grad`` may replace them);
+    where the fused kernel exists, a ``FlatAdam`` calls it directly (same update, no per-step Python)."""
     params = [flatten_parameters(module)] if flat else list(module.parameters())
+    if flat and FlatAdam.available(torch.device(device)):
+        return FlatAdam(params[0], lr, betas, decay)
     try:
         return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=decay, fused=True)
     except (RuntimeError, TypeError):
