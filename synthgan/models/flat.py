@@ -42,6 +42,7 @@ class FlatParameters:
         self._casts: dict[torch.dtype, torch.Tensor] = {}
         self._fresh: set[torch.dtype] = set()
         self._scratch: dict[torch.dtype, torch.Tensor] = {}
+        self._views: dict[tuple, torch.Tensor] = {}  # (buffer kind, dtype, id(param)) -> its view: made once, not per step
 
     def is_low(self, param: torch.Tensor) -> bool:
         return self.start.get(id(param), self.low_numel) < self.low_numel
@@ -60,7 +61,7 @@ class FlatParameters:
                 copy = self._casts[dtype] = torch.empty(self.low_numel, dtype=dtype, device=self.flat.device)
             copy.copy_(self.flat.detach()[: self.low_numel])
             self._fresh.add(dtype)
-        return self._view(self._casts[dtype], param)
+        return self._view("cast", self._casts[dtype], param)
 
     def scratch(self, param: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """Where a leading ``param``'s gradient computed in ``dtype`` is written before ``commit``."""
@@ -68,18 +69,22 @@ class FlatParameters:
             return param.grad
         if dtype not in self._scratch:
             self._scratch[dtype] = torch.empty(self.low_numel, dtype=dtype, device=self.flat.device)
-        return self._view(self._scratch[dtype], param)
+        return self._view("scratch", self._scratch[dtype], param)
 
     def commit(self, dtype: torch.dtype) -> None:
         """Convert the gradients written into the ``dtype`` scratch into the flat gradient, in one copy."""
         if dtype in self._scratch:
             self.flat.grad[: self.low_numel].copy_(self._scratch[dtype])
 
-    def _view(self, tensor: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
-        if not self.is_low(param):  # the casts and the scratch cover the leading parameters only
-            raise ValueError(f"a {tuple(param.shape)} parameter is not among the flat layout's low-precision ones")
-        start = self.start[id(param)]
-        return tensor[start : start + param.numel()].view(param.shape)
+    def _view(self, kind: str, tensor: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+        key = (kind, tensor.dtype, id(param))
+        view = self._views.get(key)
+        if view is None:
+            if not self.is_low(param):  # the casts and the scratch cover the leading parameters only
+                raise ValueError(f"a {tuple(param.shape)} parameter is not among the flat layout's low-precision ones")
+            start = self.start[id(param)]
+            view = self._views[key] = tensor[start : start + param.numel()].view(param.shape)
+        return view
 
 
 class GradientSink:
