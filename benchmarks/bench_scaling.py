@@ -59,10 +59,15 @@ def steps_per_epoch(rows: int) -> int:
     return rows // BATCH
 
 
+#: Optimizer kernels called without torch.optim around them (synthgan's FlatAdam calls the fused kernel itself).
+OPTIMIZER_KERNELS = {torch.ops.aten._fused_adam_.default, torch.ops.aten._fused_adamw_.default}
+
+
 class OpClock(TorchDispatchMode):
     """Kernel time per kind of op while active: matmuls, the optimizer's (every op inside an
-    optimizer step, marked by torch's global step hooks) and everything else, plus the number of
-    non-view ops. The clock wraps each kernel call alone, so the mode's own Python cost stays outside."""
+    optimizer step, marked by torch's global step hooks, and the fused Adam kernels wherever they
+    run) and everything else, plus the number of non-view ops. The clock wraps each kernel call
+    alone, so the mode's own Python cost stays outside."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -85,7 +90,8 @@ class OpClock(TorchDispatchMode):
         start = time.perf_counter()
         out = func(*args, **(kwargs or {}))
         elapsed = time.perf_counter() - start
-        self.seconds["matmul" if func in MATMULS else "optimizer" if self.in_optimizer else "other"] += elapsed
+        kind = "matmul" if func in MATMULS else "optimizer" if self.in_optimizer or func in OPTIMIZER_KERNELS else "other"
+        self.seconds[kind] += elapsed
         self.ops += not func.is_view
         return out
 

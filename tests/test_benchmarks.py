@@ -29,3 +29,25 @@ def test_matmul_log_and_op_clock_count_every_matmul_form():
         for call in calls:
             call()
     assert clock.seconds["matmul"] > 0 and clock.seconds["other"] == 0 and clock.ops == 5
+
+
+def test_op_clock_files_adam_under_the_optimizer_with_or_without_torch_optim():
+    """torch.optim's steps are marked by its hooks; synthgan's FlatAdam calls the fused kernel
+    itself, so that kernel counts as the optimizer's wherever it runs."""
+    from bench_scaling import OpClock
+
+    from synthgan.models.flat import FlatAdam
+
+    if not FlatAdam.available(torch.device("cpu")):
+        pytest.skip("this torch has no fused Adam on the CPU")
+    ours, theirs = torch.nn.Parameter(torch.ones(50)), torch.nn.Parameter(torch.ones(50))
+    ours.grad, theirs.grad = torch.ones(50), torch.ones(50)
+    flat, plain = FlatAdam(ours, 0.1, (0.5, 0.9), 0.0), torch.optim.Adam([theirs], lr=0.1)
+    flat.step()  # the first step also makes a block of step counts
+    clocks = []
+    for step in (flat.step, plain.step):
+        with OpClock() as clock:
+            step()
+        clocks.append(clock)
+        assert clock.seconds["optimizer"] > 0 and clock.seconds["matmul"] == 0
+    assert clocks[0].ops == 1  # FlatAdam's one kernel, timed as the optimizer's (its views are "other")
