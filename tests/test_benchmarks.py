@@ -51,3 +51,30 @@ def test_op_clock_files_adam_under_the_optimizer_with_or_without_torch_optim():
         clocks.append(clock)
         assert clock.seconds["optimizer"] > 0 and clock.seconds["matmul"] == 0
     assert clocks[0].ops == 1  # FlatAdam's one kernel, timed as the optimizer's (its views are "other")
+
+
+def test_profiled_kinds_file_matmuls_and_both_adams():
+    """The profiler-based make-up files every matmul form as a matmul, torch.optim's step (its ops
+    sit under an ``Optimizer.step`` record) and FlatAdam's kernel as the optimizer's, the rest as other."""
+    from bench_scaling import _profiled_kind
+    from torch.profiler import ProfilerActivity, profile
+
+    from synthgan.models.flat import FlatAdam
+
+    a, b, bias, out = torch.randn(6, 4), torch.randn(4, 3), torch.randn(3), torch.empty(6, 3)
+    ours, theirs = torch.nn.Parameter(torch.ones(50)), torch.nn.Parameter(torch.ones(50))
+    ours.grad, theirs.grad = torch.ones(50), torch.ones(50)
+    flat, plain = FlatAdam(ours, 0.1, (0.5, 0.9), 0.0), torch.optim.Adam([theirs], lr=0.1, foreach=True)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        a @ b, torch.mm(a, b, out=out), torch.addmm(bias, a, b, out=out), torch.tanh(a)
+        plain.step()
+        if FlatAdam.available(torch.device("cpu")):
+            flat.step()
+    kinds = {}
+    for event in prof.events():
+        if event.name.startswith("aten::"):
+            kinds.setdefault(event.name, set()).add(_profiled_kind(event))
+    assert kinds["aten::mm"] == {"matmul"} and kinds["aten::addmm"] == {"matmul"} and kinds["aten::tanh"] == {"other"}
+    assert any(name.startswith("aten::_foreach") and found == {"optimizer"} for name, found in kinds.items())
+    if FlatAdam.available(torch.device("cpu")):
+        assert kinds["aten::_fused_adam_"] == {"optimizer"}
