@@ -286,26 +286,32 @@ def write_markdown(result: dict) -> None:
               "to back on warm operands.", "",
               "| data | system | non-view ops per step | matmul kernels (ms) | Adam kernels (ms) | other kernels (ms) | matmul share of kernel time |",
               "|---|---|---|---|---|---|---|"]
-    for r in result["step"]:
-        if "matmul_kernel_ms" in r:
-            total = r["matmul_kernel_ms"] + r["optimizer_kernel_ms"] + r["other_kernel_ms"]
-            lines.append(f"| {r['data']} | {r['system']} | {r['ops_per_step']:.0f} | {r['matmul_kernel_ms']:.2f} | {r['optimizer_kernel_ms']:.2f} | "
-                         f"{r['other_kernel_ms']:.2f} | {r['matmul_kernel_ms'] / total:.0%} |")
+    lines += makeup_rows(result["step"], "", "_kernel_ms", ops=True)
     lines += ["", "The same make-up by torch's profiler (self time of every aten op, recorded in C++: no Python runs between "
               "the ops, which under the dispatch clock leaves every kernel colder; the profiler's own cost per op is small).", "",
               "| data | system | matmul (ms) | Adam (ms) | other ops (ms) | matmul share of op time |",
               "|---|---|---|---|---|---|"]
-    for r in result["step"]:
-        if "profiled_matmul_ms" in r:
-            total = r["profiled_matmul_ms"] + r["profiled_optimizer_ms"] + r["profiled_other_ms"]
-            lines.append(f"| {r['data']} | {r['system']} | {r['profiled_matmul_ms']:.2f} | {r['profiled_optimizer_ms']:.2f} | "
-                         f"{r['profiled_other_ms']:.2f} | {r['profiled_matmul_ms'] / total:.0%} |")
+    lines += makeup_rows(result["step"], "profiled_", "_ms", ops=False)
     lines += ["", "Time per epoch against rows (Adult, rows repeated to 100k so the width is fixed) and sampling against n:", "",
               "| rows | s per step | s per epoch |", "|---|---|---|"]
     lines += [f"| {r['rows']:,} | {r['seconds_per_step']:.4f} | {r['seconds_per_epoch']:.2f} |" for r in result["scaling"] if "rows" in r]
     lines += ["", "| rows sampled | rows/s |", "|---|---|"]
     lines += [f"| {r['sample_rows']:,} | {r['rows_per_s']:,.0f} |" for r in result["scaling"] if "sample_rows" in r]
     (RESULTS / "scaling.md").write_text("\n".join(lines) + "\n")
+
+
+def makeup_rows(steps: list[dict], prefix: str, suffix: str, ops: bool) -> list[str]:
+    """Markdown rows of a step's make-up (matmul, optimizer, other ms and the matmul share) from the
+    result keys ``prefix + kind + suffix``; with the op count first if ``ops``."""
+    rows = []
+    for r in steps:
+        if f"{prefix}matmul{suffix}" not in r:
+            continue
+        parts = [r[f"{prefix}{kind}{suffix}"] for kind in ("matmul", "optimizer", "other")]
+        lead = [f"{r['ops_per_step']:.0f}"] if ops else []
+        cells = [r["data"], r["system"], *lead, *(f"{v:.2f}" for v in parts), f"{parts[0] / sum(parts):.0%}"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
 
 
 if __name__ == "__main__":
