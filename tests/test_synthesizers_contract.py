@@ -593,15 +593,34 @@ def test_flat_adam_updates_exactly_as_torch_fused_adam():
     ours = FlatAdam(mine, lr=0.01, betas=(0.5, 0.9), weight_decay=1e-3)
     ours.CHUNK = 7  # refills the step counts twice
     reference = torch.optim.Adam([theirs], lr=0.01, betas=(0.5, 0.9), weight_decay=1e-3, fused=True)
+    assert mine.grad is not None  # made at construction: the buffer the steps read
     for _ in range(20):
         grad = torch.randn(1000, generator=draws)
-        mine.grad, theirs.grad = grad.clone(), grad.clone()
+        mine.grad.copy_(grad)
+        theirs.grad = grad.clone()
         ours.step()
         reference.step()
     state = reference.state[theirs]
     assert ours.steps == 20 and float(state["step"]) == 20.0
     assert torch.equal(mine, theirs) and torch.equal(ours.exp_avg, state["exp_avg"]) and torch.equal(ours.exp_avg_sq, state["exp_avg_sq"])
     assert not torch.equal(mine, torch.randn(1000, generator=torch.Generator().manual_seed(1)))
+
+
+def test_flat_adam_falls_back_to_torch_adam_without_the_fused_kernel(monkeypatch):
+    """Where this torch has no fused Adam for the device, ``adam(..., flat=True)`` is torch's Adam over
+    the flat parameter, and a fit trains and samples with it."""
+    import torch
+
+    from synthgan.models.flat import FlatAdam
+    from synthgan.synthesizers._common import adam
+
+    monkeypatch.setattr(FlatAdam, "available", staticmethod(lambda device: False))
+    net = torch.nn.Linear(3, 2)
+    opt = adam(net, 0.01, 0.0, torch.device("cpu"), flat=True)
+    assert isinstance(opt, torch.optim.Adam) and opt.param_groups[0]["params"][0] is net.flat.flat
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 60), "c": ["a", "b", "c"] * 20})
+    model = CTGAN(epochs=2, batch_size=30, random_state=0, verbose=False).fit(frame)
+    assert len(model.sample(10)) == 10
 
 
 def test_flat_layout_casts_and_gradients_train_like_per_parameter_ones():

@@ -127,7 +127,9 @@ class FlatAdam:
     """Adam over one flat parameter by a direct call of torch's fused kernel: the update of
     ``torch.optim.Adam(fused=True)`` (L2 ``weight_decay``), without its per-step Python (grouping,
     hooks, profiler records: ~55 us a call here) or its step-count increment (the count is a view
-    into a precomputed range). ``available()`` says whether this torch has the kernel on a device.
+    into a precomputed range). Gradients are read from the ``param.grad`` buffer there is at construction
+    (made if missing): write into it, as the hand-written steps do. ``available()`` says whether this
+    torch has the kernel on a device.
 
     Example:
         >>> import torch
@@ -144,6 +146,10 @@ class FlatAdam:
         self.exp_avg, self.exp_avg_sq = torch.zeros_like(param), torch.zeros_like(param)
         self.steps = 0
         self._counts = torch.empty(0)
+        if param.grad is None:
+            param.grad = torch.zeros_like(param)
+        # the kernel's tensor lists, made once: write gradients into ``param.grad``, do not replace it
+        self._lists = ([param.detach()], [param.grad], [self.exp_avg], [self.exp_avg_sq], [])
 
     @staticmethod
     def available(device: torch.device) -> bool:
@@ -151,7 +157,7 @@ class FlatAdam:
         try:
             torch._fused_adam_([probe], [probe.clone()], [probe.clone()], [probe.clone()], [], [torch.ones((), device=device)],
                                amsgrad=False, lr=0.1, beta1=0.5, beta2=0.9, weight_decay=0.0, eps=1e-8, maximize=False)
-        except (AttributeError, RuntimeError, NotImplementedError, TypeError):
+        except (AttributeError, RuntimeError, TypeError):  # no such kernel, or none for this device
             return False
         return True
 
@@ -161,8 +167,7 @@ class FlatAdam:
         if at == 0:
             self._counts = torch.arange(self.steps + 1, self.steps + 1 + self.CHUNK, dtype=torch.float32, device=self.param.device)
         self.steps += 1
-        torch._fused_adam_([self.param.detach()], [self.param.grad], [self.exp_avg], [self.exp_avg_sq], [], [self._counts[at]],
-                           amsgrad=False, lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
+        torch._fused_adam_(*self._lists, [self._counts[at]], amsgrad=False, lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
                            weight_decay=self.weight_decay, eps=self.eps, maximize=False)
 
 
