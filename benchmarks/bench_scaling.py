@@ -59,6 +59,8 @@ def steps_per_epoch(rows: int) -> int:
     return rows // BATCH
 
 
+#: What a step's op time is split into.
+KINDS = ("matmul", "optimizer", "other")
 #: Optimizer kernels called without torch.optim around them (synthgan's FlatAdam calls the fused kernel itself).
 OPTIMIZER_KERNELS = {torch.ops.aten._fused_adam_.default, torch.ops.aten._fused_adamw_.default}
 
@@ -71,7 +73,7 @@ class OpClock(TorchDispatchMode):
 
     def __init__(self) -> None:
         super().__init__()
-        self.seconds = {"matmul": 0.0, "optimizer": 0.0, "other": 0.0}
+        self.seconds = dict.fromkeys(KINDS, 0.0)
         self.ops, self.in_optimizer = 0, False
 
     def __enter__(self):
@@ -96,18 +98,24 @@ class OpClock(TorchDispatchMode):
         return out
 
 
+def per_step(totals_of, frame: pd.DataFrame, epochs: int) -> dict:
+    """What ``epochs`` more epochs add per step: ``totals_of(n_epochs)`` fits ``n_epochs`` epochs under an
+    instrument and returns its totals; a one-epoch fit's are subtracted (setup cancels out)."""
+    short, long = totals_of(1), totals_of(1 + epochs)
+    steps = epochs * steps_per_epoch(len(frame))
+    return {k: (long[k] - short[k]) / steps for k in long}
+
+
 def step_breakdown(system: str, frame: pd.DataFrame, discrete: list[str], epochs: int = 2) -> dict:
     """Kernel milliseconds per step in matmuls, in the optimizer and in the rest, and the non-view
-    ops per step, over a fit of ``epochs`` epochs minus a one-epoch fit (setup cancels out)."""
-    steps = steps_per_epoch(len(frame))
-    runs = {}
-    for n_epochs in (1, 1 + epochs):
+    ops per step, over a fit of ``epochs`` epochs minus a one-epoch fit."""
+    def clocked(n_epochs: int) -> dict:
         with OpClock() as clock:
             new_model(system, n_epochs).fit(frame, discrete)
-        runs[n_epochs] = clock
-    long, short = runs[1 + epochs], runs[1]
-    per = {k: (long.seconds[k] - short.seconds[k]) / (epochs * steps) * 1e3 for k in long.seconds}
-    return {f"{k}_kernel_ms": v for k, v in per.items()} | {"ops_per_step": (long.ops - short.ops) / (epochs * steps)}
+        return clock.seconds | {"ops": clock.ops}
+
+    per = per_step(clocked, frame, epochs)
+    return {f"{k}_kernel_ms": per[k] * 1e3 for k in KINDS} | {"ops_per_step": per["ops"]}
 
 
 def profiled_breakdown(system: str, frame: pd.DataFrame, discrete: list[str], epochs: int = 2) -> dict:
@@ -118,26 +126,24 @@ def profiled_breakdown(system: str, frame: pd.DataFrame, discrete: list[str], ep
     varies by more than the steps take)."""
     from torch.profiler import ProfilerActivity, profile
 
-    steps = steps_per_epoch(len(frame))
     with profile(activities=[ProfilerActivity.CPU]):  # the profiler's first start is slow: not in a timed run
         torch.zeros(1).add_(1)
-    runs = {}
-    for n_epochs in (1, 1 + epochs):
-        totals = {"matmul": 0.0, "optimizer": 0.0, "other": 0.0}
+
+    def profiled(n_epochs: int) -> dict:
+        totals = dict.fromkeys(KINDS, 0.0)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             new_model(system, n_epochs).fit(frame, discrete)
         for event in prof.events():
-            if not event.name.startswith("aten::"):
-                continue
-            totals[_profiled_kind(event)] += event.self_cpu_time_total / 1e6
-        runs[n_epochs] = totals
-    long, short = runs[1 + epochs], runs[1]
-    return {f"profiled_{k}_ms": (long[k] - short[k]) / (epochs * steps) * 1e3 for k in long}
+            if event.name.startswith("aten::"):
+                totals[_profiled_kind(event)] += event.self_cpu_time_total / 1e6
+        return totals
+
+    return {f"profiled_{k}_ms": v * 1e3 for k, v in per_step(profiled, frame, epochs).items()}
 
 
-#: The profiler's names of the matmul kernels (every overload: ``mm(out=)`` is "aten::mm" too) and the fused Adam ones.
-PROFILED_MATMULS = {"aten::mm", "aten::addmm", "aten::bmm"}
-PROFILED_OPTIMIZER = {"aten::_fused_adam_", "aten::_fused_adamw_"}
+#: The profiler's names of the same kernels (one name for all overloads: ``mm(out=)`` is "aten::mm" too).
+PROFILED_MATMULS = {op.name().split(".")[0] for op in MATMULS}
+PROFILED_OPTIMIZER = {op.name().split(".")[0] for op in OPTIMIZER_KERNELS}
 
 
 def _profiled_kind(event) -> str:
@@ -307,7 +313,7 @@ def makeup_rows(steps: list[dict], prefix: str, suffix: str, ops: bool) -> list[
     for r in steps:
         if f"{prefix}matmul{suffix}" not in r:
             continue
-        parts = [r[f"{prefix}{kind}{suffix}"] for kind in ("matmul", "optimizer", "other")]
+        parts = [r[f"{prefix}{kind}{suffix}"] for kind in KINDS]
         lead = [f"{r['ops_per_step']:.0f}"] if ops else []
         cells = [r["data"], r["system"], *lead, *(f"{v:.2f}" for v in parts), f"{parts[0] / sum(parts):.0%}"]
         rows.append("| " + " | ".join(cells) + " |")

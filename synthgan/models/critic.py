@@ -224,7 +224,7 @@ def _input_gradient(w_out: torch.Tensor, hidden: list, gates: list, packs: slice
     the way (written into ``out``'s tensors, one per layer, if given)."""
     slopes, grad = [], w_out.expand(packs.stop - packs.start, -1)
     for i in reversed(range(len(hidden))):
-        slopes.insert(0, torch.mul(grad, gates[i][packs]) if out is None else torch.mul(grad, gates[i][packs], out=out[i]))
+        slopes.insert(0, torch.mul(grad, gates[i][packs], out=None if out is None else out[i]))
         grad = slopes[0] @ hidden[i][0]
     return slopes, grad
 

@@ -9,6 +9,8 @@ step, 9 weight casts become 2 and 12 gradient conversions 2 (196 -> 179 ops in a
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -152,7 +154,9 @@ class FlatAdam:
         self._lists = ([param.detach()], [param.grad], [self.exp_avg], [self.exp_avg_sq], [])
 
     @staticmethod
+    @functools.lru_cache(maxsize=None)
     def available(device: torch.device) -> bool:
+        """Whether this torch has the fused kernel for ``device`` (probed once per device)."""
         probe = torch.zeros(1, device=device)
         try:
             torch._fused_adam_([probe], [probe.clone()], [probe.clone()], [probe.clone()], [], [torch.ones((), device=device)],
