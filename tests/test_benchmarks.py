@@ -78,3 +78,15 @@ def test_profiled_kinds_file_matmuls_and_both_adams():
     assert any(name.startswith("aten::_foreach") and found == {"optimizer"} for name, found in kinds.items())
     if FlatAdam.available(torch.device("cpu")):
         assert kinds["aten::_fused_adam_"] == {"optimizer"}
+
+
+def test_scaling_systems_are_synthgan_at_both_precisions_and_the_reference():
+    """The step is measured for synthgan at its default precision and in float32 (the reference's
+    dtype), the same code either way; an unknown precision name would not be a system."""
+    from bench_scaling import SYSTEMS, new_model
+
+    assert SYSTEMS == ("synthgan", "synthgan-float32", "ctgan")
+    default, single = new_model("synthgan", 3), new_model("synthgan-float32", 3)
+    assert type(default) is type(single) and default.epochs == single.epochs == 3
+    assert default.precision == "auto" and single.precision == "float32"
+    assert default.get_params() | {"precision": "float32"} == single.get_params()
