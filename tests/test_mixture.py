@@ -61,3 +61,29 @@ def test_recovers_separated_modes_and_is_deterministic():
 def test_single_value_column():
     (m,) = fit_mixtures([np.zeros(50)], np.random.default_rng(0))
     assert np.all(np.isfinite(m.means)) and np.all(m.stds > 0)
+
+
+def test_a_column_fits_the_same_alone_or_beside_a_slower_column():
+    """Columns are fitted in batches, but each stops at its own convergence: a quickly converging
+    column's mixture does not depend on the slower column it is batched with."""
+    rng = np.random.default_rng(3)
+    quick = np.round(np.r_[rng.normal(-3, 0.5, 400), rng.normal(3, 0.5, 600)], 1)
+    slow = np.round(rng.lognormal(0, 1.0, 1000), 1)  # ~90 values: batched with the other one
+    quick, slow = (quick - quick.mean()) / quick.std(), (slow - slow.mean()) / slow.std()
+    alone = fit_mixtures([quick], np.random.default_rng(0))[0]
+    beside = fit_mixtures([quick, slow], np.random.default_rng(0))[0]
+    assert len(alone.means) == len(beside.means) == 2
+    for field in ("weights", "means", "stds"):
+        np.testing.assert_allclose(getattr(beside, field), getattr(alone, field), rtol=0, atol=1e-12)
+    assert sorted(np.round(alone.weights, 1)) == [0.4, 0.6]
+
+
+def test_small_columns_share_one_batch_and_a_long_column_gets_its_own():
+    """A table of a few hundred rows fits all its columns in one batch (an EM step there costs its
+    calls, not its arithmetic); a 5,000-value column is not padded beside 100-value ones."""
+    from synthgan.transform.mixture import _batches
+
+    assert _batches([38, 46, 138, 86, 38]) == [[0, 4, 1, 3, 2]]
+    assert _batches([72, 5000, 16, 117, 84, 92]) == [[2, 0, 4, 5, 3], [1]]
+    assert _batches([]) == []
+    assert sorted(i for b in _batches([900, 1000, 3000, 2500, 7]) for i in b) == [0, 1, 2, 3, 4]

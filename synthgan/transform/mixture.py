@@ -56,32 +56,48 @@ def fit_mixtures(
     picked = [c if len(c) <= max_rows else rng.choice(c, size=max_rows, replace=False) for c in columns]
     uniques = [np.unique(p, return_counts=True) for p in picked]
     fitted: dict[int, Mixture] = {}
-    for group in _similar_sizes([len(u) for u, _ in uniques]):
-        x, weight = _stack([uniques[i] for i in group])  # (C, n) distinct values and their counts
+    for batch in _batches([len(u) for u, _ in uniques]):
+        x, weight = _stack([uniques[i] for i in batch])  # (C, n) distinct values and their counts
         powers = np.stack([x * x, x, np.ones_like(x)], axis=1)  # (C, 3, n): each step's sums are matmuls with it
         resp = _initial_resp(x, weight, max_modes).transpose(0, 2, 1)  # (C, K, n): reductions over K run across n
         prior = _priors(x, weight)
         params = _m_step(powers, resp, prior)
         for _ in range(max_iter):
             new = _m_step(powers, _e_step(powers, weight, params), prior)
-            shift = np.abs(new["means"] - params["means"]).max() + np.abs(new["weights"] - params["weights"]).max()
+            shift = np.abs(new["means"] - params["means"]).max(axis=1) + np.abs(new["weights"] - params["weights"]).max(axis=1)
             params = new
-            if shift < tol:
+            # each column stops at its own convergence, as if fitted alone: its batch-mates go on without it
+            for j in np.flatnonzero(shift < tol):
+                if batch[j] not in fitted:
+                    fitted[batch[j]] = _kept_modes(params, j)
+            if all(i in fitted for i in batch):
                 break
-        fitted.update({i: _kept_modes(params, j) for j, i in enumerate(group)})
+        for j, i in enumerate(batch):
+            if i not in fitted:  # not converged in max_iter steps: its last estimate, as sklearn keeps
+                fitted[i] = _kept_modes(params, j)
     return [fitted[i] for i in range(len(columns))]
 
 
-def _similar_sizes(sizes: list[int]) -> list[list[int]]:
-    """Group column indices whose sizes are within 2x of each other, so batching pads little."""
+#: A batch may pad its columns to this many values (columns x longest column) whatever the waste: below
+#: it an EM step costs its ~25 numpy calls, not their arithmetic, so one batch beats several.
+SMALL_BATCH = 4096
+
+
+def _batches(sizes: list[int]) -> list[list[int]]:
+    """Column indices in batches fitted together: by size, a column joins the batch so far while the padded
+    batch stays within twice its values or within ``SMALL_BATCH`` (a few hundred-row table is one batch)."""
     order = sorted(range(len(sizes)), key=sizes.__getitem__)
-    groups: list[list[int]] = []
+    batches: list[list[int]] = []
+    total = 0
     for i in order:
-        if groups and sizes[i] <= 2 * max(sizes[groups[-1][0]], 1):
-            groups[-1].append(i)
+        padded = (len(batches[-1]) + 1) * sizes[i] if batches else 0
+        if batches and padded <= max(2 * (total + sizes[i]), SMALL_BATCH):
+            batches[-1].append(i)
+            total += sizes[i]
         else:
-            groups.append([i])
-    return groups
+            batches.append([i])
+            total = sizes[i]
+    return batches
 
 
 def _stack(uniques: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
