@@ -79,7 +79,7 @@ def fit_mixtures(
 
 
 #: A batch may pad its columns to this many values (columns x longest column) whatever the waste: below
-#: it an EM step costs its ~25 numpy calls, not their arithmetic, so one batch beats several.
+#: it an EM step's cost is mostly its ~25 numpy calls, so one batch beats several (heart: 15 -> 11 ms).
 SMALL_BATCH = 4096
 
 
@@ -89,9 +89,8 @@ def _batches(sizes: list[int]) -> list[list[int]]:
     order = sorted(range(len(sizes)), key=sizes.__getitem__)
     batches: list[list[int]] = []
     total = 0
-    for i in order:
-        padded = (len(batches[-1]) + 1) * sizes[i] if batches else 0
-        if batches and padded <= max(2 * (total + sizes[i]), SMALL_BATCH):
+    for i in order:  # ascending, so sizes[i] is the batch's longest column if it joins
+        if batches and (len(batches[-1]) + 1) * sizes[i] <= max(2 * (total + sizes[i]), SMALL_BATCH):
             batches[-1].append(i)
             total += sizes[i]
         else:
