@@ -5,7 +5,10 @@ epoch, the training rows with every column shuffled independently, the good set 
 repeated, copies of training rows, and near-copies (training rows with small noise on numbers).
 The good set must pass; every other set must fail.
 
-    python benchmarks/calibrate_gate.py [--out benchmarks/results/gate_calibration]
+    python benchmarks/calibrate_gate.py [--seeds N] [--out benchmarks/results/gate_calibration]
+
+``--seeds N`` trains every model with seeds 0..N-1 (same split) and adds each set's pass rate: on tables of a
+few hundred rows one seed's verdict is one draw.
 """
 
 from __future__ import annotations
@@ -70,38 +73,49 @@ def _entropy(series: pd.Series) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="results/gate_calibration")
+    parser.add_argument("--seeds", type=int, default=1, help="train each model with seeds 0..N-1 (same split)")
     parser.add_argument("--redecide", action="store_true", help="re-apply the current default policy to saved reports")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    from synthgan import CTGAN, evaluate
+    from synthgan import evaluate
     from synthgan.gate import Policy, decide
 
     policy = Policy.default()
     if args.redecide:
         with open(args.out + ".reports.json") as fh:
             saved = json.load(fh)
-        write_tables(args.out, [summarise(s["data"], s["set"], s["report"], decide(s["report"], policy)) for s in saved])
+        write_tables(args.out, [{"seed": s.get("seed", 0)} | summarise(s["data"], s["set"], s["report"], decide(s["report"], policy))
+                                 for s in saved])
         return
     rows, saved = [], []
     for name, (frame, epochs) in datasets().items():
-        rng = np.random.default_rng(0)
-        order = rng.permutation(len(frame))
+        order = np.random.default_rng(0).permutation(len(frame))
         cut = int(len(frame) * 0.8)
         train, holdout = frame.iloc[order[:cut]].reset_index(drop=True), frame.iloc[order[cut:]].reset_index(drop=True)
-        model = CTGAN(epochs=epochs, random_state=0, verbose=False).fit(train)
-        sets = {"good": model.sample(len(train), random_state=1)}
-        short = CTGAN(epochs=max(1, epochs // 4), random_state=0, verbose=False).fit(train)
-        sets[f"good_{max(1, epochs // 4)}_epochs"] = short.sample(len(train), random_state=1)
-        sets["one_epoch"] = CTGAN(epochs=1, random_state=0, verbose=False).fit(train).sample(len(train), random_state=1)
-        sets.update(broken_sets(train, sets["good"], model, rng))
-        for label, synthetic in sets.items():
-            report = evaluate(train, synthetic, holdout=holdout).to_dict()
-            rows.append(summarise(name, label, report, decide(report, policy)))
-            saved.append({"data": name, "set": label, "report": json.loads(json.dumps(report, default=str))})
-            print(json.dumps(rows[-1], default=str), flush=True)
+        for seed in range(args.seeds):
+            for label, synthetic in candidate_sets(train, epochs, seed).items():
+                report = evaluate(train, synthetic, holdout=holdout).to_dict()
+                rows.append({"seed": seed} | summarise(name, label, report, decide(report, policy)))
+                saved.append({"data": name, "set": label, "seed": seed, "report": json.loads(json.dumps(report, default=str))})
+                print(json.dumps(rows[-1], default=str), flush=True)
     with open(args.out + ".reports.json", "w") as fh:
         json.dump(saved, fh, default=str)
     write_tables(args.out, rows)
+
+
+def candidate_sets(train: pd.DataFrame, epochs: int, seed: int) -> dict[str, pd.DataFrame]:
+    """The sets one seed judges: a CTGAN trained for ``epochs`` and for a quarter of them, one trained for one
+    epoch, and the broken sets made from the training rows and the good set."""
+    from synthgan import CTGAN
+
+    def trained(n_epochs: int) -> tuple[CTGAN, pd.DataFrame]:
+        model = CTGAN(epochs=n_epochs, random_state=seed, verbose=False).fit(train)
+        return model, model.sample(len(train), random_state=1)
+
+    model, good = trained(epochs)
+    sets = {"good": good, f"good_{max(1, epochs // 4)}_epochs": trained(max(1, epochs // 4))[1], "one_epoch": trained(1)[1]}
+    sets.update(broken_sets(train, good, model, np.random.default_rng(seed)))
+    return sets
 
 
 def summarise(name: str, label: str, report: dict, decision) -> dict:
@@ -121,14 +135,22 @@ def write_tables(out: str, rows: list[dict]) -> None:
     with open(out + ".json", "w") as fh:
         json.dump(rows, fh, indent=2, default=str)
     with open(out + ".md", "w") as fh:
-        fh.write("| data | set | passed | " + " | ".join(k.split(".", 1)[1] for k in KEYS) + " | failed checks |\n")
-        fh.write("|" + "---|" * (len(KEYS) + 4) + "\n")
+        fh.write("| data | set | seed | passed | " + " | ".join(k.split(".", 1)[1] for k in KEYS) + " | failed checks |\n")
+        fh.write("|" + "---|" * (len(KEYS) + 5) + "\n")
         for r in rows:
             vals = " | ".join(f"{r[k]:.3f}" if isinstance(r[k], float) else "n/a" for k in KEYS)
-            fh.write(f"| {r['data']} | {r['set']} | {r['passed']} | {vals} | {', '.join(x.split('.', 1)[1] for x in r['failed'])} |\n")
+            fh.write(f"| {r['data']} | {r['set']} | {r.get('seed', 0)} | {r['passed']} | {vals} | "
+                     f"{', '.join(x.split('.', 1)[1] for x in r['failed'])} |\n")
+        fh.write("\nPassed, over the training seeds:\n\n| data | set | passed | refused by |\n|---|---|---|---|\n")
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for r in rows:
+            groups.setdefault((r["data"], r["set"]), []).append(r)
+        for (data, label), runs in groups.items():
+            refusals = sorted({x.split(".", 1)[1] for r in runs for x in r["failed"]})
+            fh.write(f"| {data} | {label} | {sum(r['passed'] for r in runs)} of {len(runs)} | {', '.join(refusals)} |\n")
         fh.write("\nReference (real holdout in place of the synthetic set), per data set:\n\n")
         for r in rows:
-            if r["set"] == "good":
+            if r["set"] == "good" and r.get("seed", 0) == 0:
                 fh.write(f"- {r['data']}: " + ", ".join(f"{k.split('.', 1)[1]} {r['reference.' + k]:.3f}" for k in KEYS if isinstance(r["reference." + k], float)) + "\n")
 
 
