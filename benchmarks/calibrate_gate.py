@@ -84,8 +84,7 @@ def main() -> None:
     if args.redecide:
         with open(args.out + ".reports.json") as fh:
             saved = json.load(fh)
-        write_tables(args.out, [{"seed": s.get("seed", 0)} | summarise(s["data"], s["set"], s["report"], decide(s["report"], policy))
-                                 for s in saved])
+        write_tables(args.out, [summarise(s["data"], s["set"], s.get("seed", 0), s["report"], decide(s["report"], policy)) for s in saved])
         return
     rows, saved = [], []
     for name, (frame, epochs) in datasets().items():
@@ -95,7 +94,7 @@ def main() -> None:
         for seed in range(args.seeds):
             for label, synthetic in candidate_sets(train, epochs, seed).items():
                 report = evaluate(train, synthetic, holdout=holdout).to_dict()
-                rows.append({"seed": seed} | summarise(name, label, report, decide(report, policy)))
+                rows.append(summarise(name, label, seed, report, decide(report, policy)))
                 saved.append({"data": name, "set": label, "seed": seed, "report": json.loads(json.dumps(report, default=str))})
                 print(json.dumps(rows[-1], default=str), flush=True)
     with open(args.out + ".reports.json", "w") as fh:
@@ -118,14 +117,14 @@ def candidate_sets(train: pd.DataFrame, epochs: int, seed: int) -> dict[str, pd.
     return sets
 
 
-def summarise(name: str, label: str, report: dict, decision) -> dict:
+def summarise(name: str, label: str, seed: int, report: dict, decision) -> dict:
     def get(key):
         node = report
         for part in key.split("."):
             node = node.get(part) if isinstance(node, dict) else None
         return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
 
-    row = {"data": name, "set": label, "passed": decision.passed, "failed": [c.metric for c in decision.failed]}
+    row = {"data": name, "set": label, "seed": seed, "passed": decision.passed, "failed": [c.metric for c in decision.failed]}
     row.update({k: get(k) for k in KEYS})
     row.update({"reference." + k: get("reference." + k) for k in KEYS})
     return row
@@ -135,23 +134,27 @@ def write_tables(out: str, rows: list[dict]) -> None:
     with open(out + ".json", "w") as fh:
         json.dump(rows, fh, indent=2, default=str)
     with open(out + ".md", "w") as fh:
-        fh.write("| data | set | seed | passed | " + " | ".join(k.split(".", 1)[1] for k in KEYS) + " | failed checks |\n")
+        fh.write("| data | set | seed | passed | " + " | ".join(map(_short, KEYS)) + " | failed checks |\n")
         fh.write("|" + "---|" * (len(KEYS) + 5) + "\n")
         for r in rows:
             vals = " | ".join(f"{r[k]:.3f}" if isinstance(r[k], float) else "n/a" for k in KEYS)
-            fh.write(f"| {r['data']} | {r['set']} | {r.get('seed', 0)} | {r['passed']} | {vals} | "
-                     f"{', '.join(x.split('.', 1)[1] for x in r['failed'])} |\n")
+            fh.write(f"| {r['data']} | {r['set']} | {r['seed']} | {r['passed']} | {vals} | {', '.join(map(_short, r['failed']))} |\n")
         fh.write("\nPassed, over the training seeds:\n\n| data | set | passed | refused by |\n|---|---|---|---|\n")
         groups: dict[tuple[str, str], list[dict]] = {}
         for r in rows:
             groups.setdefault((r["data"], r["set"]), []).append(r)
         for (data, label), runs in groups.items():
-            refusals = sorted({x.split(".", 1)[1] for r in runs for x in r["failed"]})
+            refusals = sorted({_short(x) for r in runs for x in r["failed"]})
             fh.write(f"| {data} | {label} | {sum(r['passed'] for r in runs)} of {len(runs)} | {', '.join(refusals)} |\n")
         fh.write("\nReference (real holdout in place of the synthetic set), per data set:\n\n")
         for r in rows:
-            if r["set"] == "good" and r.get("seed", 0) == 0:
-                fh.write(f"- {r['data']}: " + ", ".join(f"{k.split('.', 1)[1]} {r['reference.' + k]:.3f}" for k in KEYS if isinstance(r["reference." + k], float)) + "\n")
+            if r["set"] == "good" and r["seed"] == 0:
+                fh.write(f"- {r['data']}: " + ", ".join(f"{_short(k)} {r['reference.' + k]:.3f}" for k in KEYS if isinstance(r["reference." + k], float)) + "\n")
+
+
+def _short(metric: str) -> str:
+    """A report key without its section ("privacy.nndr_ratio" -> "nndr_ratio")."""
+    return metric.split(".", 1)[1]
 
 
 if __name__ == "__main__":

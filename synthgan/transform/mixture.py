@@ -62,19 +62,19 @@ def fit_mixtures(
         resp = _initial_resp(x, weight, max_modes).transpose(0, 2, 1)  # (C, K, n): reductions over K run across n
         prior = _priors(x, weight)
         params = _m_step(powers, resp, prior)
+        done = np.zeros(len(batch), dtype=bool)
         for _ in range(max_iter):
             new = _m_step(powers, _e_step(powers, weight, params), prior)
             shift = np.abs(new["means"] - params["means"]).max(axis=1) + np.abs(new["weights"] - params["weights"]).max(axis=1)
             params = new
             # each column stops at its own convergence, as if fitted alone: its batch-mates go on without it
-            for j in np.flatnonzero(shift < tol):
-                if batch[j] not in fitted:
-                    fitted[batch[j]] = _kept_modes(params, j)
-            if all(i in fitted for i in batch):
+            converged = (shift < tol) & ~done
+            fitted.update({batch[j]: _kept_modes(params, j) for j in np.flatnonzero(converged)})
+            done |= converged
+            if done.all():
                 break
-        for j, i in enumerate(batch):
-            if i not in fitted:  # not converged in max_iter steps: its last estimate, as sklearn keeps
-                fitted[i] = _kept_modes(params, j)
+        # not converged in max_iter steps: the last estimate, as sklearn keeps it
+        fitted.update({batch[j]: _kept_modes(params, j) for j in np.flatnonzero(~done)})
     return [fitted[i] for i in range(len(columns))]
 
 
