@@ -61,7 +61,7 @@ def steps_per_epoch(rows: int) -> int:
 
 #: What a step's op time is split into.
 KINDS = ("matmul", "optimizer", "other")
-#: Optimizer kernels called without torch.optim around them (synthgan's FlatAdam calls the fused kernel itself).
+#: Optimizer kernels: counted as the optimizer's wherever they run (also outside an Optimizer.step record).
 OPTIMIZER_KERNELS = {torch.ops.aten._fused_adam_.default, torch.ops.aten._fused_adamw_.default}
 
 

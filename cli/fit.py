@@ -1,61 +1,246 @@
-"""``synthgan fit``: learn a table, keeping a seeded holdout out of training for the gate."""
+"""``synthgan fit``: learn a table, keeping a seeded holdout out of training for the gate; resume from a
+training checkpoint; checkpoints on a schedule and when the job is stopped (SIGINT / SIGTERM)."""
 
 from __future__ import annotations
 
+import re
+import signal
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from synthgan.exceptions import DataLoadError, InvalidParameterError, TrainingInterrupted
 from synthgan.io.atomic import check_writable
 from synthgan.io.images import load_images
 from synthgan.io.tabular import load_table
 from synthgan.synthesizers import REGISTRY
-from synthgan.workflow.holdout import DEFAULT_HOLDOUT, provenance, split_holdout
+from synthgan.workflow.holdout import DEFAULT_HOLDOUT, provenance, sha256_of, split_holdout
 
-from ._errors import handle_errors
+from ._errors import fail, handle_errors
 from ._options import DEFAULT_MODEL, parse_columns
 
 
 @handle_errors
 def fit_command(
-    data: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet file, or a folder of images (one sub-folder per class).", show_default=False)],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV, TSV or Parquet file, or a folder of images (one sub-folder per class).",
+            show_default=False,
+        ),
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Model file to write.")] = DEFAULT_MODEL,
-    model: Annotated[Optional[str], typer.Option("--model", help="ctgan (conditional) or wgan for tables; imagegan for image folders.", show_default="ctgan, or imagegan for a folder")] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Training epochs.", show_default="300 for tables, 100 for images")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Rows (a multiple of 10) or images per step.", show_default="500 for tables, 64 for images")] = None,
-    image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square side images are resized to (multiple of 4, 8-64).", show_default="from the data")] = None,
-    discrete: Annotated[Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")] = None,
-    holdout: Annotated[float, typer.Option("--holdout", help="Share of rows kept out of training as the privacy baseline; 0 = none.")] = DEFAULT_HOLDOUT,
+    model: Annotated[
+        Optional[str],
+        typer.Option(
+            "--model",
+            help="ctgan (conditional) or wgan for tables; imagegan for image folders.",
+            show_default="ctgan, or imagegan for a folder",
+        ),
+    ] = None,
+    epochs: Annotated[
+        Optional[int],
+        typer.Option(
+            "--epochs",
+            help="Training epochs in all (with --resume: the total to reach).",
+            show_default="sized to the table; 100 for images",
+        ),
+    ] = None,
+    steps: Annotated[
+        Optional[int], typer.Option("--steps", help="Training steps in all, instead of --epochs (tables).")
+    ] = None,
+    batch_size: Annotated[
+        Optional[int],
+        typer.Option(
+            "--batch-size",
+            help="Rows (a multiple of 10) or images per step.",
+            show_default="sized to the table; 64 for images",
+        ),
+    ] = None,
+    image_size: Annotated[
+        Optional[int],
+        typer.Option(
+            "--image-size",
+            help="Square side images are resized to (multiple of 4, 8-64).",
+            show_default="from the data",
+        ),
+    ] = None,
+    discrete: Annotated[
+        Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")
+    ] = None,
+    holdout: Annotated[
+        float,
+        typer.Option(
+            "--holdout", help="Share of rows kept out of training as the privacy baseline; 0 = none."
+        ),
+    ] = DEFAULT_HOLDOUT,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (training and holdout split).")] = 0,
+    ema: Annotated[
+        Optional[float],
+        typer.Option(
+            "--ema",
+            help="Sample from a moving average of the generator's weights with this decay, e.g. 0.999.",
+        ),
+    ] = None,
+    validation: Annotated[
+        Optional[float],
+        typer.Option(
+            "--validation",
+            help="Share of training rows set aside to pick the best weights (tables), e.g. 0.1.",
+        ),
+    ] = None,
+    patience: Annotated[
+        Optional[int],
+        typer.Option(
+            "--patience", help="With --validation: stop after this many checks without improvement."
+        ),
+    ] = None,
+    checkpoint_every: Annotated[
+        Optional[str],
+        typer.Option(
+            "--checkpoint-every",
+            help="Write MODEL.ckpt every N epochs ('10') or minutes ('5m'), and at the end (tables).",
+        ),
+    ] = None,
+    resume: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--resume",
+            help="Continue the training checkpoint CKPT on the same data, up to --epochs / --steps in all.",
+        ),
+    ] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
-    max_time: Annotated[Optional[float], typer.Option("--max-time", help="Stop after the epoch that passes this many seconds.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    max_time: Annotated[
+        Optional[float],
+        typer.Option("--max-time", help="Stop after the epoch that passes this many seconds."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress output.")] = False,
 ) -> None:
-    """Fit a GAN on DATA (a table or an image folder) and write a model file (weights + JSON; no rows of the data).
+    """Fit a GAN on DATA (a table or an image folder); write a model file (weights + JSON; no data rows).
 
-    Example: synthgan fit patients.csv --epochs 300 --discrete ward,sex   (then: synthgan sample -n 10000)
+    Example: synthgan fit patients.csv --discrete ward,sex   (then: synthgan sample -n 10000)
+    Resume:  synthgan fit patients.csv --resume model.synthgan.ckpt --epochs 600
     Images:  synthgan fit xrays/ --image-size 32   (one sub-folder per class)
     """
     images = data.is_dir()
     model = model or ("imagegan" if images else "ctgan")
     if model not in REGISTRY:
-        raise typer.BadParameter(f"{model!r} is not a model; use one of {sorted(REGISTRY)}", param_hint="--model")
+        raise typer.BadParameter(
+            f"{model!r} is not a model; use one of {sorted(REGISTRY)}", param_hint="--model"
+        )
     if images != (model == "imagegan"):
-        raise typer.BadParameter(f"{model} learns {'image folders' if model == 'imagegan' else 'tables'}, and {data} is not one", param_hint="--model")
+        raise typer.BadParameter(
+            f"{model} learns {'image folders' if model == 'imagegan' else 'tables'}, and {data} is not one",
+            param_hint="--model",
+        )
     if image_size is not None and not images:
         raise typer.BadParameter("only applies to image folders", param_hint="--image-size")
+    if images and (steps, validation, patience, checkpoint_every, resume) != (None,) * 5:
+        raise typer.BadParameter(
+            "--steps, --validation, --patience, --checkpoint-every and --resume apply to tables",
+            param_hint="--model",
+        )
     check_writable(out)
-    source = load_images(data, image_size=image_size) if images else load_table(data)
-    train, held = split_holdout(source, holdout, seed)
-    settings = {k: v for k, v in {"epochs": epochs, "batch_size": batch_size}.items() if v is not None}
-    estimator = REGISTRY[model](**settings, device=device, max_time=max_time, random_state=seed, verbose=not quiet)
-    if images:
-        estimator.fit(train)
+    checkpoint = Path(str(out) + ".ckpt")
+    every = _schedule(checkpoint_every)
+    if resume is not None:
+        estimator, record = _resumed(resume, model, data)
+        holdout, seed = record["holdout_fraction"], record["holdout_seed"]
     else:
-        estimator.fit(train, discrete_columns=parse_columns(discrete, "--discrete"))
-    record = provenance(data, holdout, seed, len(source))
+        estimator, record = REGISTRY[model](random_state=seed), provenance(data, holdout, seed, 0)
+    source = load_images(data, image_size=image_size) if images else load_table(data)
+    record["rows"] = len(source)
+    train, held = split_holdout(source, holdout, seed)
+    settings = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "device": device,
+        "max_time": max_time,
+        "verbose": not quiet,
+    }
+    if not images:
+        settings.update(steps=steps, ema=ema, validation=validation, patience=patience)
+        settings.update(callbacks=[_checkpoint_callback(checkpoint, every, record, model)])
+    else:  # image models keep their own defaults where the command line gives none
+        settings = {k: v for k, v in {**settings, "ema": ema}.items() if v is not None or k == "max_time"}
+    if (
+        resume is not None
+    ):  # the checkpoint's settings stay, but for the budget and what the command line gives
+        for name in ("ema", "validation"):
+            if settings.get(name) is not None and settings[name] != estimator.get_params()[name]:
+                raise InvalidParameterError(
+                    f"--{name} {settings[name]} differs from the checkpoint's "
+                    f"({estimator.get_params()[name]}); drop it"
+                )
+        settings = {k: v for k, v in settings.items() if v is not None or k in ("epochs", "steps")}
+    estimator.set_params(**settings)
+    try:
+        if images:
+            estimator.fit(train)
+        else:
+            estimator.fit(train, discrete_columns=parse_columns(discrete, "--discrete"))
+    except TrainingInterrupted as exc:
+        name = signal.Signals(exc.signum).name
+        raise fail(
+            f"interrupted by {name}; checkpoint written to {checkpoint}; continue with: synthgan fit {data} "
+            f"--resume {checkpoint} --epochs N",
+            code=128 + exc.signum,
+        ) from None
     estimator.save(out, metadata={"training_data": record, "model": model})
     kept = 0 if held is None else len(held)
     unit = "images" if images else "rows"
-    typer.echo(f"model written to {out} ({len(train)} training {unit}; {kept} held out for the gate; {len(estimator.loss_values_)} epochs)")
+    typer.echo(
+        f"model written to {out} ({len(train)} training {unit}; {kept} held out for the gate; "
+        f"{len(estimator.loss_values_)} epochs)"
+    )
+
+
+def _schedule(text: str | None) -> dict:
+    """``--checkpoint-every``: "10" -> every 10 epochs, "5m" -> every 5 minutes."""
+    if text is None:
+        return {}
+    match = re.fullmatch(r"\s*(\d+)\s*(m|min)?\s*", text)
+    if not match or int(match.group(1)) < 1:
+        raise InvalidParameterError(
+            f"--checkpoint-every {text!r}: give a number of epochs (10) or minutes (5m)"
+        )
+    value = int(match.group(1))
+    return (
+        {"every_seconds": 60.0 * value, "at_end": True}
+        if match.group(2)
+        else {"every_epochs": value, "at_end": True}
+    )
+
+
+def _checkpoint_callback(path: Path, every: dict, record: dict, model: str):
+    """Writes ``path`` on SIGINT / SIGTERM and on the schedule of ``--checkpoint-every``; remembers the data's
+    provenance so a resumed run re-derives the same holdout."""
+    from synthgan.training.callbacks import Checkpoint
+
+    return Checkpoint(path, **every, metadata={"training_data": record, "model": model})
+
+
+def _resumed(path: Path, model: str, data: Path):
+    """The estimator of a checkpoint, and its data record after checking that ``data`` is the same file."""
+    from synthgan.synthesizers.base import TabularGAN
+    from synthgan.training.checkpoint import load_checkpoint
+
+    meta, _ = load_checkpoint(path)
+    cls = REGISTRY.get(str(meta.get("class", "")).lower())
+    if cls is None or not issubclass(cls, TabularGAN):
+        raise InvalidParameterError(f"{path}: a checkpoint of {meta.get('class')!r} cannot be resumed here")
+    if cls is not REGISTRY[model]:
+        raise InvalidParameterError(
+            f"--model {model} but the checkpoint holds a {meta['class']}; drop --model"
+        )
+    record = dict((meta.get("metadata") or {}).get("training_data") or {})
+    if "holdout_seed" not in record:
+        raise InvalidParameterError(
+            f"{path}: the checkpoint does not record its training file; resume it from Python"
+        )
+    if sha256_of(data) != record.get("sha256"):
+        raise DataLoadError(
+            f"{data} is not the file the checkpoint was trained on (sha256 differs); resume with that file"
+        )
+    return cls.load_checkpoint(path), record

@@ -63,6 +63,16 @@ class TrainingError(SynthganError, RuntimeError):
     """Training diverged (NaN or infinite loss) or could not proceed."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped at a step boundary on SIGINT or SIGTERM (after the callbacks' ``on_interrupt``:
+    a checkpoint callback has written its file). ``signum`` is the signal; a KeyboardInterrupt, so a
+    plain Ctrl-C handler catches it."""
+
+    def __init__(self, signum: int, checkpoint=None) -> None:
+        super().__init__(signum)
+        self.signum, self.checkpoint = signum, checkpoint
+
+
 class OutputError(SynthganError, OSError):
     """An output path cannot be written (missing folder, no permission, is a folder...)."""
 

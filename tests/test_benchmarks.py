@@ -31,53 +31,47 @@ def test_matmul_log_and_op_clock_count_every_matmul_form():
     assert clock.seconds["matmul"] > 0 and clock.seconds["other"] == 0 and clock.ops == 5
 
 
-def test_op_clock_files_adam_under_the_optimizer_with_or_without_torch_optim():
-    """torch.optim's steps are marked by its hooks; synthgan's FlatAdam calls the fused kernel
-    itself, so that kernel counts as the optimizer's wherever it runs."""
-    from bench_scaling import OpClock
-
-    from synthgan.models.flat import FlatAdam
-
-    if not FlatAdam.available(torch.device("cpu")):
-        pytest.skip("this torch has no fused Adam on the CPU")
+def _adams():
+    """torch.optim's Adam twice: the fused kernel (what training uses where it exists) and the foreach one."""
     ours, theirs = torch.nn.Parameter(torch.ones(50)), torch.nn.Parameter(torch.ones(50))
     ours.grad, theirs.grad = torch.ones(50), torch.ones(50)
-    flat, plain = FlatAdam(ours, 0.1, (0.5, 0.9), 0.0), torch.optim.Adam([theirs], lr=0.1)
-    flat.step()  # the first step also makes a block of step counts
-    clocks = []
-    for step in (flat.step, plain.step):
+    try:
+        fused = torch.optim.Adam([ours], lr=0.1, fused=True)
+    except (RuntimeError, TypeError):
+        pytest.skip("this torch has no fused Adam on the CPU")
+    return fused, torch.optim.Adam([theirs], lr=0.1, foreach=True)
+
+
+def test_op_clock_files_adam_under_the_optimizer():
+    """torch.optim's steps, fused or foreach, count as the optimizer's, not as matmuls."""
+    from bench_scaling import OpClock
+
+    for optimizer in _adams():
+        optimizer.step()  # the first step makes the state
         with OpClock() as clock:
-            step()
-        clocks.append(clock)
+            optimizer.step()
         assert clock.seconds["optimizer"] > 0 and clock.seconds["matmul"] == 0
-    assert clocks[0].ops == 1  # FlatAdam's one kernel, timed as the optimizer's (its views are "other")
 
 
 def test_profiled_kinds_file_matmuls_and_both_adams():
-    """The profiler-based make-up files every matmul form as a matmul, torch.optim's step (its ops
-    sit under an ``Optimizer.step`` record) and FlatAdam's kernel as the optimizer's, the rest as other."""
+    """The profiler-based make-up files every matmul form as a matmul, both Adams (fused kernel, foreach ops
+    under an ``Optimizer.step`` record) as the optimizer's, the rest as other."""
     from bench_scaling import _profiled_kind
     from torch.profiler import ProfilerActivity, profile
 
-    from synthgan.models.flat import FlatAdam
-
     a, b, bias, out = torch.randn(6, 4), torch.randn(4, 3), torch.randn(3), torch.empty(6, 3)
-    ours, theirs = torch.nn.Parameter(torch.ones(50)), torch.nn.Parameter(torch.ones(50))
-    ours.grad, theirs.grad = torch.ones(50), torch.ones(50)
-    flat, plain = FlatAdam(ours, 0.1, (0.5, 0.9), 0.0), torch.optim.Adam([theirs], lr=0.1, foreach=True)
+    fused, plain = _adams()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         a @ b, torch.mm(a, b, out=out), torch.addmm(bias, a, b, out=out), torch.tanh(a)
         plain.step()
-        if FlatAdam.available(torch.device("cpu")):
-            flat.step()
+        fused.step()
     kinds = {}
     for event in prof.events():
         if event.name.startswith("aten::"):
             kinds.setdefault(event.name, set()).add(_profiled_kind(event))
     assert kinds["aten::mm"] == {"matmul"} and kinds["aten::addmm"] == {"matmul"} and kinds["aten::tanh"] == {"other"}
     assert any(name.startswith("aten::_foreach") and found == {"optimizer"} for name, found in kinds.items())
-    if FlatAdam.available(torch.device("cpu")):
-        assert kinds["aten::_fused_adam_"] == {"optimizer"}
+    assert kinds["aten::_fused_adam_"] == {"optimizer"}
 
 
 def test_scaling_systems_are_synthgan_at_both_precisions_and_the_reference():

@@ -48,7 +48,8 @@ def test_fit_returns_self_and_sets_fitted_attributes():
         m = cls(epochs=1, batch_size=60, verbose=False)
         assert m.fit(small_frame()) is m
         assert m.n_features_in_ == 6 and list(m.feature_names_in_) == list(small_frame().columns)
-        assert list(m.loss_values_.columns) == ["epoch", "generator_loss", "critic_loss", "seconds"]
+        assert list(m.loss_values_.columns)[:4] == ["epoch", "generator_loss", "critic_loss", "seconds"]
+        assert {"critic.wasserstein", "critic.gradient_penalty", "generator.wasserstein"} <= set(m.loss_values_.columns)
 
 
 def test_init_only_stores_parameters_and_clone_works():
@@ -80,7 +81,7 @@ def test_same_seed_same_samples(model):
 def test_kept_dense_rows_and_rows_built_per_batch_train_alike(model, monkeypatch):
     """Small tables keep their dense rows (a batch is one gather), large ones build each batch's rows
     from scalars and codes: the same batches either way, so the same model and samples."""
-    from synthgan.training.loop import TrainingData
+    from synthgan.training.tabular import TrainingData
 
     monkeypatch.setattr(TrainingData, "DENSE_BYTES", 0)
     built = fitted(type(model))
@@ -153,7 +154,11 @@ def test_errors_before_fit_and_bad_parameters():
         CTGAN().save("x.synthgan")
     for params, name in [({"epochs": 0}, "epochs"), ({"batch_size": "a"}, "batch_size"), ({"device": "tpu"}, "device"),
                          ({"precision": "fp8"}, "precision"), ({"max_time": -1}, "max_time"), ({"generator_dim": ()}, "generator_dim"),
-                         ({"batch_size": 1, "pac": 1}, "batch_size=1 is too small")]:
+                         ({"batch_size": 1, "pac": 1}, "batch_size=1 is too small"), ({"steps": 10, "epochs": 5}, "epochs or steps, not both"),
+                         ({"ema": 1.5}, "ema=1.5 must be None or a number in"), ({"validation": 0.9}, "validation=0.9"),
+                         ({"patience": 3}, "set validation"), ({"callbacks": "log"}, "callbacks="),
+                         ({"objectives": {"nope": 1}}, "not a registered term"),
+                         ({"objectives": {"information": -1}}, "must be a number >= 0")]:
         with pytest.raises(InvalidParameterError, match=name):
             CTGAN(verbose=False, **params).fit(small_frame())
     for n in (0, -3, 2.5, "10", True):
@@ -251,8 +256,8 @@ def test_generator_gathers_the_one_hot_exactly(cond_dim, fixed):
     """The generator's gathered one-hot gives the dense MLP's outputs (eval) and weight gradients (training)."""
     import torch
 
-    from synthgan.models.frozen import FrozenGenerator
-    from synthgan.models.tabular import Generator
+    from synthgan.models.freeze import FrozenGenerator
+    from synthgan.models.generator import Generator
 
     torch.manual_seed(0)
     net = Generator(16, cond_dim, [32, 32], 12)
@@ -300,7 +305,7 @@ def test_generator_loads_weights_saved_with_the_one_hot_inside_the_weight():
     into the same function."""
     import torch
 
-    from synthgan.models.tabular import Generator
+    from synthgan.models.generator import Generator
 
     torch.manual_seed(0)
     net = Generator(16, 30, [32], 12).eval()
@@ -315,399 +320,35 @@ def test_generator_loads_weights_saved_with_the_one_hot_inside_the_weight():
         assert torch.equal(again(noise, cond), net(noise, cond))
 
 
-def test_critic_low_precision_weights_follow_the_optimizer():
-    """Under bfloat16 autocast the critic reuses one cast of its weights until told they changed: after
-    each fused Adam step it computes with the new weights, and the gradients reach the float32 parameters."""
+def test_dropout_factors_are_zero_or_the_inverse_keep_rate():
+    """Dropout factors are 0 or 1 / (1 - rate) in the layer's dtype, kept at the rate's share with
+    independent entries, and seeded; rate 0.5 (a bit written into a zeroed buffer) and other rates alike."""
     import torch
 
-    from synthgan.models.critic import Critic
-
-    torch.manual_seed(0)
-    critic = Critic(6, [16, 16], 2)
-    opt = torch.optim.Adam(critic.parameters(), lr=0.05, fused=True)
-    rows = torch.randn(20, 6)
-    layers = [*critic.hidden, critic.out]
-    for _ in range(3):
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            critic(rows).mean().backward()
-        assert all(p.grad.dtype == torch.float32 and p.grad.abs().sum() > 0 for p in critic.parameters())
-        before = [layer.weight.detach().bfloat16() for layer in layers]
-        opt.step()
-        opt.zero_grad()
-        with torch.autocast("cpu", dtype=torch.bfloat16):  # fused Adam leaves version counters alone: stale until told
-            assert all(torch.equal(cast[0], old) for cast, old in zip(critic._weights(), before))
-            critic.parameters_changed()
-            assert all(torch.equal(cast[0], layer.weight.detach().bfloat16()) for cast, layer in zip(critic._weights(), layers))
-    critic.eval()
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        got = critic(rows)
-    x = rows.reshape(10, 12).bfloat16()
-    for layer in critic.hidden:
-        x = torch.nn.functional.leaky_relu(torch.nn.functional.linear(x, layer.weight.bfloat16(), layer.bias.bfloat16()), 0.2)
-    expected = torch.nn.functional.linear(x, critic.out.weight.bfloat16(), critic.out.bias.bfloat16())
-    assert torch.allclose(got.float(), expected.float(), atol=0.02)  # bfloat16 rounding of the slopes
-    critic.hidden[0].weight.data = torch.randn(16, 12)  # swapped storage (as .to(device) does): a fresh copy
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert torch.equal(critic._weights()[0][0], critic.hidden[0].weight.detach().bfloat16())
-
-
-def test_norm_penalty_gradient_is_exact_and_zero_rows_get_none():
-    """The penalty's hand-written backward passes gradcheck, matches autograd's norm, and leaves zero rows at 0;
-    bfloat16 gradients give a float32 penalty and bfloat16 gradients back."""
-    import torch
-
-    from synthgan.losses import norm_penalty
-
-    g = torch.randn(7, 30, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda x: norm_penalty(x, 10.0), (g,))
-    plain = g.detach().clone().requires_grad_(True)
-    (10 * ((plain.norm(2, dim=1) - 1) ** 2).mean()).backward()
-    norm_penalty(g, 10.0).backward()
-    assert torch.allclose(g.grad, plain.grad)
-    zero = g.detach().clone()
-    zero[3] = 0
-    zero.requires_grad_(True)
-    norm_penalty(zero, 10.0).backward()
-    assert torch.isfinite(zero.grad).all() and not zero.grad[3].any()
-    low = torch.randn(5, 40).bfloat16().requires_grad_(True)
-    penalty = norm_penalty(low, 10.0)
-    penalty.backward()
-    assert penalty.dtype == torch.float32 and low.grad.dtype == torch.bfloat16
-
-
-def test_critic_closed_form_gradient_matches_autograd():
-    """The critic is the paper's (Linear, LeakyReLU(0.2), dropout) stack; its closed-form input gradient
-    equals autograd's, and a penalty on it has the parameter gradients of autograd's double backward."""
-    import torch
-
-    from synthgan.losses import gradient_penalty, interpolate, norm_penalty
-    from synthgan.models.critic import Critic
-
-    torch.manual_seed(0)
-    critic = Critic(7, (16, 12), pac=2)
-    rows = torch.randn(24, 7)
-    critic.eval()
-    x = rows.reshape(-1, 14)
-    for layer in critic.hidden:
-        x = torch.nn.functional.leaky_relu(layer(x), 0.2)
-    assert torch.allclose(critic(rows), critic.out(x), atol=1e-6)
-    critic.train()  # with dropout: the closed form equals autograd on the same pass (same masks)
-    x = torch.cat([rows, rows[:6] * 0.5]).requires_grad_(True)
-    scores, grad = critic.scores_and_gradients(x, 6, torch.Generator().manual_seed(1))
-    (expected,) = torch.autograd.grad(scores[-3:].sum(), x)
-    assert torch.allclose(grad, expected[-6:].reshape(3, 14), atol=1e-6)
-    critic.dropout = 0.0  # the penalty's parameter gradients against autograd's double backward
-    real, fake = rows[:12], rows[12:]
-    grads = []
-    for closed_form in (True, False):
-        gen = torch.Generator().manual_seed(3)  # the same interpolation both times
-        critic.zero_grad()
-        if closed_form:
-            mixed = interpolate(real, fake, 2, gen)
-            loss = norm_penalty(critic.scores_and_gradients(mixed, len(mixed))[1], 10.0)
-        else:
-            loss = gradient_penalty(critic, real, fake, pac=2, weight=10.0, generator=gen)
-        loss.backward()
-        grads.append((loss.item(), [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in critic.parameters()]))
-    assert grads[0][0] > 0 and abs(grads[0][0] - grads[1][0]) < 1e-5
-    for got, expected in zip(grads[0][1], grads[1][1]):
-        assert torch.allclose(got, expected, atol=1e-5)
-
-
-def test_critic_step_gradients_by_hand_equal_autograds_double_backward():
-    """``wgan_gp_step`` (hand-written gradients, one matmul per weight) gives autograd's loss, penalty and
-    parameter gradients of the WGAN-GP objective with the same dropout masks and interpolation, in float64;
-    and it runs in bfloat16 with float32 gradients that point the same way."""
-    import torch
-
-    from synthgan.models.critic import Critic
-
-    torch.manual_seed(0)
-    for hidden in ((16, 12), (9,), ()):
-        critic = Critic(7, hidden, pac=2).double()
-        real, cond, fake = torch.randn(12, 5, dtype=torch.float64), torch.randn(12, 2, dtype=torch.float64), torch.randn(12, 7, dtype=torch.float64)
-        loss, penalty = critic.wgan_gp_step((real, cond), fake, 10.0, torch.Generator().manual_seed(4))
-        got = [p.grad.clone() for p in critic.parameters()]
-        assert all(g.dtype == torch.float64 for g in got) and penalty > 0
-        gen = torch.Generator().manual_seed(4)  # the same draws in the same order: alpha, then all layers' dropout masks
-        real_rows = torch.cat([real, cond], dim=1)
-        alpha = torch.rand(6, 1, generator=gen, dtype=torch.float64).repeat_interleave(2, 0)
-        mixed = torch.lerp(fake, real_rows, alpha).requires_grad_(True)
-        critic.zero_grad()
-        scores = critic(torch.cat([mixed, real_rows, fake]), gen)
-        (grad,) = torch.autograd.grad(scores[:6].sum(), mixed, create_graph=True)
-        expected_penalty = 10.0 * ((grad.reshape(6, 14).norm(dim=1) - 1) ** 2).mean()
-        expected_loss = scores[12:].mean() - scores[6:12].mean()
-        (expected_loss + expected_penalty).backward()
-        assert torch.allclose(loss.double(), expected_loss) and torch.allclose(penalty.double(), expected_penalty)
-        for mine, theirs in zip(got, (p.grad for p in critic.parameters())):
-            assert torch.allclose(mine, theirs, atol=1e-10)
-    critic = Critic(7, (32, 32), pac=2)
-    real, fake = torch.randn(40, 7), torch.randn(40, 7) + 1
-    critic.wgan_gp_step((real,), fake, 10.0, torch.Generator().manual_seed(5))
-    exact = [p.grad.clone() for p in critic.parameters()]
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        critic.parameters_changed()
-        loss, penalty = critic.wgan_gp_step((real,), fake, 10.0, torch.Generator().manual_seed(5))
-    assert loss.dtype == penalty.dtype == torch.float32
-    assert all(p.grad.dtype == torch.float32 for p in critic.parameters())
-    low = torch.cat([p.grad.flatten() for p in critic.parameters()])
-    assert torch.nn.functional.cosine_similarity(low, torch.cat([g.flatten() for g in exact]), dim=0) > 0.98
-
-
-@pytest.mark.parametrize("narrow, bin_cost", [(64, 1), (64, 1000), (3, 1), (0, 1)])
-def test_generator_heads_and_condition_gradients_by_hand_equal_autograd(narrow, bin_cost, monkeypatch):
-    """The training step's hand-written backward passes - generator (linear layers with their one-hot
-    tables, batch norm, ReLU, residual concatenation), output heads (tanh, Gumbel-softmax) and the
-    condition cross-entropy - give autograd's gradients in float64; batch norms' running statistics
-    move as in ``forward``; bfloat16 inputs give float32 gradients pointing the same way. The heads'
-    two paths: narrow spans transposed in bins (one per width, or widths 3 and 5 padded into one), wide
-    spans on the rows (``narrow``: the cut)."""
-    import torch
-
-    from synthgan.losses import PAD_LOGIT, condition_loss, condition_loss_and_gradient
-    from synthgan.models import heads as heads_module
-    from synthgan.models.heads import Heads, gumbel_like
-
-    monkeypatch.setattr(heads_module, "NARROW", narrow)
-    monkeypatch.setattr(heads_module, "BIN_COST", bin_cost)
-    from synthgan.models.tabular import Generator
-    from synthgan.transform.layout import Layout, Span
-
-    torch.manual_seed(0)
-    layout = Layout(tuple(Span(c, k, o, w) for c, k, o, w in [("a", "scalar", 0, 1), ("b", "category", 1, 3), ("c", "scalar", 4, 1),
-                                                                 ("d", "mode", 5, 3), ("e", "category", 8, 5)]))
-    heads = Heads(layout)  # model order: a, c | b, d (width 3) | e (width 5)
-    assert [(b.count, b.width) for b in heads.bins] == {64: [(2, 3), (1, 5)] if bin_cost == 1 else [(3, 5)], 3: [(2, 3)], 0: []}[narrow]
-    for cond_dim in (6, 0):
-        net = Generator(8, cond_dim, (16, 12), heads.width).double().train()
-        twin = Generator(8, cond_dim, (16, 12), heads.width).double().train()
-        twin.load_state_dict(net.state_dict())
-        noise, index = torch.randn(20, 8, dtype=torch.float64), torch.randint(0, max(cond_dim, 1), (20,))
-        index = index if cond_dim else None
-        raw, tape = net.train_forward(noise, index)
-        extra = torch.randn(20, 2, dtype=torch.float64)  # e.g. a conditional vector, copied after the outputs
-        out, tape_heads = heads.activate(raw, 0.2, torch.Generator().manual_seed(1), extra)
-        assert torch.equal(out[:, heads.width :], extra)
-        out = out[:, : heads.width]
-        weight = torch.randn(20, heads.width + 2, dtype=torch.float64)  # two extra columns: ignored by the heads
-        span_index, span_mask = torch.tensor([[2, 3, 4, 0, 0]] * 10 + [[8, 9, 10, 11, 12]] * 10), torch.tensor([[1, 1, 1, 0, 0]] * 10 + [[1] * 5] * 10).bool()
-        target = torch.randint(0, 3, (20,))
-        d_raw = heads.backward(tape_heads, weight, 0.2)
-        pad = torch.where(span_mask, 0.0, PAD_LOGIT).float()
-        ce, d_logits = condition_loss_and_gradient(raw, span_index, pad, torch.nn.functional.one_hot(target, 5).double() / -20)
-        d_raw.scatter_add_(1, span_index, d_logits.double())
-        net.backward(tape, index, d_raw)
-
-        raw_ref = twin(noise, index)
-        scalars, logits = raw_ref.split([heads.n_scalar, heads.width - heads.n_scalar], dim=1)
-        draws, k = torch.Generator().manual_seed(1), heads.split - heads.n_scalar  # narrow spans' noise is drawn transposed, first
-        gumbel = torch.cat([gumbel_like(logits[:, :k].T, draws).T, gumbel_like(logits[:, k:], draws)], dim=1)
-        noisy = (logits + gumbel) / 0.2
-        soft = [torch.softmax(b.reshape(-1, g.count, g.width), -1).reshape(20, -1) for g, b in zip(heads.groups, noisy.split([g.count * g.width for g in heads.groups], 1))]
-        ref_out = torch.cat([torch.tanh(scalars), *soft], dim=1)
-        ce_ref = condition_loss(raw_ref, span_index, span_mask, target)
-        ((ref_out * weight[:, : heads.width]).sum() + ce_ref).backward()
-        assert torch.allclose(raw, raw_ref) and torch.allclose(out, ref_out) and torch.allclose(ce.double(), ce_ref.double())
-        for (name, mine), theirs in zip(net.named_parameters(), twin.parameters()):
-            expected = torch.zeros_like(theirs) if theirs.grad is None else theirs.grad
-            assert (mine.grad is None and not expected.any()) or torch.allclose(mine.grad, expected, atol=1e-10), name
-        for mine, theirs in zip(net.buffers(), twin.buffers()):
-            assert torch.allclose(mine.double(), theirs.double())
-    net = Generator(8, 6, (32, 32), heads.width).train()
-    noise, index, grad = torch.randn(64, 8), torch.randint(0, 6, (64,)), torch.randn(64, heads.width)
-    grads = []
-    for dtype in (torch.float32, torch.bfloat16):
-        raw, tape = net.train_forward(noise.to(dtype), index)
-        net.backward(tape, index, grad.to(dtype))
-        assert raw.dtype == dtype and all(p.grad.dtype == torch.float32 for p in net.parameters())
-        grads.append(torch.cat([p.grad.flatten() for p in net.parameters()]))
-    assert torch.nn.functional.cosine_similarity(*grads, dim=0) > 0.98
-
-
-def test_condition_targets_give_the_condition_cross_entropy_and_its_gradient():
-    """The per-level tables (each level's span columns, padding and one-hot) reproduce
-    ``condition_loss`` and its autograd gradient for every level of every categorical column."""
-    import types
-
-    import torch
-
-    from synthgan.losses import condition_loss
-    from synthgan.models.heads import Heads
-    from synthgan.training.loop import ConditionTargets
-    from synthgan.transform.layout import Layout, Span
-
-    layout = Layout(tuple(Span(c, k, o, w) for c, k, o, w in [("a", "scalar", 0, 1), ("b", "category", 1, 3), ("c", "scalar", 4, 1),
-                                                                 ("d", "mode", 5, 3), ("e", "category", 8, 5)]))
-    heads = Heads(layout)  # model order: a, c | b (2-4), d (5-7) | e (8-12); levels: b's 0-2, e's 3-7
-    targets = ConditionTargets(layout, heads, types.SimpleNamespace(offsets=np.array([0, 3])), "cpu")
-    level = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 2, 6])
-    raw = torch.randn(10, heads.width, dtype=torch.float64, requires_grad=True)
-    grad = torch.zeros(10, heads.width, dtype=torch.float64)
-    loss = targets.add_gradient(raw.detach(), level, grad)
-    span_index = torch.tensor([[2, 3, 4, 0, 0] if lv < 3 else [8, 9, 10, 11, 12] for lv in level.tolist()])
-    span_mask = torch.tensor([[True] * 3 + [False] * 2 if lv < 3 else [True] * 5 for lv in level.tolist()])
-    expected = condition_loss(raw, span_index, span_mask, torch.tensor([lv if lv < 3 else lv - 3 for lv in level.tolist()]))
-    expected.backward()
-    assert torch.allclose(loss, expected.double()) and torch.allclose(grad, raw.grad)
-
-
-def test_flat_parameters_update_like_separate_ones():
-    """``adam(..., flat=True)`` moves a module's parameters and gradients into one tensor each (views):
-    values kept, gradients written into the views reach the flat gradient, and a step updates every
-    parameter exactly as Adam over the separate tensors does."""
-    import torch
-
-    from synthgan.models.critic import Critic
-    from synthgan.synthesizers._common import adam
-
-    torch.manual_seed(0)
-    flat_net, plain_net = Critic(6, (8, 5), pac=2), Critic(6, (8, 5), pac=2)
-    plain_net.load_state_dict(flat_net.state_dict())
-    flat_opt, plain_opt = adam(flat_net, 0.01, 1e-3, torch.device("cpu"), flat=True), adam(plain_net, 0.01, 1e-3, torch.device("cpu"))
-    flat = flat_opt.param
-    assert flat.numel() == sum(p.numel() for p in plain_net.parameters())
-    for step in range(3):
-        for mine, theirs in zip(flat_net.parameters(), plain_net.parameters()):
-            g = torch.randn_like(theirs)
-            mine.grad.copy_(g)
-            theirs.grad = g.clone()
-        flat_opt.step()
-        plain_opt.step()
-        for mine, theirs in zip(flat_net.parameters(), plain_net.parameters()):
-            assert mine.data_ptr() != theirs.data_ptr() and torch.equal(mine, theirs)
-    assert all(p.untyped_storage().data_ptr() == flat.untyped_storage().data_ptr() for p in flat_net.parameters())
-
-
-def test_flat_adam_updates_exactly_as_torch_fused_adam():
-    """``FlatAdam`` calls the fused kernel itself: over more steps than one block of precomputed step
-    counts, with weight decay, the parameter and both moments stay bit-equal to torch's fused Adam."""
-    import torch
-
-    from synthgan.models.flat import FlatAdam
-
-    if not FlatAdam.available(torch.device("cpu")):
-        pytest.skip("this torch has no fused Adam on the CPU")
-    draws = torch.Generator().manual_seed(0)
-    mine, theirs = (torch.nn.Parameter(torch.randn(1000, generator=torch.Generator().manual_seed(1))) for _ in range(2))
-    ours = FlatAdam(mine, lr=0.01, betas=(0.5, 0.9), weight_decay=1e-3)
-    ours.CHUNK = 7  # refills the step counts twice
-    reference = torch.optim.Adam([theirs], lr=0.01, betas=(0.5, 0.9), weight_decay=1e-3, fused=True)
-    assert mine.grad is not None  # made at construction: the buffer the steps read
-    for _ in range(20):
-        grad = torch.randn(1000, generator=draws)
-        mine.grad.copy_(grad)
-        theirs.grad = grad.clone()
-        ours.step()
-        reference.step()
-    state = reference.state[theirs]
-    assert ours.steps == 20 and float(state["step"]) == 20.0
-    assert torch.equal(mine, theirs) and torch.equal(ours.exp_avg, state["exp_avg"]) and torch.equal(ours.exp_avg_sq, state["exp_avg_sq"])
-    assert not torch.equal(mine, torch.randn(1000, generator=torch.Generator().manual_seed(1)))
-
-
-def test_flat_adam_falls_back_to_torch_adam_without_the_fused_kernel(monkeypatch):
-    """Where this torch has no fused Adam for the device, ``adam(..., flat=True)`` is torch's Adam over
-    the flat parameter, and a fit trains and samples with it."""
-    import torch
-
-    from synthgan.models.flat import FlatAdam
-    from synthgan.synthesizers._common import adam
-
-    monkeypatch.setattr(FlatAdam, "available", staticmethod(lambda device: False))
-    net = torch.nn.Linear(3, 2)
-    opt = adam(net, 0.01, 0.0, torch.device("cpu"), flat=True)
-    assert isinstance(opt, torch.optim.Adam) and opt.param_groups[0]["params"][0] is net.flat.flat
-    frame = pd.DataFrame({"x": np.linspace(0, 1, 60), "c": ["a", "b", "c"] * 20})
-    model = CTGAN(epochs=2, batch_size=30, random_state=0, verbose=False).fit(frame)
-    assert len(model.sample(10)) == 10
-
-
-def test_flat_layout_casts_and_gradients_train_like_per_parameter_ones():
-    """With the flat layout, the bfloat16 weights are views of one cast (made again after every
-    optimizer step) and the gradients go through one bfloat16 scratch: over several steps of the
-    critic and the generator, every gradient is exactly the one per-parameter casts and copies give
-    (parameters agree to Adam's rounding: its vector and tail loops meet an entry at other offsets)."""
-    import torch
-
-    from synthgan.models.critic import Critic
-    from synthgan.models.tabular import Generator
-    from synthgan.synthesizers._common import adam
-
-    runs = []
-    for flat in (True, False):
-        torch.manual_seed(0)
-        gen, critic = Generator(8, 3, (16, 12), 10), Critic(13, (16, 12), pac=2)
-        opt_g, opt_c = adam(gen, 0.01, 1e-6, torch.device("cpu"), flat=flat), adam(critic, 0.01, 1e-6, torch.device("cpu"), flat=flat)
-        assert (gen.flat is not None) == flat and (critic.flat is not None) == flat
-        if flat:  # the generator's matmul weights and biases lead; its tables and batch norms follow
-            low = gen.low_precision_parameters()
-            assert gen.flat.low_numel == sum(p.numel() for p in low) < gen.flat.flat.numel()
-            assert all(gen.flat.is_low(p) for p in low) and not gen.flat.is_low(gen.out.table)
-            with pytest.raises(ValueError, match="not among the flat layout's low-precision"):
-                gen.flat.cast(gen.out.table, torch.bfloat16)
-        draws, seen = torch.Generator().manual_seed(1), []
-        for _ in range(3):
-            noise, cond = torch.randn(20, 8, generator=draws), torch.randint(0, 3, (20,), generator=draws)
-            real = torch.randn(20, 13, generator=draws)
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                raw, tape = gen.train_forward(noise.bfloat16(), cond)
-                onehot = torch.nn.functional.one_hot(cond, 3).bfloat16()
-                critic.wgan_gp_step((real,), torch.cat([raw, onehot], 1), 10.0, draws)
-                opt_c.step()
-                critic.parameters_changed()
-                gen.backward(tape, cond, torch.randn(20, 10, generator=draws).bfloat16())
-                opt_g.step()
-            seen.append([(p.grad.clone(), p.detach().clone()) for p in (*gen.parameters(), *critic.parameters())])
-        assert all(p.grad.dtype == torch.float32 for p in (*gen.parameters(), *critic.parameters()))
-        runs.append(seen)
-    for step_flat, step_plain in zip(*runs):
-        for (grad_f, value_f), (grad_p, value_p) in zip(step_flat, step_plain):
-            assert torch.equal(grad_f, grad_p) and torch.allclose(value_f, value_p, rtol=0, atol=1e-6)
-    assert not torch.equal(runs[0][0][0][1], runs[0][-1][0][1])  # the weights moved: the casts were made again
-
-
-def test_critic_dropout_factors_are_zero_or_the_inverse_keep_rate():
-    """Each hidden layer's dropout factors are 0 or 1 / (1 - rate) in the layers' dtype, kept at the
-    rate's share, independent of the layer, and seeded; rate 0.5 (a bit written into a reused buffer)
-    and other rates (compare and select) alike."""
-    import torch
-
-    from synthgan.models.critic import Critic
+    from synthgan.models.dropout import dropout_factors
 
     for dtype in (torch.float32, torch.bfloat16, torch.float64):
         for rate in (0.5, 0.3):
-            critic = Critic(4, (300, 200), pac=1, dropout=rate).to(dtype)
-            hidden = critic._weights()[:-1]
-            draws = [[p.clone() for p in critic._keep_scales(1000, hidden, torch.Generator().manual_seed(s))] for s in (0, 0, 1)]
+            like = torch.empty(0, dtype=dtype)
+            draws = [dropout_factors(torch.Size([1000, 300]), rate, torch.Generator().manual_seed(s), like) for s in (0, 0, 1)]
             kept = 1 - round(rate * 256) / 256
-            assert [p.shape for p in draws[0]] == [(1000, 300), (1000, 200)] and all(p.dtype == dtype for p in draws[0])
-            for layer in draws[0]:
-                assert set(layer.unique().tolist()) == {0.0, torch.tensor(1 / kept, dtype=dtype).item()}
-                assert abs((layer > 0).double().mean().item() - kept) < 4 * (kept * (1 - kept) / layer.numel()) ** 0.5
-            assert all(torch.equal(a, b) for a, b in zip(draws[0], draws[1]))
-            assert not torch.equal(draws[0][0], draws[2][0])
-            both = (draws[0][0][:, :200] > 0).double().flatten(), (draws[0][1] > 0).double().flatten()
-            assert abs(torch.corrcoef(torch.stack(both))[0, 1].item()) < 0.02
+            assert draws[0].shape == (1000, 300) and draws[0].dtype == dtype
+            assert set(draws[0].unique().tolist()) == {0.0, torch.tensor(1 / kept, dtype=dtype).item()}
+            assert abs((draws[0] > 0).double().mean().item() - kept) < 4 * (kept * (1 - kept) / draws[0].numel()) ** 0.5
+            assert torch.equal(draws[0], draws[1]) and not torch.equal(draws[0], draws[2])
+            flat = (draws[0] > 0).double().flatten()
+            assert abs(torch.corrcoef(torch.stack([flat[:-1], flat[1:]]))[0, 1].item()) < 0.02
 
 
 def test_random_draws_from_bits_have_their_distributions():
-    """Dropout masks from random bytes keep 1 - rate (rate on a 1/256 grid) with independent entries;
-    Gumbel and normal noise from 16-bit table lookups have their mean, spread and CDF; all are seeded."""
+    """Gumbel and normal noise from 16-bit table lookups have their mean, spread and CDF, and are seeded."""
     import torch
 
     from synthgan._random import quantile_draws
-    from synthgan.models.heads import gumbel_like
-    from synthgan.models.critic import keep_mask
 
-    for rate in (0.5, 0.25, 0.1):
-        mask = keep_mask(torch.Size([400, 250]), rate, torch.Generator().manual_seed(0), torch.device("cpu"))
-        expected = 1 - round(rate * 256) / 256
-        assert mask.dtype == torch.bool and mask.shape == (400, 250)
-        assert abs(mask.float().mean().item() - expected) < 4 * (expected * (1 - expected) / mask.numel()) ** 0.5
-    m = keep_mask(torch.Size([50_000]), 0.5, torch.Generator().manual_seed(1), torch.device("cpu")).float()
-    assert abs(torch.corrcoef(torch.stack([m[:-1], m[1:]]))[0, 1].item()) < 0.02
-    assert torch.equal(m, keep_mask(torch.Size([50_000]), 0.5, torch.Generator().manual_seed(1), torch.device("cpu")).float())
+    def gumbel_like(x, generator):
+        return quantile_draws("gumbel", x.shape, generator, x.device, x.dtype)
+
     g = gumbel_like(torch.zeros(1000, 200), torch.Generator().manual_seed(2))
     assert abs(g.mean().item() - 0.5772) < 0.01 and abs(g.std().item() - torch.pi / 6**0.5) < 0.01
     for q in (-1.0, 0.0, 1.0, 3.0):  # P(G <= q) = exp(-exp(-q))
@@ -727,7 +368,7 @@ def test_heads_draw_codes_from_the_softmax_of_each_span():
     """Sampling codes by inverting each span's CDF gives softmax(logits) frequencies, span by span."""
     import torch
 
-    from synthgan.models.frozen import FrozenHeads
+    from synthgan.models.freeze import FrozenHeads
     from synthgan.models.heads import Heads
     from synthgan.transform.layout import Layout, Span
 

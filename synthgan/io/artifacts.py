@@ -30,6 +30,8 @@ from .atomic import atomic_path
 
 FORMAT = "synthgan-model"
 FORMAT_VERSION = 1
+#: The file kinds written here, by their "format" field, as errors name them.
+KINDS = {FORMAT: "synthgan model file", "synthgan-checkpoint": "synthgan training checkpoint"}
 
 
 def _checksum(meta_text: str, tensors: dict[str, torch.Tensor]) -> str:
@@ -42,13 +44,16 @@ def _checksum(meta_text: str, tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def save_artifact(path: str | os.PathLike, meta: dict, tensors: dict[str, torch.Tensor]) -> Path:
-    """Write ``meta`` (JSON-able) and ``tensors`` atomically to ``path``; returns the path."""
+def save_artifact(
+    path: str | os.PathLike, meta: dict, tensors: dict[str, torch.Tensor], fmt: str = FORMAT
+) -> Path:
+    """Write ``meta`` (JSON-able) and ``tensors`` atomically to ``path``; returns the path. ``fmt`` names the
+    kind of file (a model file, or a training checkpoint)."""
     meta = {**meta, "synthgan_version": __version__}
     meta_text = json.dumps(meta, ensure_ascii=False, allow_nan=False)
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     payload = {
-        "format": FORMAT,
+        "format": fmt,
         "format_version": FORMAT_VERSION,
         "meta": meta_text,
         "checksum": _checksum(meta_text, tensors),
@@ -59,8 +64,9 @@ def save_artifact(path: str | os.PathLike, meta: dict, tensors: dict[str, torch.
     return Path(path)
 
 
-def load_artifact(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Read a model file safely; any problem is a one-line ``ModelFileError``."""
+def load_artifact(path: str | os.PathLike, fmt: str = FORMAT) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Read a model file (or, with ``fmt``, another kind of synthgan file) safely; any problem is a one-line
+    ``ModelFileError``."""
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file; train one with `synthgan fit DATA -o {path}`")
@@ -71,10 +77,16 @@ def load_artifact(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)  # plain tensors and containers only
     except Exception as exc:  # weights_only refusals, truncated zips, bad records
-        kind = "holds objects that are not plain data (refused without running them)" if "weights_only" in str(exc) or "Unsupported global" in str(exc) else "is damaged or truncated"
+        kind = (
+            "holds objects that are not plain data (refused without running them)"
+            if "weights_only" in str(exc) or "Unsupported global" in str(exc)
+            else "is damaged or truncated"
+        )
         raise ModelFileError(f"{path}: {kind}; not a usable synthgan model file") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a synthgan model file")
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        kind = KINDS.get(payload.get("format") if isinstance(payload, dict) else None)
+        wanted = KINDS.get(fmt, fmt)
+        raise ModelFileError(f"{path}: is a {kind}, not a {wanted}" if kind else f"{path}: not a {wanted}")
     version = payload.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelFileError(

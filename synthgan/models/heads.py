@@ -1,5 +1,5 @@
-"""Per-span output activations, vectorised: tanh for scalars, Gumbel-softmax for one-hots (sampling:
-frozen.py), with their backward pass written out for the training step.
+"""Per-span output activations, vectorised and differentiable: tanh for scalars, Gumbel-softmax for
+one-hots (sampling draws codes instead: ``freeze.py``).
 
 The networks see rows in a *model order* that differs from the transformer's column order: all
 scalars first, then the one-hot spans grouped by width, each group contiguous. ``onehot_offsets``
@@ -19,10 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from .._random import quantile_draws
 from ..transform.layout import Layout
 
+#: Gumbel-softmax temperature of the one-hot spans (the CTGAN paper's 0.2).
+GUMBEL_TAU = 0.2
 #: Spans up to this width are activated on the transposed copy (wider ones are faster along the rows).
 NARROW = 64
 #: Grouping narrow widths into bins: one more softmax costs about as much as this many padded rows
@@ -58,10 +61,20 @@ class Bin:
         return self.start + self.count * self.width
 
 
-class Heads:
-    """Model-order bookkeeping for one Layout, on one device."""
+class Heads(nn.Module):
+    """The generator's output activations for one Layout, and its model-order bookkeeping.
 
-    def __init__(self, layout: Layout, device: torch.device | str = "cpu") -> None:
+    Example:
+        >>> from synthgan.transform.layout import Layout, Span
+        >>> heads = Heads(Layout((Span("x", "scalar", 0, 1), Span("c", "category", 1, 3))))
+        >>> out = heads(torch.zeros(2, 4), torch.Generator().manual_seed(0))
+        >>> out.shape, bool(torch.allclose(out[:, 1:].sum(dim=1), torch.ones(2)))
+        (torch.Size([2, 4]), True)
+    """
+
+    def __init__(self, layout: Layout, device: torch.device | str = "cpu", tau: float = GUMBEL_TAU) -> None:
+        super().__init__()
+        self.tau = tau
         spans = layout.onehot_spans
         self.n_scalar = len(layout.scalar_spans)
         self.groups: list[SpanGroup] = []
@@ -75,13 +88,15 @@ class Heads:
         self.width = start
         self.n_onehot = len(spans)
         self.onehot_offsets_np = offsets
-        self.onehot_offsets = torch.as_tensor(offsets, device=device)
+        self.register_buffer("onehot_offsets", torch.as_tensor(offsets, device=device), persistent=False)
         narrow, self.wide = self.split_groups(NARROW)
-        self.split = narrow[-1].end if narrow else self.n_scalar  # model columns n_scalar:split are the narrow spans
+        self.split = (
+            narrow[-1].end if narrow else self.n_scalar
+        )  # model columns n_scalar:split are the narrow spans
         self.wide_widths = [g.count * g.width for g in self.wide]
         self.bins, pad, back = _bins(narrow, self.n_scalar)
-        self.pad_index, self.back_index = torch.as_tensor(pad, device=device), torch.as_tensor(back, device=device)
-        self._work: dict[str, torch.Tensor] = {}
+        self.register_buffer("pad_index", torch.as_tensor(pad, device=device), persistent=False)
+        self.register_buffer("back_index", torch.as_tensor(back, device=device), persistent=False)
 
     def split_groups(self, width: int) -> tuple[list[SpanGroup], list[SpanGroup]]:
         """The groups of spans at most ``width`` wide and the wider ones; groups are sorted by width, so
@@ -89,76 +104,44 @@ class Heads:
         narrow = [g for g in self.groups if g.width <= width]
         return narrow, self.groups[len(narrow) :]
 
-    def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator | None,
-                 extra: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple]:
-        """Training-time outputs (B, width) in model order: tanh scalars, Gumbel-softmax(tau) one-hots,
-        followed by ``extra``'s columns if given (e.g. the conditional vectors the critic also sees);
-        and the tape ``backward`` needs (views of the output: leave it unchanged until then). No autograd."""
-        rows, n0, k = raw.shape[0], self.n_scalar, self.split - self.n_scalar
-        out = torch.empty(rows, self.width + (0 if extra is None else extra.shape[1]), dtype=raw.dtype, device=raw.device)
-        scalars = torch.tanh(raw[:, :n0], out=out[:, :n0])
-        soft = None
-        if self.bins:  # the narrow spans: Gumbel noise drawn transposed, logits added, padded, one softmax per bin
-            work = self._workspace("forward", rows, raw, float("-inf"))  # (k + 1, B); row k: the padding's -inf
-            noisy = quantile_draws("gumbel", (k, rows), generator, raw.device, raw.dtype, out=work[:k])
-            # the logits transposed by a copy first: bfloat16 add_ of a transposed operand takes 134 us for
-            # 127 x 500 here, the transposing copy 20 and the contiguous add 10
-            noisy.add_(raw[:, n0 : self.split].T.contiguous()).div_(tau)
-            padded = work.index_select(0, self.pad_index)
-            soft = torch.empty_like(padded)
-            for b in self.bins:
-                shape = (b.count, b.width, rows)
-                torch.ops.aten._softmax.out(padded[b.start : b.end].view(shape), 1, False, out=soft[b.start : b.end].view(shape))
-            torch.index_select(soft, 0, self.back_index, out=out[:, n0 : self.split].T)
-        wide = []
-        if self.wide:
+    def forward(
+        self, raw: torch.Tensor, generator: torch.Generator | None, extra: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Training-time outputs (B, width) in model order for raw outputs (B, width): tanh scalars, then
+        Gumbel-softmax(``tau``) one-hots, followed by ``extra``'s columns if given (e.g. the conditional
+        vectors the critic also sees). The Gumbel noise comes from ``generator``."""
+        rows, n0, k, tau = raw.shape[0], self.n_scalar, self.split - self.n_scalar, self.tau
+        parts = [torch.tanh(raw[:, :n0])]
+        if self.bins:  # the narrow spans: noise drawn transposed, padded with -inf rows, one softmax per bin
+            noise = quantile_draws("gumbel", (k, rows), generator, raw.device, raw.dtype)
+            # the logits transposed by a copy first: bfloat16 adds of a transposed operand take a slow path
+            noisy = (noise + raw[:, n0 : self.split].T.contiguous()) / tau  # (k, B)
+            pad = torch.full((1, rows), float("-inf"), dtype=noisy.dtype, device=noisy.device)
+            padded = torch.cat([noisy, pad]).index_select(0, self.pad_index)  # (padded rows, B)
+            soft = torch.cat(
+                [
+                    torch.softmax(padded[b.start : b.end].view(b.count, b.width, rows), dim=1).view(-1, rows)
+                    for b in self.bins
+                ]
+            )
+            parts.append(soft.index_select(0, self.back_index).T)  # (B, k)
+        if self.wide:  # wide spans (hundreds of levels): one softmax per width, along the rows
             logits = raw[:, self.split : self.width]
-            noisy = (logits + gumbel_like(logits, generator)).div_(tau)
+            noisy = (logits + quantile_draws("gumbel", logits.shape, generator, raw.device, raw.dtype)) / tau
             for g, block in zip(self.wide, noisy.split(self.wide_widths, dim=1)):
-                wide.append(torch.softmax(block.reshape(rows, g.count, g.width), dim=-1))
-                out[:, g.start : g.end] = wide[-1].view(rows, -1)
+                parts.append(torch.softmax(block.reshape(rows, g.count, g.width), dim=-1).reshape(rows, -1))
         if extra is not None:
-            out[:, self.width :] = extra
-        return out, (scalars, soft, wide)
+            parts.append(extra.to(raw.dtype))
+        return torch.cat(parts, dim=1)
 
-    def backward(self, tape: tuple, grad: torch.Tensor, tau: float) -> torch.Tensor:
-        """The gradient with respect to the raw outputs for the outputs' gradient ``grad`` (B, width or more:
-        columns past ``width``, e.g. a conditional vector, are ignored), from ``activate``'s tape."""
-        scalars, soft, wide = tape
-        rows, n0, k = grad.shape[0], self.n_scalar, self.split - self.n_scalar
-        out = torch.empty(rows, self.width, dtype=grad.dtype, device=grad.device)
-        torch.ops.aten.tanh_backward(grad[:, :n0], scalars, grad_input=out[:, :n0])
-        if soft is not None:  # the softmax backward is linear in the gradient: the forward's 1/tau goes in with the copy
-            work = self._workspace("backward", rows, grad, 0.0)
-            torch.div(grad[:, n0 : self.split].T, tau, out=work[:k])
-            padded = work.index_select(0, self.pad_index)
-            d_soft = torch.empty_like(padded)
-            for b in self.bins:
-                shape = (b.count, b.width, rows)
-                torch.ops.aten._softmax_backward_data.out(padded[b.start : b.end].view(shape), soft[b.start : b.end].view(shape), 1,
-                                                          soft.dtype, grad_input=d_soft[b.start : b.end].view(shape))
-            torch.index_select(d_soft, 0, self.back_index, out=out[:, n0 : self.split].T)
-        for g, y in zip(self.wide, wide):
-            shape = (rows, g.count, g.width)
-            d_logits = torch._softmax_backward_data(grad[:, g.start : g.end].reshape(shape), y, -1, y.dtype)
-            torch.div(d_logits.view(rows, -1), tau, out=out[:, g.start : g.end])
-        return out
-
-    def dense_rows(self, scalars: torch.Tensor, codes: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    def dense_rows(
+        self, scalars: torch.Tensor, codes: torch.Tensor, dtype: torch.dtype | None = None
+    ) -> torch.Tensor:
         """Dense real rows (B, width) in model order from stored scalars and int codes, in ``dtype``
         (default: the scalars' dtype)."""
         out = torch.zeros(scalars.shape[0], self.width, dtype=dtype or scalars.dtype, device=scalars.device)
         out[:, : self.n_scalar] = scalars
         return out.scatter_(1, codes + self.onehot_offsets, 1.0)
-
-    def _workspace(self, name: str, rows: int, like: torch.Tensor, pad: float) -> torch.Tensor:
-        """A (narrow columns + 1, rows) buffer reused from step to step; its last row holds ``pad``."""
-        k = self.split - self.n_scalar
-        work = self._work.get(name)
-        if work is None or work.shape != (k + 1, rows) or work.dtype != like.dtype or work.device != like.device:
-            work = self._work[name] = torch.empty(k + 1, rows, dtype=like.dtype, device=like.device)
-            work[k] = pad
-        return work
 
 
 def _bins(narrow: list[SpanGroup], n_scalar: int) -> tuple[list[Bin], np.ndarray, np.ndarray]:
@@ -166,7 +149,10 @@ def _bins(narrow: list[SpanGroup], n_scalar: int) -> tuple[list[Bin], np.ndarray
     widest, at least cost (``BIN_COST`` per bin plus one per padded row); and the row maps: padded row ->
     narrow column (the padding: the sentinel row past the last), narrow column -> padded row."""
     n = len(narrow)
-    best, cut = [0.0] + [np.inf] * n, [0] * (n + 1)  # best[j]: least cost of the first j groups; cut[j]: where their last bin starts
+    best, cut = (
+        [0.0] + [np.inf] * n,
+        [0] * (n + 1),
+    )  # best[j]: least cost of the first j groups; cut[j]: where their last bin starts
     for j in range(1, n + 1):
         spans = 0
         for i in range(j - 1, -1, -1):
@@ -191,10 +177,3 @@ def _bins(narrow: list[SpanGroup], n_scalar: int) -> tuple[list[Bin], np.ndarray
                 back[first : first + g.width] = np.arange(row, row + g.width)
                 row += width
     return bins, np.asarray(pad, dtype=np.int64), back
-
-
-def gumbel_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """Standard Gumbel noise shaped like ``x``, from ``generator`` (``quantile_draws``: a table lookup
-    replaces two logs per entry, 500 x 137: 135 us instead of 231 us here); cut at -2.5 < g < 11.8, far
-    beyond what a softmax at temperature 0.2 can tell apart."""
-    return quantile_draws("gumbel", x.shape, generator, x.device, x.dtype)

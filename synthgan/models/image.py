@@ -14,7 +14,7 @@ from torch import nn
 
 
 def stages(side: int) -> tuple[int, int]:
-    """(start side s0, number of doublings k) with s0 * 2**k == side and s0 >= 4: 28 -> (7, 2), 64 -> (4, 4)."""
+    """(start side s0, doublings k) with s0 * 2**k == side and s0 >= 4: 28 -> (7, 2), 64 -> (4, 4)."""
     start, k = side, 0
     while start % 2 == 0 and start // 2 >= 4:
         start, k = start // 2, k + 1
@@ -29,17 +29,33 @@ def widths(width: int, k: int) -> list[int]:
 class ImageGenerator(nn.Module):
     """(B, noise_dim) noise and (B,) class codes -> (B, channels, side, side) pixels in [-1, 1]."""
 
-    def __init__(self, noise_dim: int, side: int, channels: int, n_classes: int = 0, width: int = 32, embed_dim: int = 32) -> None:
+    def __init__(
+        self,
+        noise_dim: int,
+        side: int,
+        channels: int,
+        n_classes: int = 0,
+        width: int = 32,
+        embed_dim: int = 32,
+    ) -> None:
         super().__init__()
         self.start, k = stages(side)
         self.chans = widths(width, k)
         self.embed = nn.Embedding(n_classes, embed_dim) if n_classes else None
         in_dim = noise_dim + (embed_dim if n_classes else 0)
-        self.project = nn.Sequential(nn.Linear(in_dim, self.chans[0] * self.start**2, bias=False), nn.BatchNorm1d(self.chans[0] * self.start**2), nn.ReLU())
-        self.up = nn.Sequential(*[
-            nn.Sequential(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU())
-            for a, b in zip(self.chans[:-1], self.chans[1:])
-        ])
+        self.project = nn.Sequential(
+            nn.Linear(in_dim, self.chans[0] * self.start**2, bias=False),
+            nn.BatchNorm1d(self.chans[0] * self.start**2),
+            nn.ReLU(),
+        )
+        self.up = nn.Sequential(
+            *[
+                nn.Sequential(
+                    nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU()
+                )
+                for a, b in zip(self.chans[:-1], self.chans[1:])
+            ]
+        )
         self.to_pixels = nn.Conv2d(self.chans[-1], channels, 3, padding=1)
 
     def forward(self, noise: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -49,7 +65,8 @@ class ImageGenerator(nn.Module):
 
 
 class ImageCritic(nn.Module):
-    """(B, channels, side, side) pixels and (B,) class codes -> (B, 1) Wasserstein scores."""
+    """(B, channels, side, side) pixels and (B,) class codes -> (B, 1) Wasserstein scores and (B, features)
+    flat features (what feature-matching objectives compare)."""
 
     def __init__(self, side: int, channels: int, n_classes: int = 0, width: int = 32) -> None:
         super().__init__()
@@ -64,12 +81,18 @@ class ImageCritic(nn.Module):
         self.score = nn.Linear(flat, 1)
         self.project = nn.Embedding(n_classes, flat) if n_classes else None
 
-    def forward(self, pixels: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        pixels: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``generator`` is unused (no dropout), accepted like the tabular critic's."""
         h = self.features(pixels)
         out = self.score(h)
         if self.project is not None:
             out = out + (self.project(labels) * h).sum(dim=1, keepdim=True)
-        return out
+        return out, h
 
 
 def init_conv_weights(module: nn.Module, generator: torch.Generator) -> None:

@@ -19,7 +19,9 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> TabularGAN | Ima
     meta, tensors = load_artifact(path)
     cls = REGISTRY.get(str(meta.get("class", "")).lower())
     if cls is None:
-        raise ModelFileError(f"{path}: holds an unknown model class {meta.get('class')!r}; known: {sorted(REGISTRY)}")
+        raise ModelFileError(
+            f"{path}: holds an unknown model class {meta.get('class')!r}; known: {sorted(REGISTRY)}"
+        )
     return cls._from_artifact(meta, tensors, path, device)
 
 

@@ -1,14 +1,15 @@
-"""The scikit-learn-style contract shared by CTGAN and WGAN: fit, sample, save, load.
+"""The scikit-learn-style contract shared by CTGAN and WGAN: fit, sample, save, load, checkpoints.
 
 ``__init__`` only stores keyword parameters; ``fit`` validates them, learns and sets trailing-
 underscore attributes; ``get_params``/``set_params``/``sklearn.base.clone`` work; randomness flows
-from ``random_state`` through numpy and torch generators, never the global RNGs.
+from ``random_state`` through numpy and torch generators, never the global RNGs. What a model is made
+of (networks, loss terms) is its spec in ``specs.SPECS``; how it trains is ``training.engine``.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -18,33 +19,57 @@ from sklearn.base import BaseEstimator
 
 from .._device import resolve_device, resolve_precision
 from .._random import child_seeds, make_rng, torch_generator
-from ..exceptions import InvalidParameterError, ModelFileError, SchemaError
-from ..io.artifacts import save_artifact
+from ..evaluation.columns import Columns
+from ..exceptions import InvalidParameterError, SchemaError
 from ..io.tabular import load_table
+from ..models.generator import init_weights
 from ..models.heads import Heads
-from ..models.critic import Critic
-from ..models.tabular import Generator, init_weights
 from ..sampling.conditional import ConditionalSampler
 from ..schema import Schema
-from ..training.loop import History, TrainConfig, TrainingData, train
+from ..training import auxiliary  # noqa: F401  (registers the "predictor" objective)
+from ..training.budget import Budget, resolve_budget
+from ..training.engine import Trainer
+from ..training.objectives import build_objectives
+from ..training.tabular import TabularTask, TrainingData
+from ..training.validation import Validation, fidelity_score, split_rows
 from ..transform.layout import EncodedTable
 from ..transform.table import TableTransformer
 from . import params as P
-from ._common import FittedModel, adam, jsonable, restore_training
+from ._common import FittedModel
 from .conditions import resolve
+from .files import TabularFiles
 from .generation import generate
+from .specs import CRITICS, GENERATORS, SPECS
+
+#: Rows generated (with a fixed seed) for each validation check.
+VALIDATION_ROWS = 2000
+VALIDATION_SEED = 20_231_213
 
 
-class TabularGAN(FittedModel, BaseEstimator):
-    """Base of the tabular synthesizers; subclasses set ``conditional`` (CTGAN True, WGAN False)."""
+@dataclass
+class _Prepared:
+    """The table ready for training: schema, transformer, the encoded training rows, the validation rows."""
 
-    conditional: ClassVar[bool] = True
+    schema: Schema
+    transformer: TableTransformer
+    encoded: EncodedTable
+    validation: pd.DataFrame | None
+    sampler: ConditionalSampler | None
+    seeds: dict
+    fingerprint: str
+
+
+class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
+    """Base of the tabular synthesizers; subclasses name their ``spec`` (CTGAN "ctgan", WGAN "wgan")."""
+
+    spec: ClassVar[str] = "ctgan"
 
     def __init__(
         self,
         *,
-        epochs: int = 300,
-        batch_size: int = 500,
+        epochs: int | None = None,
+        steps: int | None = None,
+        batch_size: int | None = None,
         embedding_dim: int = 128,
         generator_dim: tuple[int, ...] = (256, 256),
         discriminator_dim: tuple[int, ...] = (256, 256),
@@ -56,13 +81,22 @@ class TabularGAN(FittedModel, BaseEstimator):
         log_frequency: bool = True,
         condition_focus: Mapping[str, float] | None = None,
         pac: int = 10,
+        objectives: Mapping | None = None,
+        ema: float | None = None,
+        validation: float | None = None,
+        validation_every: int | None = None,
+        patience: int | None = None,
+        callbacks: list | None = None,
         max_time: float | None = None,
+        compile: bool = False,
+        warm_start: bool = False,
         device: str = "auto",
         precision: str = "auto",
         random_state: int | np.random.Generator | None = None,
         verbose: bool = True,
     ) -> None:
         self.epochs = epochs
+        self.steps = steps
         self.batch_size = batch_size
         self.embedding_dim = embedding_dim
         self.generator_dim = generator_dim
@@ -75,86 +109,239 @@ class TabularGAN(FittedModel, BaseEstimator):
         self.log_frequency = log_frequency
         self.condition_focus = condition_focus
         self.pac = pac
+        self.objectives = objectives
+        self.ema = ema
+        self.validation = validation
+        self.validation_every = validation_every
+        self.patience = patience
+        self.callbacks = callbacks
         self.max_time = max_time
+        self.compile = compile
+        self.warm_start = warm_start
         self.device = device
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
+    @property
+    def conditional(self) -> bool:
+        return SPECS[self.spec].conditional
+
     # ---- fit -------------------------------------------------------------------------------------
     def fit(self, data, discrete_columns=None, schema: Schema | Mapping | str | os.PathLike | None = None):
         """Learn the table (a DataFrame or a CSV/TSV/Parquet path); returns ``self``.
 
-        ``discrete_columns`` forces columns to be categorical; ``schema`` declares kinds (see ``Schema.infer``).
+        ``discrete_columns`` forces columns to be categorical; ``schema`` declares kinds (``Schema.infer``).
+        With ``warm_start=True`` a fitted model (or one from ``load_checkpoint``) continues training on the
+        same data up to its ``epochs`` / ``steps`` in all.
         """
-        config = self._config()
+        P.tabular_params(self.get_params())
         frame = load_table(data)
-        schema_ = Schema.infer(frame, discrete_columns=discrete_columns, declared=schema)
-        P.category_levels(frame, schema_)
-        rng = make_rng(self.random_state)
-        transformer_seed, train_seed, self.sampling_seed_ = child_seeds(rng, 3)
-        transformer = TableTransformer().fit(frame, schema_, random_state=transformer_seed)
-        encoded = transformer.transform(frame, random_state=transformer_seed)
+        resume = getattr(self, "_resume", None) if self.warm_start else None
+        if self.warm_start and resume is None and getattr(self, "trainer_", None) is not None:
+            if _fingerprint(frame) != self.fingerprint_:
+                raise InvalidParameterError(
+                    "warm_start continues on the data the model was fitted on; this table differs"
+                )
+            trainer = self.trainer_
+            trainer.config = self._engine_config(trainer.config.autocast_dtype)
+            budget = self._budget(trainer.task.data.n_rows, self.batch_size_)
+        else:
+            prepared = self._prepare(frame, discrete_columns, schema, None if resume is None else resume[0])
+            budget = self._budget(
+                len(prepared.encoded), None if resume is None else resume[0]["fitted"]["batch_size"]
+            )
+            trainer = self._build(prepared, frame, budget)
+            if resume is not None:
+                trainer.load_state_dict(resume[1])
+                self._resume = None
+        self._train(trainer, budget)
+        return self
+
+    def _prepare(self, frame: pd.DataFrame, discrete_columns, schema, restored: dict | None) -> _Prepared:
+        """Schema, transformer and encoded rows: fitted here, or what a checkpoint (``restored``) holds."""
+        if restored is None:
+            schema_ = Schema.infer(frame, discrete_columns=discrete_columns, declared=schema)
+            P.category_levels(frame, schema_)
+            transformer_seed, train_seed, sampling_seed, split_seed = child_seeds(
+                make_rng(self.random_state), 4
+            )
+            seeds = {
+                "transformer": transformer_seed,
+                "train": train_seed,
+                "sampling": sampling_seed,
+                "validation": split_seed,
+            }
+            transformer = TableTransformer().fit(frame, schema_, random_state=transformer_seed)
+        else:
+            if _fingerprint(frame) != restored["fitted"]["fingerprint"]:
+                raise InvalidParameterError(
+                    "the checkpoint was trained on other data; resume with the table it was fitted on"
+                )
+            transformer = TableTransformer.from_dict(restored["transformer"])
+            schema_, seeds = transformer.schema_, restored["fitted"]["seeds"]
+        encoded = transformer.transform(frame, random_state=seeds["transformer"])
         if encoded.layout.width == 0:
             raise SchemaError("no column can be learned (all are constant or identifiers); nothing to model")
-        device = resolve_device(self.device)
+        held = None
+        if self.validation is not None:
+            rows, aside = split_rows(len(frame), self.validation, seeds["validation"])
+            encoded = EncodedTable(encoded.layout, encoded.scalars[rows], encoded.codes[rows])
+            held = frame.iloc[aside].reset_index(drop=True)
         sampler = ConditionalSampler.from_codes(encoded.codes, encoded.layout) if self.conditional else None
         if sampler is not None:
             sampler.column_p = P.condition_focus(self.condition_focus, sampler.columns)
             sampler.log_frequency = bool(self.log_frequency)
         elif self.condition_focus:
-            raise InvalidParameterError(f"condition_focus needs a conditional model (CTGAN); {type(self).__name__} has no conditional vector")
-        train_rng = np.random.default_rng(train_seed)
-        torch_gen = torch_generator(train_rng, device.type)
-        cond_width = sampler.width if sampler is not None else 0
-        with torch.device("meta"):  # no storage, no default initialisation: init_weights sets every parameter
-            generator = Generator(config.noise_dim, cond_width, P.layer_sizes("generator_dim", self.generator_dim), encoded.layout.width)
-            critic = Critic(encoded.layout.width + cond_width, P.layer_sizes("discriminator_dim", self.discriminator_dim), config.pac)
-        generator, critic = generator.to_empty(device=device), critic.to_empty(device=device)
-        init_weights(generator, torch_gen)
-        init_weights(critic, torch_gen)
-        optimizers = (
-            adam(generator, self.generator_lr, self.generator_decay, device, flat=True),
-            adam(critic, self.discriminator_lr, self.discriminator_decay, device, flat=True),
+            raise InvalidParameterError(
+                f"condition_focus needs a conditional model (CTGAN); "
+                f"{type(self).__name__} has no conditional vector"
+            )
+        return _Prepared(schema_, transformer, encoded, held, sampler, seeds, _fingerprint(frame))
+
+    def _budget(self, n_rows: int, trained_batch: int | None) -> Budget:
+        """The budget for ``n_rows`` training rows; a run that continues keeps the batch it trained with."""
+        batch = self.batch_size
+        if trained_batch is not None:
+            if batch is not None and -(-batch // self.pac) * self.pac != trained_batch:
+                raise InvalidParameterError(
+                    f"batch_size={batch} differs from the {trained_batch} this model trained with; "
+                    "continue with the same batch size"
+                )
+            batch = trained_batch
+        return resolve_budget(n_rows, self.pac, epochs=self.epochs, steps=self.steps, batch_size=batch)
+
+    def _engine_config(self, autocast_dtype):
+        from ..training.engine import EngineConfig, Optim
+
+        return EngineConfig(
+            critic_steps=self.discriminator_steps,
+            generator_optim=Optim(self.generator_lr, (0.5, 0.9), self.generator_decay),
+            critic_optim=Optim(self.discriminator_lr, (0.5, 0.9), self.discriminator_decay),
+            autocast_dtype=autocast_dtype,
+            max_time=self.max_time,
+            ema=self.ema,
+            compile=bool(self.compile),
         )
-        heads = Heads(encoded.layout, device)
-        history = train(generator, critic, optimizers, TrainingData(encoded, heads, sampler, device, config.autocast_dtype or torch.float32), config, train_rng, torch_gen)
-        self._set_fitted(schema_, transformer, sampler, generator, device, config, history, heads)
+
+    def _build(self, prepared: _Prepared, frame: pd.DataFrame, budget: Budget) -> Trainer:
+        """Networks, objectives and the trainer; the fitted attributes are set here already, so callbacks
+        can ``sample`` during training."""
+        device = resolve_device(self.device)
+        dtype = resolve_precision(self.precision, device)
+        spec = SPECS[self.spec]
+        train_rng = np.random.default_rng(prepared.seeds["train"])
+        torch_gen = torch_generator(train_rng, device.type)
+        layout, sampler = prepared.encoded.layout, prepared.sampler
+        cond_width = sampler.width if sampler is not None else 0
+        with torch.random.fork_rng(
+            devices=[]
+        ):  # constructors draw from the global RNG: seed it from ours, then restore it
+            torch.manual_seed(int(train_rng.integers(2**62)))
+            generator = GENERATORS[spec.generator](
+                self.embedding_dim, cond_width, tuple(self.generator_dim), layout.width
+            )
+            critic = CRITICS[spec.critic](layout.width + cond_width, tuple(self.discriminator_dim), self.pac)
+        generator, critic = generator.to(device), critic.to(device)
+        init_weights(
+            generator, torch_gen
+        )  # the built-in layers re-drawn from the training generator, on its device
+        init_weights(critic, torch_gen)
+        heads = Heads(layout, device)
+        data = TrainingData(prepared.encoded, heads, sampler, device, dtype or torch.float32)
+        task = TabularTask(
+            generator,
+            critic,
+            heads,
+            data,
+            noise_dim=self.embedding_dim,
+            batch_size=budget.batch_size,
+            pac=self.pac,
+        )
+        objectives = build_objectives(task, spec.with_objectives(self.objectives))
+        trainer = Trainer(task, objectives, self._engine_config(dtype), train_rng, torch_gen, owner=self)
+        self._set_fitted(
+            prepared.schema,
+            prepared.transformer,
+            sampler,
+            trainer.sampling_generator(),
+            device,
+            self.embedding_dim,
+            budget.batch_size,
+            dtype,
+            trainer.history,
+            heads,
+        )
+        self.sampling_seed_, self.seeds_, self.fingerprint_ = (
+            prepared.seeds["sampling"],
+            prepared.seeds,
+            prepared.fingerprint,
+        )
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
-        return self
+        self.trainer_, self._validation_rows = trainer, prepared.validation
+        return trainer
 
-    def _config(self) -> TrainConfig:
-        pac = P.positive_int("pac", self.pac)
-        P.positive_float("generator_lr", self.generator_lr)
-        P.positive_float("discriminator_lr", self.discriminator_lr)
-        P.non_negative_float("generator_decay", self.generator_decay)
-        P.non_negative_float("discriminator_decay", self.discriminator_decay)
-        resolve_precision(self.precision, torch.device("cpu"))  # validates the name early
-        return TrainConfig(
-            epochs=P.positive_int("epochs", self.epochs),
-            batch_size=P.batch_size_for_pac(P.positive_int("batch_size", self.batch_size), pac),
-            noise_dim=P.positive_int("embedding_dim", self.embedding_dim),
-            critic_steps=P.positive_int("discriminator_steps", self.discriminator_steps),
-            pac=pac,
-            max_time=P.positive_float("max_time", self.max_time, allow_none=True),
-            autocast_dtype=resolve_precision(self.precision, resolve_device(self.device)),
-            verbose=bool(self.verbose),
-        )
+    def _callbacks(self, trainer: Trainer, budget: Budget) -> list:
+        from ..training.callbacks import Progress
 
-    def _set_fitted(self, schema, transformer, sampler, generator, device, config, history: History, heads: Heads | None = None) -> None:
+        out = []
+        if self._validation_rows is not None:
+            cols = Columns.from_schema(self.schema_)
+            rows = min(max(VALIDATION_ROWS, len(self._validation_rows)), 10_000)
+            every = self.validation_every or max(1, budget.epochs // 20)
+            out.append(
+                Validation(
+                    lambda: fidelity_score(
+                        self._validation_rows, self.sample(rows, random_state=VALIDATION_SEED), cols
+                    ),
+                    trainer.sampling_generator,
+                    every,
+                    self.patience,
+                )
+            )
+        out.extend(self.callbacks or [])
+        if self.verbose:
+            out.append(Progress(budget.epochs))
+        return out
+
+    def _train(self, trainer: Trainer, budget: Budget) -> None:
+        from ..training.callbacks import as_callback
+
+        trainer.callbacks = [as_callback(c) for c in self._callbacks(trainer, budget)]
+        try:
+            trainer.fit(budget.total_steps)
+        finally:
+            self.history_ = trainer.history
+            self.loss_values_ = trainer.history.frame()
+            validation = [cb for cb in trainer.callbacks if isinstance(cb, Validation)]
+            self.generator_ = validation[0].selected() if validation else trainer.sampling_generator()
+
+    def _set_fitted(
+        self,
+        schema,
+        transformer,
+        sampler,
+        generator,
+        device,
+        noise_dim,
+        batch_size,
+        autocast_dtype,
+        history,
+        heads: Heads | None = None,
+    ) -> None:
         self.schema_ = schema
         self.transformer_ = transformer
         self.sampler_ = None if sampler is None else ConditionalSampler(sampler.widths, sampler.counts)
         self.generator_ = generator
         self.heads_ = heads if heads is not None else Heads(transformer.layout_, device)
         self.device_ = device
-        self.noise_dim_ = config.noise_dim
-        self.batch_size_ = config.batch_size
-        self.autocast_dtype_ = config.autocast_dtype
+        self.noise_dim_ = noise_dim
+        self.batch_size_ = batch_size
+        self.autocast_dtype_ = autocast_dtype
         self.history_ = history
         self.loss_values_ = history.frame()
-        self._sampling_rng = np.random.default_rng(self.sampling_seed_)
+        self._sampling_rng = None
 
     # ---- sample ----------------------------------------------------------------------------------
     def sample(self, n: int, conditions: Mapping | None = None, random_state=None) -> pd.DataFrame:
@@ -166,47 +353,22 @@ class TabularGAN(FittedModel, BaseEstimator):
         self._check_fitted()
         n = P.sample_count(n)
         conds = resolve(conditions, self.transformer_)
-        rng = make_rng(random_state) if random_state is not None else self._sampling_rng
-        scalars, codes = generate(self.generator_, self.heads_, self.sampler_, self.noise_dim_, n, conds, rng, self.autocast_dtype_)
+        if random_state is not None:
+            rng = make_rng(random_state)
+        else:
+            if self._sampling_rng is None:
+                self._sampling_rng = np.random.default_rng(self.sampling_seed_)
+            rng = self._sampling_rng
+        scalars, codes = generate(
+            self.generator_, self.heads_, self.sampler_, self.noise_dim_, n, conds, rng, self.autocast_dtype_
+        )
         return self.transformer_.inverse_transform(EncodedTable(self.transformer_.layout_, scalars, codes))
 
-    # ---- save / load -----------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike, metadata: dict | None = None) -> Path:
-        """Write weights + JSON (schema, transformer, level counts, parameters); no rows of the data.
 
-        ``metadata`` (JSON-able, e.g. provenance) is stored too and comes back as ``metadata_`` on load.
-        """
-        self._check_fitted()
-        meta = {
-            "metadata": metadata or {},
-            "class": type(self).__name__,
-            "params": {k: jsonable(v) for k, v in self.get_params().items()},
-            "transformer": self.transformer_.to_dict(),
-            "sampler": None if self.sampler_ is None else self.sampler_.to_dict(),
-            "fitted": {**self._training_record(), "feature_names": [str(c) for c in self.feature_names_in_]},
-        }
-        return save_artifact(path, meta, self.generator_.state_dict())
+def _fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 over a table's column names and row hashes: equal for the same rows in the same order."""
+    import hashlib
 
-    @classmethod
-    def _from_artifact(cls, meta: dict, tensors: dict, path, device: str):
-        """Rebuild a fitted model from a model file's JSON and weights (already read and checked)."""
-        try:
-            model = cls(**{k: tuple(v) if k.endswith("_dim") and isinstance(v, list) else v for k, v in meta["params"].items()})
-            transformer = TableTransformer.from_dict(meta["transformer"])
-            sampler = None if meta["sampler"] is None else ConditionalSampler.from_dict(meta["sampler"])
-            fitted = meta["fitted"]
-            target = resolve_device(device)
-            cond_width = sampler.width if sampler is not None else 0
-            with torch.random.fork_rng(devices=[]):
-                generator = Generator(fitted["noise_dim"], cond_width, tuple(model.generator_dim), transformer.layout_.width)
-            generator.load_state_dict(tensors)
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise ModelFileError(f"{path}: the model file is inconsistent ({type(exc).__name__}); re-train or re-save it") from None
-        generator.to(target).eval()
-        history, config = restore_training(fitted)
-        model.sampling_seed_ = fitted["sampling_seed"]
-        model._set_fitted(transformer.schema_, transformer, sampler, generator, target, config, history)
-        model.feature_names_in_ = np.asarray(fitted["feature_names"], dtype=object)
-        model.n_features_in_ = len(fitted["feature_names"])
-        model.metadata_ = meta.get("metadata", {})
-        return model
+    digest = hashlib.sha256("\x00".join(map(str, frame.columns)).encode("utf-8"))
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()

@@ -37,13 +37,20 @@ def resolve(conditions: Mapping | None, transformer: TableTransformer) -> list[C
     out = []
     for column, value in conditions.items():
         if column not in schema.names:
-            raise ConditionError(f"unknown condition column {column!r}; categorical columns are {_short(categorical)}")
+            raise ConditionError(
+                f"unknown condition column {column!r}; categorical columns are {_short(categorical)}"
+            )
         if column not in category:
             raise ConditionError(
-                f"cannot condition on {column!r} ({schema[column].kind}); conditions work on categorical columns: {_short(categorical)}"
+                f"cannot condition on {column!r} ({schema[column].kind}); "
+                f"conditions work on categorical columns: {_short(categorical)}"
             )
         encoder: CategoryEncoder = transformer.encoders_[column]
-        out.append(Condition(column, onehot.index(column), category.index(column), level_code(encoder, column, value)))
+        out.append(
+            Condition(
+                column, onehot.index(column), category.index(column), level_code(encoder, column, value)
+            )
+        )
     return out
 
 
@@ -52,7 +59,9 @@ def level_code(encoder: CategoryEncoder, column: str, value) -> int:
     if _is_missing(value):
         if encoder.has_nan:
             return len(encoder.levels)
-        raise ConditionError(f"column {column!r} had no missing values in training; levels are {_short(encoder.levels)}")
+        raise ConditionError(
+            f"column {column!r} had no missing values in training; levels are {_short(encoder.levels)}"
+        )
     for i, level in enumerate(encoder.levels):
         if type(level) is type(value) and level == value:
             return i

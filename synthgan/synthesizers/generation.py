@@ -1,4 +1,5 @@
-"""Sampling from a trained generator: large independent batches, frozen weights (models/frozen.py), compact outputs.
+"""Sampling from a trained generator: large independent batches, frozen weights (models/freeze.py),
+compact outputs.
 
 Unconditional rows draw their conditional vectors from the true level frequencies. Conditioned rows
 use the conditional vector of the rarest requested level (so the generator produces it directly) and
@@ -25,9 +26,8 @@ import torch
 
 from .._random import quantile_draws
 from ..exceptions import ConditionError
-from ..models.frozen import FrozenGenerator, FrozenHeads
+from ..models.freeze import FrozenHeads, freeze
 from ..models.heads import Heads
-from ..models.tabular import Generator
 from ..sampling.conditional import ConditionalSampler
 from .conditions import Condition
 
@@ -40,7 +40,7 @@ MAX_OVERDRAW = 200
 
 
 def generate(
-    generator: Generator,
+    generator: torch.nn.Module,
     heads: Heads,
     sampler: ConditionalSampler | None,
     noise_dim: int,
@@ -50,7 +50,9 @@ def generate(
     autocast_dtype: torch.dtype | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return scalars (n, n_scalar) float32 and codes (n, n_onehot) int32 of ``n`` generated rows."""
-    batches = _Batches(generator, heads, sampler, noise_dim, conditions, autocast_dtype, seed=int(rng.integers(0, 2**63 - 1)))
+    batches = _Batches(
+        generator, heads, sampler, noise_dim, conditions, autocast_dtype, seed=int(rng.integers(0, 2**63 - 1))
+    )
     out_s = np.empty((n, heads.n_scalar), dtype=np.float32)
     out_c = np.empty((n, heads.n_onehot), dtype=np.int32)
     got, drawn, index = 0, 0, 0
@@ -73,13 +75,14 @@ def generate(
                 wanted = ", ".join(f"{c.column}={c.code}" for c in conditions)
                 raise ConditionError(
                     f"only {got} of {n} rows met the conditions after generating {drawn} rows; "
-                    f"the model almost never produces this combination ({wanted} as level codes); relax the conditions"
+                    f"the model almost never produces this combination ({wanted} as level codes); "
+                    "relax the conditions"
                 )
     return out_s, out_c
 
 
 class _Batches:
-    """Generates batch ``i`` of one sampling call; each thread gets its own frozen copies and buffers."""
+    """Generates batch ``i`` of one sampling call; each thread gets its own sampling forms and buffers."""
 
     def __init__(self, generator, heads, sampler, noise_dim, conditions, autocast_dtype, seed: int) -> None:
         self.generator, self.heads, self.sampler, self.noise_dim = generator, heads, sampler, noise_dim
@@ -88,14 +91,16 @@ class _Batches:
         self.fixed = None
         if conditions and sampler is not None and sampler.n_columns:
             rarest = min(conditions, key=lambda c: sampler.counts[sampler.offsets[c.cond_column] + c.code])
-            self.fixed = torch.as_tensor(sampler.offsets[[rarest.cond_column]] + rarest.code, device=self.device)
+            self.fixed = torch.as_tensor(
+                sampler.offsets[[rarest.cond_column]] + rarest.code, device=self.device
+            )
         self._local = threading.local()
 
     def __call__(self, index: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scalars and int32 codes of the rows of batch ``index`` (``size`` drawn) that meet the conditions."""
+        """Scalars and int32 codes of batch ``index``'s rows (``size`` drawn) that meet the conditions."""
         local = self._local
         if not hasattr(local, "frozen"):  # reads running stats; the module's mode is untouched
-            local.frozen, local.heads = FrozenGenerator(self.generator, self.dtype), FrozenHeads(self.heads)
+            local.frozen, local.heads = freeze(self.generator, self.dtype), FrozenHeads(self.heads)
             local.noise = torch.empty(SAMPLE_BATCH, self.noise_dim, dtype=self.dtype, device=self.device)
             local.index = torch.empty(SAMPLE_BATCH * self.noise_dim, dtype=torch.int32, device=self.device)
         rng = np.random.default_rng([self.seed, index])
@@ -106,7 +111,15 @@ class _Batches:
                 cond = torch.as_tensor(self.sampler.sample_index(size, rng), device=self.device)
             else:
                 cond = None
-            noise = quantile_draws("normal", (size, self.noise_dim), rng, self.device, self.dtype, out=local.noise[:size], index=local.index)
+            noise = quantile_draws(
+                "normal",
+                (size, self.noise_dim),
+                rng,
+                self.device,
+                self.dtype,
+                out=local.noise[:size],
+                index=local.index,
+            )
             scalars, codes = local.heads(local.frozen(noise, cond), rng)
             scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
         if self.conditions:
@@ -124,7 +137,12 @@ def _lanes(device: torch.device) -> Iterator[Callable]:
     if device.type != "cpu" or threads < 2:
         yield lambda batches, jobs: [batches(*job) for job in jobs]
         return
-    pool = ThreadPoolExecutor(ROUND, thread_name_prefix="synthgan-sample", initializer=torch.set_num_threads, initargs=(max(1, threads // ROUND),))
+    pool = ThreadPoolExecutor(
+        ROUND,
+        thread_name_prefix="synthgan-sample",
+        initializer=torch.set_num_threads,
+        initargs=(max(1, threads // ROUND),),
+    )
     try:
         yield lambda batches, jobs: list(pool.map(lambda job: batches(*job), jobs))
     finally:

@@ -28,14 +28,18 @@ from ..exceptions import ConditionError, ModelFileError
 from ..io.artifacts import save_artifact
 from ..io.images import ImageSet, check_side, load_images
 from ..models.image import ImageCritic, ImageGenerator, init_conv_weights
-from ..training.image_loop import train_images
-from ..training.loop import History, TrainConfig
+from ..training.callbacks import Progress
+from ..training.engine import EngineConfig, History, Optim, Trainer
+from ..training.images import ImageTask
+from ..training.objectives import ObjectiveSpec, build_objectives
 from ..transform.image import LabelCodes, from_tensor
 from . import params as P
-from ._common import FittedModel, adam, jsonable, restore_training
+from ._common import FittedModel, jsonable, restore_history
 
 #: Images generated per forward pass when sampling.
 SAMPLE_BATCH = 512
+#: WGAN-GP (lambda 10) on the image critic's scores.
+OBJECTIVES = (ObjectiveSpec("wasserstein"), ObjectiveSpec("gradient_penalty", 10.0))
 
 
 class ImageGAN(FittedModel, BaseEstimator):
@@ -52,6 +56,8 @@ class ImageGAN(FittedModel, BaseEstimator):
         generator_lr: float = 2e-4,
         discriminator_lr: float = 2e-4,
         discriminator_steps: int = 1,
+        ema: float | None = None,
+        callbacks: list | None = None,
         max_time: float | None = None,
         device: str = "auto",
         precision: str = "auto",
@@ -66,6 +72,8 @@ class ImageGAN(FittedModel, BaseEstimator):
         self.generator_lr = generator_lr
         self.discriminator_lr = discriminator_lr
         self.discriminator_steps = discriminator_steps
+        self.ema = ema
+        self.callbacks = callbacks
         self.max_time = max_time
         self.device = device
         self.precision = precision
@@ -77,56 +85,78 @@ class ImageGAN(FittedModel, BaseEstimator):
 
         ``labels`` (N class names or numbers) override folder classes; with labels the model is conditional.
         """
-        config = self._config()
+        epochs = self._check_params()
         images = load_images(data, labels=labels, image_size=self.image_size)
         rng = make_rng(self.random_state)
         train_seed, self.sampling_seed_ = child_seeds(rng, 2)
         device = resolve_device(self.device)
+        dtype = resolve_precision(self.precision, device)
         codes = LabelCodes(images.classes) if images.labels is not None else None
         train_rng = np.random.default_rng(train_seed)
         torch_gen = torch_generator(train_rng, device.type)
         side, channels, n_classes = images.shape[1], images.channels, len(images.classes)
-        width = P.positive_int("width", self.width)
-        with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG; keep it as it was
-            generator = ImageGenerator(config.noise_dim, side, channels, n_classes, width)
-            critic = ImageCritic(side, channels, n_classes, width)
+        with torch.random.fork_rng(
+            devices=[]
+        ):  # layer constructors draw from the global RNG; keep it as it was
+            generator = ImageGenerator(self.noise_dim, side, channels, n_classes, self.width)
+            critic = ImageCritic(side, channels, n_classes, self.width)
         init_conv_weights(generator, torch_gen)
         init_conv_weights(critic, torch_gen)
         generator.to(device), critic.to(device)
-        optimizers = (adam(generator, self.generator_lr, 0.0, device), adam(critic, self.discriminator_lr, 0.0, device))
         pixels = torch.as_tensor(images.images, device=device).permute(0, 3, 1, 2).contiguous()
         label_t = None if codes is None else torch.as_tensor(codes.encode(images.labels), device=device)
-        history = train_images(generator, critic, optimizers, pixels, label_t, config, train_rng, torch_gen)
+        task = ImageTask(
+            generator, critic, pixels, label_t, noise_dim=self.noise_dim, batch_size=self.batch_size
+        )
+        config = EngineConfig(
+            critic_steps=self.discriminator_steps,
+            generator_optim=Optim(self.generator_lr, (0.5, 0.9), 0.0),
+            critic_optim=Optim(self.discriminator_lr, (0.5, 0.9), 0.0),
+            autocast_dtype=dtype,
+            max_time=self.max_time,
+            ema=self.ema,
+        )
+        trainer = Trainer(
+            task, build_objectives(task, list(OBJECTIVES)), config, train_rng, torch_gen, owner=self
+        )
         counts = [int((images.labels == c).sum()) for c in images.classes] if codes is not None else []
-        self._set_fitted(generator.eval(), codes, counts, side, channels, device, config, history)
+        self._set_fitted(
+            trainer.sampling_generator(), codes, counts, side, channels, device, dtype, trainer.history
+        )
+        trainer.callbacks = [*(self.callbacks or []), *([Progress(epochs)] if self.verbose else [])]
+        try:
+            history = trainer.fit(epochs * task.steps_per_epoch)
+        finally:
+            self.generator_ = trainer.sampling_generator().eval()
+        self.history_, self.loss_values_ = history, history.frame()
         return self
 
-    def _config(self) -> TrainConfig:
+    def _check_params(self) -> int:
+        """Validates the parameters; returns the epochs."""
+        for name in ("batch_size", "noise_dim", "width", "discriminator_steps"):
+            P.positive_int(name, getattr(self, name))
         P.positive_float("generator_lr", self.generator_lr)
         P.positive_float("discriminator_lr", self.discriminator_lr)
+        P.positive_float("max_time", self.max_time, allow_none=True)
+        P.share("ema", self.ema, low=0.0, high=1.0)
+        P.callback_list(self.callbacks)
         if self.image_size is not None:
             check_side(self.image_size)
-        return TrainConfig(
-            epochs=P.positive_int("epochs", self.epochs),
-            batch_size=P.positive_int("batch_size", self.batch_size),
-            noise_dim=P.positive_int("noise_dim", self.noise_dim),
-            critic_steps=P.positive_int("discriminator_steps", self.discriminator_steps),
-            pac=1,
-            max_time=P.positive_float("max_time", self.max_time, allow_none=True),
-            autocast_dtype=resolve_precision(self.precision, resolve_device(self.device)),
-            verbose=bool(self.verbose),
-        )
+        resolve_precision(self.precision, torch.device("cpu"))
+        return P.positive_int("epochs", self.epochs)
 
-    def _set_fitted(self, generator, codes, counts, side, channels, device, config: TrainConfig, history: History) -> None:
+    def _set_fitted(
+        self, generator, codes, counts, side, channels, device, autocast_dtype, history: History
+    ) -> None:
         self.generator_ = generator
         self.label_codes_ = codes
         self.classes_ = np.asarray(codes.classes if codes is not None else (), dtype=object)
         self.class_counts_ = list(counts)
         self.image_size_, self.channels_ = int(side), int(channels)
         self.device_ = device
-        self.noise_dim_ = config.noise_dim
-        self.batch_size_ = config.batch_size
-        self.autocast_dtype_ = config.autocast_dtype
+        self.noise_dim_ = self.noise_dim
+        self.batch_size_ = self.batch_size
+        self.autocast_dtype_ = autocast_dtype
         self.history_ = history
         self.loss_values_ = history.frame()
         self._sampling_rng = np.random.default_rng(self.sampling_seed_)
@@ -144,7 +174,11 @@ class ImageGAN(FittedModel, BaseEstimator):
             for start in range(0, n, SAMPLE_BATCH):
                 size = min(SAMPLE_BATCH, n - start)
                 noise = torch.randn(size, self.noise_dim_, generator=torch_gen, device=self.device_)
-                labels = None if codes is None else torch.as_tensor(codes[start : start + size], device=self.device_)
+                labels = (
+                    None
+                    if codes is None
+                    else torch.as_tensor(codes[start : start + size], device=self.device_)
+                )
                 chunks.append(from_tensor(self.generator_(noise, labels)))
         return ImageSet(np.concatenate(chunks), None if codes is None else self.label_codes_.decode(codes))
 
@@ -155,7 +189,9 @@ class ImageGAN(FittedModel, BaseEstimator):
             raise ConditionError(f"images can only be conditioned on 'label', not {unknown}")
         if self.label_codes_ is None:
             if conditions:
-                raise ConditionError("this model was trained without labels; it cannot be conditioned on 'label'")
+                raise ConditionError(
+                    "this model was trained without labels; it cannot be conditioned on 'label'"
+                )
             return None
         if conditions:
             return np.full(n, self.label_codes_.code_of(conditions["label"]), dtype=np.int64)
@@ -168,10 +204,13 @@ class ImageGAN(FittedModel, BaseEstimator):
         meta = {
             "metadata": metadata or {},
             "class": type(self).__name__,
-            "params": {k: jsonable(v) for k, v in self.get_params().items()},
+            "params": {k: jsonable(v) for k, v in self.get_params().items() if k != "callbacks"},
             "fitted": {
-                **self._training_record(), "classes": [str(c) for c in self.classes_], "class_counts": self.class_counts_,
-                "image_size": self.image_size_, "channels": self.channels_,
+                **self._training_record(),
+                "classes": [str(c) for c in self.classes_],
+                "class_counts": self.class_counts_,
+                "image_size": self.image_size_,
+                "channels": self.channels_,
             },
         }
         return save_artifact(path, meta, self.generator_.state_dict())
@@ -184,14 +223,28 @@ class ImageGAN(FittedModel, BaseEstimator):
             fitted = meta["fitted"]
             classes = fitted["classes"]
             with torch.random.fork_rng(devices=[]):
-                generator = ImageGenerator(fitted["noise_dim"], fitted["image_size"], fitted["channels"], len(classes), model.width)
+                generator = ImageGenerator(
+                    fitted["noise_dim"], fitted["image_size"], fitted["channels"], len(classes), model.width
+                )
             generator.load_state_dict(tensors)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise ModelFileError(f"{path}: the model file is inconsistent ({type(exc).__name__}); re-train or re-save it") from None
+            raise ModelFileError(
+                f"{path}: the model file is inconsistent ({type(exc).__name__}); re-train or re-save it"
+            ) from None
         target = resolve_device(device)
-        history, config = restore_training(fitted)
         model.sampling_seed_ = fitted["sampling_seed"]
         codes = LabelCodes(classes) if classes else None
-        model._set_fitted(generator.to(target).eval(), codes, fitted["class_counts"], fitted["image_size"], fitted["channels"], target, config, history)
+        dtype = torch.bfloat16 if fitted["precision"] == "bfloat16" else None
+        model._set_fitted(
+            generator.to(target).eval(),
+            codes,
+            fitted["class_counts"],
+            fitted["image_size"],
+            fitted["channels"],
+            target,
+            dtype,
+            restore_history(fitted),
+        )
+        model.noise_dim_, model.batch_size_ = fitted["noise_dim"], fitted["batch_size"]
         model.metadata_ = meta.get("metadata", {})
         return model

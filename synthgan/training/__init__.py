@@ -1,1 +1,1 @@
-"""The adversarial training loop."""
+"""The training engine (engine.py) and what plugs into it: tasks, objectives, callbacks, checkpoints."""

@@ -1,0 +1,84 @@
+"""How long to train and in what batches, from the table's size: budgets in steps, not only epochs.
+
+With a fixed 300 epochs, a 300-row table got 300 optimizer steps and a 100,000-row one 60,000. Here
+``epochs`` or ``steps`` may be given (not both); when neither is, a table gets ``DEFAULT_EPOCHS``
+epochs' worth of steps, but never fewer than ``MIN_STEPS``. The batch adapts to the table: at most
+``DEFAULT_BATCH`` rows and at most a quarter of the rows (so an epoch is at least four steps),
+a multiple of ``pac``.
+
+Example:
+    >>> b = resolve_budget(242, pac=10)
+    >>> b.batch_size, b.steps_per_epoch, b.total_steps
+    (60, 4, 3000)
+    >>> resolve_budget(30_000, pac=10, epochs=2).total_steps
+    120
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+from ..exceptions import InvalidParameterError
+
+DEFAULT_BATCH = 500
+#: The batch is at most this share of the training rows.
+MAX_BATCH_SHARE = 0.25
+DEFAULT_EPOCHS = 300
+#: A table trains for at least this many steps when neither epochs nor steps is given.
+MIN_STEPS = 3000
+
+
+@dataclass(frozen=True)
+class Budget:
+    batch_size: int
+    steps_per_epoch: int
+    total_steps: int
+
+    @property
+    def epochs(self) -> int:
+        return math.ceil(self.total_steps / self.steps_per_epoch)
+
+
+def auto_batch_size(n_rows: int, pac: int) -> int:
+    """``DEFAULT_BATCH`` rows, or a quarter of the rows if fewer, rounded down to a multiple of ``pac``
+    (at least one pack, and at least 2 rows for the generator's batch norm)."""
+    rows = min(DEFAULT_BATCH, int(n_rows * MAX_BATCH_SHARE))
+    return max(pac * max(1, math.ceil(2 / pac)), rows // pac * pac)
+
+
+def resolve_budget(
+    n_rows: int,
+    pac: int,
+    *,
+    epochs: int | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+) -> Budget:
+    """The batch size (rounded up to a multiple of ``pac`` with a warning when given), steps per epoch
+    (rows // batch, at least 1) and total steps."""
+    if epochs is not None and steps is not None:
+        raise InvalidParameterError(f"give epochs or steps, not both (epochs={epochs}, steps={steps})")
+    if batch_size is None:
+        batch = auto_batch_size(n_rows, pac)
+    else:
+        if batch_size < 2:
+            raise InvalidParameterError(
+                f"batch_size={batch_size} is too small: the generator's batch norm needs at least 2 rows"
+            )
+        batch = -(-batch_size // pac) * pac
+        if batch != batch_size:
+            warnings.warn(
+                f"batch_size={batch_size} is not a multiple of pac={pac}; using batch_size={batch}",
+                UserWarning,
+                stacklevel=4,
+            )
+    per_epoch = max(1, n_rows // batch)
+    if steps is not None:
+        total = steps
+    elif epochs is not None:
+        total = epochs * per_epoch
+    else:
+        total = max(MIN_STEPS, DEFAULT_EPOCHS * per_epoch)
+    return Budget(batch, per_epoch, total)
