@@ -171,11 +171,7 @@ def test_validation_records_scores_keeps_the_best_weights_and_stops_early(monkey
     import synthgan.synthesizers.base as base
 
     scores = iter([0.5, 0.7, 0.6, 0.55, 0.9])
-    monkeypatch.setattr(
-        base,
-        "fidelity_score",
-        lambda real, synthetic, cols: {"score": next(scores), "column_shapes": 0, "pair_trends": 0},
-    )
+    monkeypatch.setattr(base.ValidationScorer, "__call__", lambda self, rows: {"score": next(scores), "closer_z": 0.0})
     states = {}
 
     def keep(epoch, logs, model):
@@ -191,13 +187,44 @@ def test_validation_records_scores_keeps_the_best_weights_and_stops_early(monkey
     assert model.trainer_.task.data.n_rows == 240  # 20% of 300 rows set aside
 
 
-def test_validation_score_is_the_fidelity_of_a_fixed_sample():
+def test_validation_score_is_the_fidelity_of_a_fixed_sample_with_a_privacy_guard():
     model = CTGAN(epochs=2, validation=0.2, validation_every=1, **FAST).fit(small_frame())
     checks = model.history_.validation
     assert [c["epoch"] for c in checks] == [1, 2]
     for check in checks:
         assert 0.3 < check["column_shapes"] <= 1 and 0.3 < check["pair_trends"] <= 1
         assert check["score"] == pytest.approx((check["column_shapes"] + check["pair_trends"]) / 2)
+        assert check["closer_null"] == pytest.approx(240 / 300) and check["eligible"] == (check["closer_z"] <= 1.645)
+
+
+def test_the_privacy_guard_counts_rows_nearer_training_than_validation_rows():
+    """Copies of training rows sit nearer training rows than chance (z far above 1.645); fresh rows of
+    the same distribution sit at chance; such checks are never selected."""
+    from synthgan.evaluation.columns import Columns
+    from synthgan.schema import Schema
+    from synthgan.training.validation import GUARD_Z, Validation, ValidationScorer
+
+    frame = small_frame(1200)
+    train, held, fresh = frame.iloc[:800], frame.iloc[800:1000], frame.iloc[1000:]
+    scorer = ValidationScorer(train, held, Columns.from_schema(Schema.infer(frame)))
+    copies, chance = scorer(train.iloc[:200]), scorer(fresh)
+    assert copies["closer_share"] == 1.0 and copies["closer_z"] > 5
+    assert chance["closer_null"] == pytest.approx(0.8) and abs(chance["closer_z"]) < 3
+    net = torch.nn.Linear(2, 1)
+
+    class Trainer:
+        step_count, total_steps = 1, 10
+        history = type("H", (), {"validation": []})()
+
+    results = iter([{"score": 0.9, "closer_z": GUARD_Z + 1}, {"score": 0.6, "closer_z": 0.0}, {"score": 0.8, "closer_z": 3.0}])
+    picked = Validation(lambda: next(results), lambda: net, every=1, patience=None)
+    picked.on_train_begin(Trainer())
+    for epoch in (1, 2, 3):
+        with torch.no_grad():
+            net.weight.fill_(epoch)
+        picked.on_epoch_end(epoch, {}, None)
+    assert picked.best_epoch == 2 and picked.selected().weight.flatten().tolist() == [2.0, 2.0]
+    assert [c["eligible"] for c in Trainer.history.validation] == [False, True, False]
 
 
 # ---- budgets --------------------------------------------------------------------------------------------
@@ -393,3 +420,32 @@ def test_model_files_written_before_the_engine_load_and_sample_the_same_rows():
     got = old.sample(20, random_state=3)
     got["admitted"] = got["admitted"].astype(str)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_every_column_objective_scores_each_rows_hidden_column():
+    """The "columns" term hides one column per row and scores only that column's entries: cross-entropy of
+    a hidden one-hot span against the row's level, squared error of a hidden scalar - checked by hand."""
+    from synthgan.training.auxiliary import ColumnLoss
+
+    model = CTGAN(epochs=2, objectives={"columns": 1.0}, **FAST).fit(small_frame())
+    term = model.trainer_.objectives[-1]
+    assert term.name == "columns" and "auxiliary.columns" in model.loss_values_ and "generator.columns" in model.loss_values_
+    heads, layout = model.heads_, model.transformer_.layout_
+    loss = ColumnLoss(heads)
+    rows = heads.dense_rows(torch.zeros(4, heads.n_scalar), torch.zeros(4, heads.n_onehot, dtype=torch.long))
+    predicted = torch.randn(4, heads.width, dtype=torch.float64)
+    columns = term.columns
+    hidden = term.net.masks.index_select(0, torch.tensor([columns.index("ward"), columns.index("age")] * 2))
+    ward = layout.onehot_spans.index(next(s for s in layout.onehot_spans if s.column == "ward"))
+    start = int(heads.onehot_offsets_np[ward])
+    age = [i for i, s in enumerate(layout.scalar_spans) if s.column == "age"][0]
+    age_mode = layout.onehot_spans.index(next(s for s in layout.onehot_spans if s.column == "age"))
+    mode_start, mode_width = int(heads.onehot_offsets_np[age_mode]), layout.onehot_spans[age_mode].width
+    expected = []
+    for row in range(4):
+        if row % 2 == 0:  # ward hidden: level 0 of its span
+            expected.append(-torch.log_softmax(predicted[row, start : start + 3], 0)[0])
+        else:  # age hidden: its scalar and its mode span
+            mode = -torch.log_softmax(predicted[row, mode_start : mode_start + mode_width], 0)[0]
+            expected.append(predicted[row, age] ** 2 + mode)
+    assert loss(predicted, rows, hidden).item() == pytest.approx(torch.stack(expected).mean().item(), rel=1e-6)

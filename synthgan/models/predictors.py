@@ -1,15 +1,17 @@
-"""Auxiliary predictors: networks that predict one column of a row from the other columns.
+"""Auxiliary predictors: a network that predicts a hidden column of a row from the row's other columns.
 
-Trained on real rows, they give the generator a loss that keeps a column predictable from the rest
-(CTAB-GAN+'s auxiliary classifier, Zhao et al. 2022), a dependency the adversarial loss alone keeps
-only loosely. The input is a dense model-order row with the predicted column's entries zeroed; the
-output has one logit per one-hot entry of that column and one value per scalar entry.
+Trained on real rows, it gives the generator a loss that keeps columns predictable from each other -
+the dependency a GAN's adversarial loss keeps only loosely (CTAB-GAN+'s auxiliary classifier, Zhao et
+al. 2022, for one target; every column in turn, the "global utility" of TabStruct). The input is a
+dense model-order row with the hidden column's entries zeroed, plus a one-hot of which column is
+hidden; the output has one value per entry of the row (logits for one-hot entries, values for scalars).
 
 Example:
     >>> import torch
-    >>> p = ColumnPredictor(width=6, hidden=(8,), hide=torch.tensor([4, 5]))
-    >>> p(torch.ones(3, 6)).shape  # logits for entries 4 and 5 of each row
-    torch.Size([3, 2])
+    >>> owner = torch.tensor([0, 0, 0, 1, 1, 1])  # the column each entry of a row belongs to
+    >>> p = MaskedColumnPredictor(width=6, n_columns=2, hidden=(8,), column_of_entry=owner)
+    >>> p(torch.ones(3, 6), torch.tensor([0, 1, 1])).shape
+    torch.Size([3, 6])
 """
 
 from __future__ import annotations
@@ -22,24 +24,36 @@ from torch import nn
 from .dropout import dropout_factors
 
 
-class ColumnPredictor(nn.Module):
-    """MLP (Linear, LeakyReLU 0.2, dropout per hidden layer) from a row with the entries ``hide`` zeroed to
-    one output per hidden entry. Dropout, in training mode, draws from the generator passed to forward."""
+class MaskedColumnPredictor(nn.Module):
+    """MLP (Linear, LeakyReLU 0.2, dropout per hidden layer) from [row with column c's entries zeroed,
+    one-hot(c)] to a prediction of every entry; only column c's are scored. Dropout, in training mode,
+    draws from the generator passed to ``forward``."""
 
-    def __init__(self, width: int, hidden: Sequence[int], hide: torch.Tensor, dropout: float = 0.5) -> None:
+    def __init__(
+        self,
+        width: int,
+        n_columns: int,
+        hidden: Sequence[int],
+        column_of_entry: torch.Tensor,
+        dropout: float = 0.5,
+    ) -> None:
         super().__init__()
-        keep = torch.ones(width)
-        keep[hide] = 0.0
-        self.register_buffer("keep", keep, persistent=False)  # (width,) 0 at the predicted column's entries
-        self.register_buffer("hidden_entries", torch.as_tensor(hide), persistent=False)
-        self.dropout = dropout
-        dims = [width, *hidden]
+        self.n_columns, self.dropout = n_columns, dropout
+        masks = torch.arange(n_columns)[:, None] == torch.as_tensor(column_of_entry)[None, :]
+        self.register_buffer(
+            "masks", masks, persistent=False
+        )  # (columns, width): which entries each column owns
+        dims = [width + n_columns, *hidden]
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
-        self.head = nn.Linear(dims[-1], len(hide))
+        self.head = nn.Linear(dims[-1], width)
 
-    def forward(self, rows: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """(B, width) rows -> (B, hidden entries) predictions of the hidden entries."""
-        x = rows * self.keep.to(rows.dtype)
+    def forward(
+        self, rows: torch.Tensor, column: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """(B, width) rows and (B,) hidden column per row -> (B, width) predictions."""
+        hide = self.masks.index_select(0, column)  # (B, width)
+        which = nn.functional.one_hot(column, self.n_columns).to(rows.dtype)
+        x = torch.cat([rows.masked_fill(hide, 0.0), which], dim=1)
         for layer in self.hidden:
             x = nn.functional.leaky_relu(layer(x), 0.2)
             if self.training and self.dropout > 0:

@@ -31,7 +31,7 @@ from ..training.budget import Budget, resolve_budget
 from ..training.engine import Trainer
 from ..training.objectives import build_objectives
 from ..training.tabular import TabularTask, TrainingData
-from ..training.validation import Validation, fidelity_score, split_rows
+from ..training.validation import Validation, ValidationScorer, split_rows
 from ..transform.layout import EncodedTable
 from ..transform.table import TableTransformer
 from . import params as P
@@ -48,12 +48,12 @@ VALIDATION_SEED = 20_231_213
 
 @dataclass
 class _Prepared:
-    """The table ready for training: schema, transformer, the encoded training rows, the validation rows."""
+    """The table ready for training: schema, transformer, the encoded training rows, the validation split."""
 
     schema: Schema
     transformer: TableTransformer
     encoded: EncodedTable
-    validation: pd.DataFrame | None
+    validation: tuple[pd.DataFrame, pd.DataFrame] | None  # (training rows, rows set aside), with validation
     sampler: ConditionalSampler | None
     seeds: dict
     fingerprint: str
@@ -187,7 +187,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         if self.validation is not None:
             rows, aside = split_rows(len(frame), self.validation, seeds["validation"])
             encoded = EncodedTable(encoded.layout, encoded.scalars[rows], encoded.codes[rows])
-            held = frame.iloc[aside].reset_index(drop=True)
+            held = (frame.iloc[rows].reset_index(drop=True), frame.iloc[aside].reset_index(drop=True))
         sampler = ConditionalSampler.from_codes(encoded.codes, encoded.layout) if self.conditional else None
         if sampler is not None:
             sampler.column_p = P.condition_focus(self.condition_focus, sampler.columns)
@@ -287,19 +287,14 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
 
         out = []
         if self._validation_rows is not None:
-            cols = Columns.from_schema(self.schema_)
-            rows = min(max(VALIDATION_ROWS, len(self._validation_rows)), 10_000)
-            every = self.validation_every or max(1, budget.epochs // 20)
-            out.append(
-                Validation(
-                    lambda: fidelity_score(
-                        self._validation_rows, self.sample(rows, random_state=VALIDATION_SEED), cols
-                    ),
-                    trainer.sampling_generator,
-                    every,
-                    self.patience,
-                )
+            train, held = self._validation_rows
+            scorer = ValidationScorer(
+                train, held, Columns.from_schema(self.schema_), seed=self.seeds_["validation"]
             )
+            rows = min(max(VALIDATION_ROWS, len(held)), 10_000)
+            every = self.validation_every or max(1, budget.epochs // 20)
+            score = lambda: scorer(self.sample(rows, random_state=VALIDATION_SEED))  # noqa: E731
+            out.append(Validation(score, trainer.sampling_generator, every, self.patience))
         out.extend(self.callbacks or [])
         if self.verbose:
             out.append(Progress(budget.epochs))

@@ -1,89 +1,130 @@
-"""Auxiliary predictive loss (CTAB-GAN+): a predictor of one column from the others, trained on real
-rows; the generator is asked to keep its rows' column predictable from their other columns.
+"""Auxiliary predictive losses: a predictor of a hidden column from the others, trained on real rows;
+the generator is asked to keep its rows' columns predictable from their other columns.
 
-Registered as the objective ``"predictor"``: ``CTGAN(objectives={"predictor": {"column": "income",
-"weight": 1.0}})``. One-hot entries are scored by cross-entropy against the row's own level (the
-fake row's generated level, as CTAB-GAN+ does), scalar entries by squared error.
+Two registered objectives share one mechanism (``models.predictors.MaskedColumnPredictor``):
+
+- ``"predictor"``: one declared column, e.g. the target (CTAB-GAN+'s auxiliary classifier):
+  ``CTGAN(objectives={"predictor": {"column": "income"}})``.
+- ``"columns"``: every learned column in turn, one drawn per row and step - the "global utility" that
+  diffusion models keep and CTGAN loses: ``CTGAN(objectives={"columns": 1.0})``.
+
+A hidden one-hot span is scored by cross-entropy against the row's own level (for a fake row, its
+generated level, as CTAB-GAN+ does), a hidden scalar by squared error.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import torch
-from torch import nn
 
 from ..exceptions import InvalidParameterError
-from ..models.predictors import ColumnPredictor
+from ..models.predictors import MaskedColumnPredictor
 from .objectives import GeneratorPass, Objective, register_objective
 
 
+class ColumnLoss:
+    """The loss of predicting each row's hidden column, from the model-order layout of ``heads``."""
+
+    def __init__(self, heads) -> None:
+        self.n_scalar = heads.n_scalar
+        self.groups = [(g.start, g.count, g.width) for g in heads.groups]
+
+    def __call__(self, predicted: torch.Tensor, target: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        """Mean over rows of the hidden entries' loss; ``hidden`` (B, width) marks them."""
+        predicted, target, rows = predicted.float(), target.detach().float(), len(predicted)
+        loss = predicted.new_zeros(rows)
+        n0 = self.n_scalar
+        if n0:
+            loss = loss + ((predicted[:, :n0] - target[:, :n0]).square() * hidden[:, :n0]).sum(1)
+        for start, count, width in self.groups:
+            end = start + count * width
+            log_p = torch.log_softmax(predicted[:, start:end].view(rows, count, width), dim=-1)
+            level = target[:, start:end].view(rows, count, width).argmax(dim=-1, keepdim=True)
+            scored = hidden[:, start:end].view(rows, count, width)[..., 0]  # (B, count): span hidden or not
+            loss = loss - (log_p.gather(-1, level).squeeze(-1) * scored).sum(1)
+        return loss.mean()
+
+
+class _Auxiliary(Objective):
+    """What both predictive objectives share: the network and its loss. Subclasses say which column each
+    row hides (``hidden_columns(rows, generator, device)``)."""
+
+    def __init__(
+        self, net: MaskedColumnPredictor, loss: ColumnLoss, columns: list[str], weight: float
+    ) -> None:
+        super().__init__(weight)
+        self.net, self.loss, self.columns = net, loss, columns
+
+    def _score(self, rows: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        column = self.hidden_columns(len(rows), generator, rows.device)
+        return self.loss(self.net(rows, column, generator), rows, self.net.masks.index_select(0, column))
+
+    def auxiliary_loss(self, batch, generator: torch.Generator | None = None) -> torch.Tensor:
+        self.net.train()
+        return self._score(batch.rows, generator)
+
+    def generator_loss(self, p: GeneratorPass) -> torch.Tensor:
+        self.net.eval()  # no dropout: the generator follows the predictor's mean prediction
+        return self.weight * self._score(p.fake.rows, p.generator)
+
+    @staticmethod
+    def _network(task, hidden) -> tuple[MaskedColumnPredictor, ColumnLoss, list[str]]:
+        layout, heads = task.data.layout, task.heads
+        columns = list(dict.fromkeys(s.column for s in layout.spans))
+        owner = torch.empty(heads.width, dtype=torch.long)
+        for i, span in enumerate(layout.scalar_spans):
+            owner[i] = columns.index(span.column)
+        for j, span in enumerate(layout.onehot_spans):
+            start = int(heads.onehot_offsets_np[j])
+            owner[start : start + span.width] = columns.index(span.column)
+        net = MaskedColumnPredictor(heads.width, len(columns), tuple(hidden), owner).to(task.device)
+        return net, ColumnLoss(heads), columns
+
+
 @register_objective
-class Predictor(Objective):
-    """Keeps ``column`` predictable from the rest of the row (weight 1 by default)."""
+class Predictor(_Auxiliary):
+    """Keeps one ``column`` predictable from the rest of the row (weight 1 by default)."""
 
     name = "predictor"
 
-    def __init__(
-        self,
-        net: ColumnPredictor,
-        column: str,
-        scalars: list[int],
-        spans: list[tuple[int, int]],
-        weight: float = 1.0,
-    ) -> None:
-        super().__init__(weight)
-        self.net, self.column = net, column
-        self.scalars, self.spans = (
-            scalars,
-            spans,
-        )  # positions among the hidden entries: scalars, then (start, width) spans
-
     @property
     def key(self) -> str:
-        return f"predictor[{self.column}]"
+        return f"predictor[{self.columns[self.index]}]"
 
     @classmethod
     def build(
         cls, task, weight: float | None = None, column: str | None = None, hidden=(256, 256), **options
-    ) -> "Predictor":
+    ):
         if options:
             raise InvalidParameterError(
                 f"objective 'predictor' takes column, weight and hidden; got {sorted(options)}"
             )
-        layout, heads = task.data.layout, task.heads
-        columns = sorted({s.column for s in layout.spans})
+        net, loss, columns = cls._network(task, hidden)
         if column not in columns:
             raise InvalidParameterError(
                 f"objectives['predictor'] column={column!r} is not a learned column; choose one of {columns}"
             )
-        hide: list[int] = [i for i, s in enumerate(layout.scalar_spans) if s.column == column]
-        spans = []
-        for j, span in enumerate(layout.onehot_spans):
-            if span.column == column:
-                start = int(heads.onehot_offsets_np[j])
-                spans.append((len(hide), span.width))
-                hide.extend(range(start, start + span.width))
-        n_scalar = sum(1 for s in layout.scalar_spans if s.column == column)
-        net = ColumnPredictor(
-            heads.width, tuple(hidden), torch.as_tensor(np.asarray(hide), device=task.device)
-        ).to(task.device)
-        return cls(net, column, list(range(n_scalar)), spans, 1.0 if weight is None else weight)
+        objective = cls(net, loss, columns, 1.0 if weight is None else weight)
+        objective.index = columns.index(column)
+        return objective
 
-    def _loss(self, predicted: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        target = rows.index_select(1, self.net.hidden_entries).detach().float()
-        predicted = predicted.float()
-        loss = predicted.new_zeros(())
-        if self.scalars:
-            loss = loss + nn.functional.mse_loss(predicted[:, self.scalars], target[:, self.scalars])
-        for start, width in self.spans:
-            level = target[:, start : start + width].argmax(dim=1)
-            loss = loss + nn.functional.cross_entropy(predicted[:, start : start + width], level)
-        return loss
+    def hidden_columns(self, rows: int, generator: torch.Generator | None, device) -> torch.Tensor:
+        return torch.full((rows,), self.index, dtype=torch.long, device=device)
 
-    def auxiliary_loss(self, batch, generator: torch.Generator | None = None) -> torch.Tensor:
-        self.net.train()
-        return self._loss(self.net(batch.rows, generator), batch.rows)
 
-    def generator_loss(self, p: GeneratorPass) -> torch.Tensor:
-        self.net.eval()  # no dropout: the generator follows the predictor's mean prediction
-        return self.weight * self._loss(self.net(p.fake.rows), p.fake.rows)
+@register_objective
+class EveryColumn(_Auxiliary):
+    """Keeps every column predictable from the others: each row hides one column drawn uniformly."""
+
+    name = "columns"
+
+    @classmethod
+    def build(cls, task, weight: float | None = None, hidden=(256, 256), **options):
+        if options:
+            raise InvalidParameterError(f"objective 'columns' takes weight and hidden; got {sorted(options)}")
+        net, loss, columns = cls._network(task, hidden)
+        if len(columns) < 2:
+            raise InvalidParameterError("objective 'columns' needs at least two learned columns")
+        return cls(net, loss, columns, 1.0 if weight is None else weight)
+
+    def hidden_columns(self, rows: int, generator: torch.Generator | None, device) -> torch.Tensor:
+        return torch.randint(0, len(self.columns), (rows,), generator=generator, device=device)

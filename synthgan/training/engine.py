@@ -191,7 +191,7 @@ class Trainer:
                 else:
                     scores, features = critic(fake.inputs, batch.context, generator=self.torch_gen)
                     real = None
-                p = GeneratorPass(scores, features, real, fake, batch)
+                p = GeneratorPass(scores, features, real, fake, batch, self.torch_gen)
                 terms = _terms(self.objectives, "generator_loss", p)
             self.opt_g.zero_grad(set_to_none=True)
             sum(terms.values()).backward()

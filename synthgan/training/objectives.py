@@ -65,6 +65,7 @@ class GeneratorPass:
     real_features: torch.Tensor
     fake: Any
     batch: Any
+    generator: torch.Generator | None = None  # for terms that draw (e.g. which column to hide)
 
 
 class Objective(nn.Module):
