@@ -27,6 +27,7 @@ def fit_command(
     image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square side images are resized to (multiple of 4, 8-64).", show_default="from the data")] = None,
     discrete: Annotated[Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")] = None,
     holdout: Annotated[float, typer.Option("--holdout", help="Share of rows kept out of training as the privacy baseline; 0 = none.")] = DEFAULT_HOLDOUT,
+    stratify: Annotated[Optional[str], typer.Option("--stratify", help="Comma-separated columns (target, conditions) whose level mix the holdout keeps.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (training and holdout split).")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
     max_time: Annotated[Optional[float], typer.Option("--max-time", help="Stop after the epoch that passes this many seconds.")] = None,
@@ -47,14 +48,17 @@ def fit_command(
         raise typer.BadParameter("only applies to image folders", param_hint="--image-size")
     check_writable(out)
     source = load_images(data, image_size=image_size) if images else load_table(data)
-    train, held = split_holdout(source, holdout, seed)
+    strata = parse_columns(stratify, "--stratify")
+    if strata and images:
+        raise typer.BadParameter("applies to tables only", param_hint="--stratify")
+    train, held = split_holdout(source, holdout, seed, strata)
     settings = {k: v for k, v in {"epochs": epochs, "batch_size": batch_size}.items() if v is not None}
     estimator = REGISTRY[model](**settings, device=device, max_time=max_time, random_state=seed, verbose=not quiet)
     if images:
         estimator.fit(train)
     else:
         estimator.fit(train, discrete_columns=parse_columns(discrete, "--discrete"))
-    record = provenance(data, holdout, seed, len(source))
+    record = provenance(data, holdout, seed, len(source), holdout=held, stratify=strata)
     estimator.save(out, metadata={"training_data": record, "model": model})
     kept = 0 if held is None else len(held)
     unit = "images" if images else "rows"

@@ -35,3 +35,11 @@ def heart() -> pd.DataFrame:
     from synthgan.data import load_heart_disease
 
     return load_heart_disease()
+
+
+# Hypothesis runs derandomised (the same examples every run, in CI and locally); another profile can be
+# chosen with HYPOTHESIS_PROFILE=default.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("derandomized", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))

@@ -216,3 +216,17 @@ def test_detection_auc_is_the_mean_of_per_fold_aucs(tables):
     cols = Columns(("age", "bp", "lab"), ("ward", "smoker"), {})
     values = [detection_auc(train, holdout, cols, np.random.default_rng(seed), 600) for seed in range(4)]
     assert np.mean(values) == pytest.approx(0.5, abs=0.04)
+
+
+def test_html_suppresses_cells_under_k(monkeypatch, tmp_path):
+    """No bar or histogram bin of real rows drawn from fewer than 5 patients."""
+    from synthgan.evaluation import html
+
+    drawn = []
+    monkeypatch.setattr(html, "_histogram", lambda ax, values, edges, label, suppress: drawn.append((label, suppress)))
+    train = population(300, 1).assign(ward=["A"] * 296 + ["Z"] * 4)  # ward Z: 4 patients
+    report = evaluate(train, population(300, 2), holdout=population(100, 3), detection=False)
+    page = html.render(report, train, population(300, 2), population(100, 3))
+    assert ("real", True) in drawn and ("real holdout", True) in drawn and ("synthetic", False) in drawn
+    counts, _ = np.histogram(np.r_[0.0, np.zeros(3), np.ones(10)], bins=[0, 0.5, 1.0])
+    assert counts.tolist() == [4, 10] and "data:image/png" in page

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthgan import CTGAN
-from synthgan.exceptions import GateFailedError, PolicyError
+from synthgan.exceptions import GateFailedError, InvalidParameterError, PolicyError
 from synthgan.gate import Policy, decide
 from synthgan.io.export import read_metadata, write_rows
 from synthgan.workflow.holdout import split_holdout
@@ -201,3 +201,26 @@ def test_old_policy_files_still_load():
     old = '[[check]]\nmetric = "privacy.membership_inference_auc_upper"\nmax = "reference + 0.05"\nfallback = 0.6\n'
     check = Policy.from_toml(old).checks[0]
     assert check.confidence is None and check.z == 0.0 and check.threshold(0.55) == pytest.approx(0.6)
+
+
+def test_stratified_holdout_keeps_every_level_and_refuses_tiny_strata():
+    frame = pd.DataFrame({"x": np.arange(200), "y": ["rare"] * 10 + ["common"] * 190})
+    train, holdout = split_holdout(frame, 0.2, 3, stratify=["y"])
+    assert (holdout["y"] == "rare").sum() == 2 and (train["y"] == "rare").sum() == 8 and len(holdout) == 40
+    with pytest.raises(InvalidParameterError) as info:
+        split_holdout(frame.assign(y=["alone"] + ["common"] * 199), 0.2, 3, stratify=["y"])
+    assert "the level (alone) has 1 row; each needs at least 2" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_holdout_identity_and_overlap_are_checked(heart_split):
+    from synthgan.exceptions import DataLoadError
+    from synthgan.workflow.holdout import check_disjoint, check_holdout, holdout_sha256
+
+    train, holdout = heart_split
+    record = {"holdout_rows": len(holdout), "holdout_sha256": holdout_sha256(holdout)}
+    check_holdout(record, holdout.sample(frac=1.0, random_state=1))  # same rows, any order
+    with pytest.raises(DataLoadError, match="not the one kept out at fit"):
+        check_holdout(record, split_holdout(pd.concat([train, holdout]), 0.2, seed=9)[1])
+    with pytest.raises(InvalidParameterError, match="shares 20 of its 81 rows with --real"):
+        check_disjoint(train, pd.concat([holdout, train.iloc[:20]], ignore_index=True))
+    check_disjoint(train, holdout)

@@ -1,5 +1,8 @@
 """A self-contained HTML report: scores with their meaning, per-column overlays, correlation matrices
 (real / synthetic / difference) and distance-to-closest-record histograms. Images are embedded PNGs.
+
+Small cells are suppressed: a histogram bin or a category bar of real rows holding fewer than k rows
+(``MIN_COUNT``, 5) is drawn empty, so no plot shows one or two patients.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import io
 import numpy as np
 import pandas as pd
 
+from ..transform.bounds import MIN_COUNT
 from .columns import Columns, as_labels, as_numbers
 from .distance import RowEmbedding, nearest
 from .report import format_value
@@ -95,11 +99,13 @@ def _overlays(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
         if c in cols.numeric:
             a, b = as_numbers(real[c]), as_numbers(synthetic[c])
             a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-            edges = np.histogram_bin_edges(np.r_[a, b], bins=30) if a.size + b.size else 10
-            ax.hist(a, bins=edges, alpha=0.5, density=True, label="real")
-            ax.hist(b, bins=edges, alpha=0.5, density=True, label="synthetic")
+            edges = np.histogram_bin_edges(np.r_[a, b], bins=30) if a.size + b.size else np.linspace(0, 1, 11)
+            _histogram(ax, a, edges, "real", suppress=True)
+            _histogram(ax, b, edges, "synthetic", suppress=False)
         else:
-            p = as_labels(real[c]).value_counts(normalize=True, dropna=False).head(12)
+            counts = as_labels(real[c]).value_counts(dropna=False)
+            counts = counts[counts >= MIN_COUNT]  # bars of fewer than k real rows are not drawn
+            p = (counts / max(len(real), 1)).head(12)
             q = as_labels(synthetic[c]).value_counts(normalize=True, dropna=False).reindex(p.index, fill_value=0)
             x = np.arange(len(p))
             ax.bar(x - 0.2, p.to_numpy(), 0.4, label="real")
@@ -108,6 +114,16 @@ def _overlays(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
         ax.set_title(str(c)[:30], fontsize=9)
     axes[0].legend(fontsize=7)
     return fig
+
+
+def _histogram(ax, values: np.ndarray, edges: np.ndarray, label: str, suppress: bool) -> None:
+    """A density histogram; with ``suppress``, bins holding 1 to k-1 rows are drawn empty."""
+    counts, _ = np.histogram(values, bins=edges)
+    if suppress:
+        counts = np.where(counts < MIN_COUNT, 0, counts)
+    total = counts.sum()
+    density = counts / (total * np.diff(edges)) if total else counts.astype(float)
+    ax.stairs(density, edges, fill=True, alpha=0.5, label=label)
 
 
 def _correlations(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
@@ -136,7 +152,8 @@ def _dcr(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | No
         if frame is None:
             continue
         rows = frame.iloc[np.sort(rng.choice(len(frame), min(len(frame), DCR_SAMPLE), replace=False))]
-        axes[0].hist(nearest(emb.transform(rows), train)[0][:, 0], bins=40, alpha=0.5, density=True, label=label)
+        d = nearest(emb.transform(rows), train)[0][:, 0]
+        _histogram(axes[0], d, np.histogram_bin_edges(d, bins=40), label, suppress=label != "synthetic")
     axes[0].set_xlabel("distance to closest training row")
     axes[0].legend()
     return fig

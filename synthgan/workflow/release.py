@@ -26,6 +26,7 @@ from ..exceptions import GateFailedError
 from ..gate import CheckResult, Decision, Policy, decide
 from ..io.atomic import check_writable
 from ..io.export import write_rows
+from .holdout import check_disjoint
 
 #: The gate evaluates at most this many generated rows.
 EVAL_ROWS = 20_000
@@ -204,6 +205,8 @@ def export_table(
 ) -> Release:
     """Gate a synthetic table made by any generator, then write it atomically with provenance."""
     out = check_writable(out)
+    if holdout is not None:
+        check_disjoint(train, holdout)
     report = decision = report_path = None
     if policy is not None:
         report, decision, report_path = gate_table(synthetic, train, holdout, policy, out)
