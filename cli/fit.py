@@ -26,6 +26,7 @@ def fit_command(
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Rows (a multiple of 10) or images per step.", show_default="500 for tables, 64 for images")] = None,
     image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square side images are resized to (multiple of 4, 8-64).", show_default="from the data")] = None,
     discrete: Annotated[Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")] = None,
+    schema: Annotated[Optional[Path], typer.Option("--schema", help="JSON file declaring column kinds ({\"column\": \"kind\"} or a full schema from `synthgan inspect --json`).")] = None,
     holdout: Annotated[float, typer.Option("--holdout", help="Share of rows kept out of training as the privacy baseline; 0 = none.")] = DEFAULT_HOLDOUT,
     stratify: Annotated[Optional[str], typer.Option("--stratify", help="Comma-separated columns (target, conditions) whose level mix the holdout keeps.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (training and holdout split).")] = 0,
@@ -57,7 +58,7 @@ def fit_command(
     if images:
         estimator.fit(train)
     else:
-        estimator.fit(train, discrete_columns=parse_columns(discrete, "--discrete"))
+        estimator.fit(train, discrete_columns=parse_columns(discrete, "--discrete"), schema=None if schema is None else str(schema))
     record = provenance(data, holdout, seed, len(source), holdout=held, stratify=strata)
     estimator.save(out, metadata={"training_data": record, "model": model})
     kept = 0 if held is None else len(held)

@@ -7,13 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthgan.gate import Policy
-from synthgan.io.tabular import load_table
 from synthgan.evaluation.images import DEFAULT_MAX_IMAGES
+from synthgan.gate import Policy
 from synthgan.io.images import load_images
+from synthgan.io.tabular import load_table
 from synthgan.synthesizers import ImageGAN, load_model
-from synthgan.workflow.images import release_images
 from synthgan.workflow.holdout import check_holdout, locate_training_file, sha256_of, split_holdout
+from synthgan.workflow.images import release_images
 from synthgan.workflow.release import release_samples
 
 from ._errors import handle_errors

@@ -7,13 +7,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from frames import within_bounds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synthgan.schema import Schema, SchemaWarning
 from synthgan.transform import TableTransformer
-
-from frames import within_bounds
 
 NAMES = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=8)
 

@@ -10,13 +10,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from frames import mixed_frame, within_bounds
 
 from synthgan.exceptions import NotFittedError, SchemaError
 from synthgan.schema import Schema, SchemaWarning
 from synthgan.transform import TableTransformer
 from synthgan.transform.layout import CATEGORY, MODE, SCALAR
-
-from frames import mixed_frame, within_bounds
 
 
 def round_trip(frame: pd.DataFrame, seed: int = 0, schema: Schema | None = None):

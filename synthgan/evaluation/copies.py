@@ -14,12 +14,12 @@ Example:
     >>> import pandas as pd
     >>> from synthgan.evaluation.columns import Columns
     >>> cols = Columns(("x",), ("c",), {})
-    >>> train = pd.DataFrame({"x": [1.0, 2.0, 2.0, 3.0], "c": ["a", "b", "b", "c"]})
-    >>> guard = CopyGuard(train, pd.DataFrame({"x": [3.0], "c": ["c"]}), cols)
-    >>> guard.update(pd.DataFrame({"x": [1.0, 2.0, 3.0, 1.0], "c": ["a", "b", "c", "a"]}))
-    2
+    >>> train = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": ["a", "b", "c", "d"]})
+    >>> guard = CopyGuard(train, pd.DataFrame({"x": [9.0], "c": ["z"]}), cols)
+    >>> guard.update(pd.DataFrame({"x": [1.0, 2.0, 7.0, 1.0], "c": ["a", "b", "q", "a"]}))
+    3
     >>> guard.figures()["unique_copies"], guard.allowed(4)
-    (2, 0)
+    (3, 0)
 """
 
 from __future__ import annotations

@@ -26,7 +26,10 @@ MEANINGS = {
     "fidelity.detection_auc": "ROC AUC of a classifier telling real from synthetic rows. 0.5 = indistinguishable.",
     "fidelity.ml_efficacy": "Train-on-synthetic score over train-on-real score, both tested on real held-out rows.",
     "privacy.exact_match_rate": "Share of synthetic rows identical to a training row.",
-    "privacy.dcr_closer_to_train_share": "Share of synthetic rows nearer a training row than a held-out row (equal sizes). 0.5 = no sign of copying.",
+    "privacy.unique_copies": "Synthetic rows copying a training record that belongs to one person (unique in training, not held out).",
+    "privacy.near_copy_share": "Share of synthetic rows closer to a training row than the closest 1% of real held-out rows.",
+    "privacy.dcr_closer_to_train_share": "Share of synthetic rows whose nearest real row is a training row (chance: |T| / (|T| + |H|)).",
+    "privacy.dcr_closer_to_train_gain": "Of the rows chance puts nearest a held-out row, the share nearest a training row instead. 0 = none.",
     "privacy.dcr_synthetic_median": "Median distance from a synthetic row to its closest training row.",
     "privacy.dcr_holdout_median": "The same for real held-out rows: what a fresh real sample scores.",
     "privacy.nndr_ratio": "Low-quantile nearest/second-nearest ratio, synthetic vs held-out. Well under 1 = near-copies.",
@@ -36,7 +39,9 @@ MAX_PLOTTED_COLUMNS = 40
 DCR_SAMPLE = 5000
 
 
-def render(report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None) -> str:
+def render(
+    report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None
+) -> str:
     """The whole HTML document as a string."""
     rows = []
     for key, meaning in MEANINGS.items():
@@ -46,15 +51,21 @@ def render(report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, ho
         )
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>synthgan evaluation</title>",
-        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}</style></head><body>",
+        (
+            "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}</style></head><body>"
+        ),
         "<h1>synthgan evaluation report</h1>",
         "<h2>Scores</h2><table><tr><th>metric</th><th>synthetic</th><th>real holdout (reference)</th><th>meaning</th></tr>",
         *rows,
         "</table>",
     ]
     if real is not None and synthetic is not None:
-        cols = Columns(tuple(report.data["meta"]["columns"]["numeric"]), tuple(report.data["meta"]["columns"]["categorical"]), {})
+        cols = Columns(
+            tuple(report.data["meta"]["columns"]["numeric"]),
+            tuple(report.data["meta"]["columns"]["categorical"]),
+            {},
+        )
         parts += ["<h2>Columns: real vs synthetic</h2>", _img(_overlays(real, synthetic, cols))]
         if len(cols.numeric) >= 2:
             parts += ["<h2>Correlations (numeric columns)</h2>", _img(_correlations(real, synthetic, cols))]
@@ -106,7 +117,11 @@ def _overlays(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
             counts = as_labels(real[c]).value_counts(dropna=False)
             counts = counts[counts >= MIN_COUNT]  # bars of fewer than k real rows are not drawn
             p = (counts / max(len(real), 1)).head(12)
-            q = as_labels(synthetic[c]).value_counts(normalize=True, dropna=False).reindex(p.index, fill_value=0)
+            q = (
+                as_labels(synthetic[c])
+                .value_counts(normalize=True, dropna=False)
+                .reindex(p.index, fill_value=0)
+            )
             x = np.arange(len(p))
             ax.bar(x - 0.2, p.to_numpy(), 0.4, label="real")
             ax.bar(x + 0.2, q.to_numpy(), 0.4, label="synthetic")
@@ -134,7 +149,10 @@ def _correlations(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
 
     r, s = corr(real), corr(synthetic)
     fig, axes = _figure(3, per_row=3, size=4.5)
-    for ax, (title, m, cmap, lim) in zip(axes, [("real", r, "RdBu_r", 1), ("synthetic", s, "RdBu_r", 1), ("|difference|", np.abs(r - s), "Reds", 1)]):
+    for ax, (title, m, cmap, lim) in zip(
+        axes,
+        [("real", r, "RdBu_r", 1), ("synthetic", s, "RdBu_r", 1), ("|difference|", np.abs(r - s), "Reds", 1)],
+    ):
         im = ax.imshow(m, cmap=cmap, vmin=-lim if cmap == "RdBu_r" else 0, vmax=lim)
         ax.set_title(title)
         ax.set_xticks(range(len(names)), [n[:10] for n in names], rotation=90, fontsize=6)

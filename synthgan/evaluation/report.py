@@ -8,8 +8,8 @@ Example:
     >>> from synthgan.data import load_heart_disease
     >>> df = load_heart_disease()
     >>> report = evaluate(df.iloc[:200], df.iloc[:200], holdout=df.iloc[200:], detection=False)
-    >>> report.get("fidelity.column_shapes"), report.get("privacy.exact_match_rate")
-    (1.0, 1.0)
+    >>> report.get("privacy.exact_match_rate"), report.get("privacy.unique_copies"), report.get("privacy.unique_copies_excess")
+    (1.0, 200, 200)
 """
 
 from __future__ import annotations

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 #: How many subsamples of the synthetic set, each the size of the real reference, a figure averages.
 REPEATS = 5
@@ -57,21 +55,6 @@ def draw_rows(n_total: int, size: int, rng: np.random.Generator) -> np.ndarray:
     if n_total >= 2 * size:
         return np.sort(rng.choice(n_total, size=size, replace=False))
     return np.sort(rng.integers(0, n_total, size=size))
-
-
-def repeated(
-    fn: Callable[[pd.DataFrame], float],
-    frame: pd.DataFrame,
-    size: int,
-    rng: np.random.Generator,
-    repeats: int = REPEATS,
-) -> tuple[Repeated, list[float]]:
-    """``fn`` on ``repeats`` subsamples of ``size`` rows of ``frame``; NaN results are left out."""
-    values = []
-    for _ in range(repeats):
-        rows = draw_rows(len(frame), size, rng)
-        values.append(float(fn(frame.iloc[rows].reset_index(drop=True))))
-    return summarise(values, len(frame), size), values
 
 
 def summarise(values: list[float], pool: int, size: int) -> Repeated:

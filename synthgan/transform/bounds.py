@@ -5,26 +5,26 @@ A numeric column's bounds are its k-th smallest and k-th largest values (k = ``M
 default): at least k training rows lie at or beyond each bound, so neither is one patient's extreme
 (statistical agencies call this top- and bottom-coding). Training values beyond a bound are clipped
 to it before modelling. A generated value beyond a bound is not clipped onto it (that piles output
-up at one value): it is spread over the band of ``TAIL_BAND`` of the range just inside the bound,
-using a uniform derived from the row's own generated numbers (deterministic, no global RNG).
+up at one value, e.g. where the generator's tanh saturates): it is redrawn from its mode's normal
+distribution truncated to the bounds, by inverting the truncated CDF at a uniform derived from the
+row's own generated numbers (deterministic, no global RNG).
 
 Example:
     >>> import numpy as np
     >>> robust_bounds(np.arange(100.0), 5)
     (4.0, 95.0)
-    >>> x = spread_tails(np.array([-50.0, 10.0, 500.0]), 4.0, 95.0, 1.0, np.array([0.5, 0.5, 0.0]))
-    >>> x.tolist()
-    [6.275, 10.0, 95.0]
+    >>> x = redraw_tails(np.array([-50.0, 10.0, 500.0]), 4.0, 95.0, np.full(3, 50.0), np.full(3, 30.0), np.full(3, 0.5))
+    >>> [round(float(v), 2) for v in x]  # the median of N(50, 30) truncated to [4, 95]
+    [49.84, 10.0, 49.84]
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 #: Fewest training rows a stored level or bound may stand for (k).
 MIN_COUNT = 5
-#: Generated values beyond a bound land uniformly in this share of the range inside it.
-TAIL_BAND = 0.05
 
 
 def robust_bounds(finite: np.ndarray, k: int = MIN_COUNT) -> tuple[float, float]:
@@ -55,12 +55,21 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(31))
 
 
-def spread_tails(x: np.ndarray, low: float, high: float, step: float, u: np.ndarray) -> np.ndarray:
-    """Values below ``low`` / above ``high`` moved to ``low + u * band`` / ``high - u * band`` (in place)."""
-    band = max(TAIL_BAND * (high - low), step)
+def redraw_tails(
+    x: np.ndarray, low: float, high: float, mean: np.ndarray, std: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Values below ``low`` or above ``high`` (in place) redrawn from N(mean, std) truncated to [low, high]
+    at quantile ``u`` (per row); uniform over the bounds where the normal puts no mass inside them."""
     slack = 1e-5 * (high - low) + 1e-9 * max(abs(low), abs(high))  # float32 rounding of a value at the bound
     np.clip(x, np.where(x >= low - slack, low, -np.inf), np.where(x <= high + slack, high, np.inf), out=x)
-    below, above = x < low, x > high
-    x[below] = np.minimum(low + u[below] * band, high)
-    x[above] = np.maximum(high - u[above] * band, low)
+    out = (x < low) | (x > high)
+    if not out.any():
+        return x
+    m, s, q = mean[out], np.maximum(std[out], 1e-12), u[out]
+    a, b = ndtr((low - m) / s), ndtr((high - m) / s)
+    inside = b - a > 1e-9
+    drawn = np.where(
+        inside, m + s * ndtri(np.clip(a + q * (b - a), 1e-12, 1 - 1e-12)), low + q * (high - low)
+    )
+    x[out] = np.clip(drawn, low, high)
     return x

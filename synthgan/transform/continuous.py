@@ -5,7 +5,7 @@ alpha = (z - mu_k) / (4 sigma_k), clipped to [-0.99, 0.99], and the mode is draw
 posterior over modes (CTGAN paper, section 4.2). A missing value is its own extra "mode" with
 alpha = 0, so the model sees an explicit missing indicator and nothing is imputed. The inverse is
 exact up to the clip; values beyond the column's robust bounds (its k-th smallest and largest values,
-never one patient's extreme) are spread over a narrow band inside them, then rounded to the column's
+never one patient's extreme) are redrawn from their mode's normal truncated to the bounds, then rounded to the column's
 step (1 for integers, the finest time unit present for datetimes). Training values beyond the bounds
 are encoded at the bound.
 
@@ -16,7 +16,9 @@ Example:
     >>> enc = NumericEncoder.fit(x, rng, step=0.0)
     >>> alpha, mode = enc.transform(x, rng)
     >>> back = enc.inverse(alpha, mode)
-    >>> bool(np.isnan(back[300])), bool(np.allclose(back[:300], x[:300]))
+    >>> bool(np.isnan(back[300])), bool(np.allclose(back[:300], np.clip(x[:300], enc.low, enc.high)))
+    (True, True)
+    >>> bool(enc.low > x[:300].min()), bool(np.isclose(back[301], enc.high))  # 7.0: beyond the 5th largest value
     (True, True)
 """
 
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bounds import MIN_COUNT, robust_bounds, spread_tails
+from .bounds import MIN_COUNT, redraw_tails, robust_bounds
 from .mixture import Mixture
 
 _CLIP = 0.99
@@ -124,7 +126,14 @@ class NumericEncoder:
             from .bounds import row_uniforms
 
             u = row_uniforms(np.asarray(alpha, dtype=np.float32)[:, None])[:, 0]
-        spread_tails(x, self.low, self.high, self.step, u)
+        redraw_tails(
+            x,
+            self.low,
+            self.high,
+            (self.means * self.scale + self.loc)[safe],
+            (self.stds * self.scale)[safe],
+            u,
+        )
         if self.step > 0:
             x -= self.low
             x /= self.step

@@ -101,5 +101,5 @@ def match_mix(real: pd.DataFrame, target: str, mix: pd.Series, rng: np.random.Ge
     keep = []
     for label, share in mix.items():
         rows = np.flatnonzero((labels == label).to_numpy())
-        keep.append(rng.permutation(rows)[: min(len(rows), int(round(share * total)))])
+        keep.append(rng.permutation(rows)[: min(len(rows), round(share * total))])
     return real.iloc[np.sort(np.concatenate(keep))].reset_index(drop=True)
