@@ -224,7 +224,7 @@ def run_seed(name: str, train, holdout, seed: int, policy) -> list[dict]:
         else:
             report, decision = judge(train, sets[label], holdout, seed, policy)
         row = summarise(name, label, seed, report, decision)
-        row["singleton_ratio"] = singleton_ratio(train, sets.get(label, good)) if label == "trained" else None
+        row["singleton_pileup"] = singleton_pileup(train, good, model.schema_) if label == "trained" else None
         row["fit_seconds"] = fit_seconds if label == "trained" else None
         rows.append({**row, "report": report})
         print(
@@ -241,18 +241,19 @@ def one_epoch_rows(train: pd.DataFrame, seed: int, n: int) -> pd.DataFrame:
     return CTGAN(epochs=1, random_state=seed, verbose=False).fit(train).sample(n, random_state=seed)
 
 
-def singleton_ratio(train: pd.DataFrame, synthetic: pd.DataFrame) -> float:
-    """Over numeric values seen exactly once in training: the largest share of synthetic rows carrying one,
-    as a multiple of 1 / |T| (what a faithful generator gives a value of one patient)."""
-    worst = 0.0
-    for column in train.columns:
-        if not pd.api.types.is_numeric_dtype(train[column]) or train[column].nunique() <= 10:
-            continue
-        counts = train[column].value_counts()
-        once = counts.index[counts == 1]
-        hits = synthetic[column][synthetic[column].isin(once)]
-        if len(hits):
-            worst = max(worst, hits.value_counts().max() / len(synthetic) * len(train))
+def singleton_pileup(train: pd.DataFrame, synthetic: pd.DataFrame, schema) -> int:
+    """``value_pileup`` over the numeric columns (0: no value of one patient emitted more often than its
+    neighbours; the step is 1 for integers, else the column's finest decimal)."""
+    from synthgan.evaluation.copies import value_pileup
+    from synthgan.transform.values import decimal_step
+
+    worst = 0
+    for spec in schema.columns:
+        if spec.kind in ("continuous", "integer"):
+            values = pd.to_numeric(train[spec.name], errors="coerce").dropna().to_numpy()
+            step = 1.0 if spec.kind == "integer" else decimal_step(values)
+            if step > 0:
+                worst = max(worst, value_pileup(train[spec.name], synthetic[spec.name], step))
     return worst
 
 
@@ -311,13 +312,13 @@ def write_tables(out: Path, rows: list[dict], seconds: float | None = None) -> N
         "",
         "Trained models, mean (min-max) over seeds:",
         "",
-        "| data | " + " | ".join(k.split(".", 1)[1] for k in KEYS) + " | singleton ratio | fit s |",
+        "| data | " + " | ".join(k.split(".", 1)[1] for k in KEYS) + " | singleton pile-up | fit s |",
         "|---|" + "---|" * (len(KEYS) + 2),
     ]
     for data in data_sets:
         runs = [r for r in rows if r["data"] == data and r["set"] == "trained"]
         cells = []
-        for key in (*KEYS, "singleton_ratio", "fit_seconds"):
+        for key in (*KEYS, "singleton_pileup", "fit_seconds"):
             values = [r[key] for r in runs if r.get(key) is not None]
             cells.append(f"{np.mean(values):.3f} ({min(values):.3f}-{max(values):.3f})" if values else "n/a")
         lines.append(f"| {data} | " + " | ".join(cells) + " |")
@@ -354,7 +355,7 @@ def main() -> None:
             rows.append(
                 {
                     **summarise(s["data"], s["set"], s["seed"], s["report"], decision),
-                    "singleton_ratio": s.get("singleton_ratio"),
+                    "singleton_pileup": s.get("singleton_pileup"),
                     "fit_seconds": s.get("fit_seconds"),
                 }
             )
@@ -372,7 +373,7 @@ def main() -> None:
             "data": r["data"],
             "set": r["set"],
             "seed": r["seed"],
-            "singleton_ratio": r["singleton_ratio"],
+            "singleton_pileup": r["singleton_pileup"],
             "fit_seconds": r["fit_seconds"],
             "report": r["report"],
         }

@@ -13,6 +13,7 @@ from synthgan.cli.app import app
 from typer.testing import CliRunner
 
 from synthgan import CTGAN
+from synthgan.evaluation.copies import value_pileup
 from synthgan.exceptions import SchemaError
 from synthgan.schema import SchemaWarning
 from synthgan.transform import TableTransformer
@@ -107,22 +108,6 @@ def test_identifier_and_free_text_columns_are_refused_unless_declared(tmp_path):
     assert declared.exit_code == 0, declared.output
 
 
-def local_excess(train: pd.Series, synthetic: pd.Series, step: float, window: int = 5) -> int:
-    """Largest excess, over values seen once in training, of a value's count in the synthetic rows above what
-    3 times the mean count of the grid values within ``window`` steps allows (Poisson, 99.99%): 0 for a smooth
-    generator, large where output piles up on one patient's value (as clipping to the exact extremes did)."""
-    from scipy.stats import poisson
-
-    counts = train.value_counts()
-    emitted = synthetic.round(6).value_counts()
-    worst = 0
-    for value in counts.index[counts == 1]:
-        around = [round(value + k * step, 6) for k in range(-window, window + 1) if k]
-        expected = 3 * float(np.mean([emitted.get(v, 0) for v in around]))
-        worst = max(worst, int(emitted.get(round(value, 6), 0) - poisson.ppf(0.9999, max(expected, 1.0))))
-    return worst
-
-
 @pytest.mark.slow
 def test_single_patient_values_are_not_emitted_more_often_than_chance(heart):
     """Over 3 seeds of a 30-epoch model (the setting that made thalach = 71, one patient, 3% of the output):
@@ -137,7 +122,7 @@ def test_single_patient_values_are_not_emitted_more_often_than_chance(heart):
             model = CTGAN(epochs=30, random_state=seed, verbose=False).fit(train)
         rows = model.sample(5000, random_state=seed)
         steps = {"age": 1, "trestbps": 1, "chol": 1, "thalach": 1, "oldpeak": 0.1}
-        ratios.append(max(local_excess(train[c], rows[c], step) for c, step in steps.items()))
+        ratios.append(max(value_pileup(train[c], rows[c], step) for c, step in steps.items()))
         for column in steps:  # and no value beyond the 5th smallest / largest training value is ever emitted
             assert rows[column].between(np.sort(train[column])[4], np.sort(train[column])[-5]).all(), column
     assert max(ratios) <= 0, ratios
@@ -148,7 +133,7 @@ def test_the_rate_test_sees_a_pile_up_on_one_patient():
     rng = np.random.default_rng(0)
     train = pd.Series(np.r_[71, rng.integers(100, 200, 300)])
     smooth = pd.Series(rng.integers(95, 200, 5000))
-    assert local_excess(train, smooth, 1) <= 0
+    assert value_pileup(train, smooth, 1) <= 0
     piled = smooth.copy()
     piled.iloc[:150] = 71
-    assert local_excess(train, piled, 1) > 100
+    assert value_pileup(train, piled, 1) > 100
