@@ -6,7 +6,8 @@ from it) are judged three ways:
 - the gate (default policy): refused or passed, and which privacy checks refused;
 - anonymeter (benchmark-only; ``pip install --no-deps anonymeter`` plus numba, llvmlite, polars): singling-out
   (multivariate), linkability (columns split in two halves) and attribute inference (the last column secret), each
-  with the holdout as control; its residual risk and 95% interval;
+  with the holdout as control, on the rows with numeric gaps filled by the training median and other values as
+  text (its distance kernels fail on NaN); its residual risk and 95% interval;
 - the ``domias`` package's density-ratio attack (``domias.baselines.kde_baseline``: p_G(x) / p_R(x), Gaussian KDEs of
   the synthetic rows and a real reference half of the holdout), on the rows embedded as the gate embeds them and
   reduced to 5 principal components (a KDE needs more rows than dimensions), members = training rows, non-members =
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from calibrate_gate import IDENTIFIERS, broken_sets, synthetic_rows, tables
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,17 +44,20 @@ SETS = (
 )
 DOMIAS_FLAG = 0.6
 N_ATTACKS = 300
+#: Singling-out query attempts (anonymeter's default, 10 million, takes minutes per set where few queries single out).
+MAX_ATTEMPTS = 100_000
 
 
 def anonymeter_risks(train: pd.DataFrame, synthetic: pd.DataFrame, control: pd.DataFrame, seed: int) -> dict:
     from anonymeter.evaluators import InferenceEvaluator, LinkabilityEvaluator, SinglingOutEvaluator
 
     n = min(N_ATTACKS, len(control))
+    train, synthetic, control = (_plain(t, train) for t in (train, synthetic, control))
     columns = list(train.columns)
     out = {}
     evaluators = {
         "singling_out": lambda: SinglingOutEvaluator(
-            ori=train, syn=synthetic, control=control, n_attacks=n, seed=seed
+            ori=train, syn=synthetic, control=control, n_attacks=n, seed=seed, max_attempts=MAX_ATTEMPTS
         ).evaluate(mode="multivariate"),
         "linkability": lambda: LinkabilityEvaluator(
             ori=train,
@@ -83,13 +88,25 @@ def anonymeter_risks(train: pd.DataFrame, synthetic: pd.DataFrame, control: pd.D
     return out
 
 
+def _plain(frame: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
+    """What anonymeter's numba kernels accept: numbers as floats with gaps filled by the training median,
+    everything else as text (its mixed-type distance fails on NaN and mixed object columns)."""
+    frame, out = frame.reset_index(drop=True), {}
+    for column in train.columns:
+        if pd.api.types.is_numeric_dtype(train[column]) and not pd.api.types.is_bool_dtype(train[column]):
+            values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+            out[column] = values.fillna(float(pd.to_numeric(train[column], errors="coerce").median()))
+        else:
+            out[column] = frame[column].astype(str)
+    return pd.DataFrame(out)
+
+
 def domias_auc(
     train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame, schema, seed: int
 ) -> float:
     from domias.baselines import kde_baseline
     from sklearn.decomposition import PCA
     from sklearn.metrics import roc_auc_score
-
     from synthgan.evaluation.columns import Columns
     from synthgan.evaluation.distance import RowEmbedding
 
