@@ -91,21 +91,21 @@ def test_oversampler_per_class_models_learn_each_class_alone():
 
 
 def test_oversampler_realism_filter_keeps_the_rows_most_like_the_class():
-    """An undertrained model's rows spread wide; the filter keeps the pool rows nearest the real class."""
+    """An undertrained joint model's class-b rows often look like class a; the filter keeps the pool rows nearest
+    the real class. (Numbers stay within the robust bounds, so a per-class model no longer spreads wide.)"""
     rng = np.random.default_rng(1)
     X = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 600), rng.normal(6, 1, 120)], "kind": ["u"] * 600 + ["v"] * 120})
     y = pd.Series(["a"] * 600 + ["b"] * 120, name="label")
     rows = {}
-    # seed 1: how far a 120-step model of 120 rows lands swings with the seed (seeds 0-5: its rows' mean off by 0.9-2.4;
-    # in three of them even the best third stays 1+ away); the test is about what the filter keeps, not that swing
+    # 10 epochs, seeds 1-3: 43-48% of the unfiltered class-b rows sit under x = 3 (class a's side), 2-4% after the filter
     for f in (None, 3):
-        sampler = SyntheticOversampler(model=CTGAN(epochs=60, batch_size=60, verbose=False), per_class=True, realism_filter=f, random_state=1)
+        sampler = SyntheticOversampler(model=CTGAN(epochs=10, batch_size=60, verbose=False), realism_filter=f, random_state=1)
         X_res, y_res = sampler.fit_resample(X, y)
         assert y_res.value_counts().to_dict() == {"a": 600, "b": 600}
         rows[f] = X_res.iloc[len(X):]["x"]
     real = X["x"][y == "b"]
-    assert abs(rows[None].mean() - real.mean()) > 1 and abs(rows[3].mean() - real.mean()) < 0.4  # 4.56 / 5.79 vs 5.86
-    assert abs(rows[3].std() - real.std()) < abs(rows[None].std() - real.std())
+    assert (rows[None] < 3).mean() > 0.3 and (rows[3] < 3).mean() < 0.1
+    assert abs(rows[3].mean() - real.mean()) < abs(rows[None].mean() - real.mean()) / 4  # -0.09 vs -2.52
     for bad in (0.5, True, "3"):
         with pytest.raises(InvalidParameterError, match="realism_filter"):
             SyntheticOversampler(realism_filter=bad).fit_resample(X, y)
