@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from _data import SHARED, adult, diabetes
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from calibrate_gate import IDENTIFIERS, broken_sets, synthetic_rows, tables
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -107,6 +106,7 @@ def domias_auc(
     from domias.baselines import kde_baseline
     from sklearn.decomposition import PCA
     from sklearn.metrics import roc_auc_score
+
     from synthgan.evaluation.columns import Columns
     from synthgan.evaluation.distance import RowEmbedding
 
