@@ -46,7 +46,7 @@ def demo_command(
     start = time.perf_counter()
     model = CTGAN(epochs=epochs, random_state=seed, verbose=not quiet).fit(train, schema=schema)
     typer.echo(f"CTGAN: {len(model.loss_values_)} epochs in {time.perf_counter() - start:.1f} s")
-    record = {"training_data": provenance(heart_disease_path(), 0.2, seed, len(frame))}
+    record = {"training_data": provenance(heart_disease_path(), 0.2, seed, len(frame), holdout=holdout)}
     result = release_samples(
         model, rows, out, train=train, holdout=holdout, policy=Policy.default(), seed=seed, provenance=record
     )

@@ -15,7 +15,7 @@ from synthgan.io.atomic import check_writable
 from synthgan.io.images import load_images
 from synthgan.io.tabular import load_table
 from synthgan.synthesizers import REGISTRY
-from synthgan.workflow.holdout import DEFAULT_HOLDOUT, provenance, sha256_of, split_holdout
+from synthgan.workflow.holdout import DEFAULT_HOLDOUT, check_holdout, provenance, sha256_of, split_holdout
 
 from ._errors import fail, handle_errors
 from ._options import DEFAULT_MODEL, parse_columns
@@ -69,12 +69,26 @@ def fit_command(
     discrete: Annotated[
         Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")
     ] = None,
+    schema: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--schema",
+            help='JSON file of column kinds ({"col": "kind"}, or a schema from `synthgan inspect --json`).',
+        ),
+    ] = None,
     holdout: Annotated[
         float,
         typer.Option(
             "--holdout", help="Share of rows kept out of training as the privacy baseline; 0 = none."
         ),
     ] = DEFAULT_HOLDOUT,
+    stratify: Annotated[
+        Optional[str],
+        typer.Option(
+            "--stratify",
+            help="Comma-separated columns (target, conditions) whose level mix the holdout keeps.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (training and holdout split).")] = 0,
     ema: Annotated[
         Optional[float],
@@ -144,14 +158,24 @@ def fit_command(
     check_writable(out)
     checkpoint = Path(str(out) + ".ckpt")
     every = _schedule(checkpoint_every)
-    if resume is not None:
+    strata = parse_columns(stratify, "--stratify")
+    if strata and images:
+        raise typer.BadParameter("applies to tables only", param_hint="--stratify")
+    if resume is not None:  # the split the checkpoint was trained on, checked against its record
         estimator, record = _resumed(resume, model, data)
-        holdout, seed = record["holdout_fraction"], record["holdout_seed"]
+        holdout, seed, strata = (
+            record["holdout_fraction"],
+            record["holdout_seed"],
+            record.get("holdout_stratify"),
+        )
     else:
-        estimator, record = REGISTRY[model](random_state=seed), provenance(data, holdout, seed, 0)
+        estimator = REGISTRY[model](random_state=seed)
     source = load_images(data, image_size=image_size) if images else load_table(data)
-    record["rows"] = len(source)
-    train, held = split_holdout(source, holdout, seed)
+    train, held = split_holdout(source, holdout, seed, strata or None)
+    if resume is not None:
+        check_holdout(record, held)
+    else:
+        record = provenance(data, holdout, seed, len(source), holdout=held, stratify=strata)
     settings = {
         "epochs": epochs,
         "batch_size": batch_size,
@@ -179,7 +203,11 @@ def fit_command(
         if images:
             estimator.fit(train)
         else:
-            estimator.fit(train, discrete_columns=parse_columns(discrete, "--discrete"))
+            estimator.fit(
+                train,
+                discrete_columns=parse_columns(discrete, "--discrete"),
+                schema=None if schema is None else str(schema),
+            )
     except TrainingInterrupted as exc:
         name = signal.Signals(exc.signum).name
         raise fail(

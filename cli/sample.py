@@ -7,13 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthgan.gate import Policy
-from synthgan.io.tabular import load_table
 from synthgan.evaluation.images import DEFAULT_MAX_IMAGES
+from synthgan.gate import Policy
 from synthgan.io.images import load_images
+from synthgan.io.tabular import load_table
 from synthgan.synthesizers import ImageGAN, load_model
+from synthgan.workflow.holdout import check_holdout, locate_training_file, sha256_of, split_holdout
 from synthgan.workflow.images import release_images
-from synthgan.workflow.holdout import locate_training_file, sha256_of, split_holdout
 from synthgan.workflow.release import release_samples
 
 from ._errors import handle_errors
@@ -52,7 +52,8 @@ def sample_command(
     if rules is not None:
         source = locate_training_file(record, real)
         data = load_images(source, image_size=model.image_size_) if images else load_table(source)
-        train, holdout = split_holdout(data, record["holdout_fraction"], record["holdout_seed"]) if record else (data, None)
+        train, holdout = split_holdout(data, record["holdout_fraction"], record["holdout_seed"], record.get("holdout_stratify")) if record else (data, None)
+        check_holdout(record, holdout)
     provenance = {"model_sha256": sha256_of(model_path), "model_file": model_path.name}
     common = dict(train=train, holdout=holdout, policy=rules, conditions=parse_conditions(condition), seed=seed, provenance=provenance)
     if images:

@@ -21,9 +21,9 @@ import json
 import os
 import re
 import warnings
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,7 @@ class ColumnSpec:
     kind: str
     dtype: str
     datetime_format: str | None = None
+    declared: bool = field(default=False, compare=False)  # the kind was given by the user, not inferred
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -93,13 +94,14 @@ class Schema:
         return text
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "Schema":
+    def from_dict(cls, data: Mapping) -> Schema:
         cols = data.get("columns") if isinstance(data, Mapping) else None
         if not isinstance(cols, list):
             raise SchemaError('a full schema needs a "columns" list of {"name", "kind", "dtype"} objects')
         try:
             specs = tuple(
-                ColumnSpec(str(c["name"]), str(c["kind"]), str(c.get("dtype", "object")), c.get("datetime_format"))
+                ColumnSpec(str(c["name"]), str(c["kind"]), str(c.get("dtype", "object")), c.get("datetime_format"),
+                           bool(c.get("declared", False)))
                 for c in cols
             )
         except (KeyError, TypeError):
@@ -108,7 +110,7 @@ class Schema:
         return cls(specs)
 
     @classmethod
-    def from_json(cls, source: str | os.PathLike) -> "Schema":
+    def from_json(cls, source: str | os.PathLike) -> Schema:
         """Load from a JSON string or a path to a JSON file."""
         return cls.from_dict(_read_json(source))
 
@@ -118,8 +120,8 @@ class Schema:
         cls,
         frame: pd.DataFrame,
         discrete_columns: Iterable[str] | None = None,
-        declared: "Schema | Mapping | str | os.PathLike | None" = None,
-    ) -> "Schema":
+        declared: Schema | Mapping | str | os.PathLike | None = None,
+    ) -> Schema:
         """Infer every column's kind; ``discrete_columns`` forces categorical, ``declared`` overrides kinds.
 
         ``declared`` is a full ``Schema``, a mapping ``{"column": "kind"}``, or a JSON file/string of either.
@@ -134,7 +136,7 @@ class Schema:
         for name in names:
             series = frame[name]
             kind = overrides.get(name) or infer_kind(series)
-            specs.append(_spec_for(series, name, kind))
+            specs.append(_spec_for(series, name, kind, declared=name in overrides))
         return cls(tuple(specs))
 
     def check_frame(self, frame: pd.DataFrame, label: str = "the data") -> None:
@@ -208,7 +210,12 @@ def _datetime_format(values: pd.Series) -> str | None:
     return fmt if parsed.notna().all() else None
 
 
-def _spec_for(series: pd.Series, name: str, kind: str) -> ColumnSpec:
+def looks_like_free_text(series: pd.Series) -> bool:
+    """A categorical column with more levels than ``max(50, rows / 2)``: identifiers or free text, not groups."""
+    return series.dropna().nunique() > max(50, len(series) // 2)
+
+
+def _spec_for(series: pd.Series, name: str, kind: str, declared: bool = False) -> ColumnSpec:
     dtype = str(series.dtype)
     fmt = None
     if kind == DATETIME and not pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -217,7 +224,7 @@ def _spec_for(series: pd.Series, name: str, kind: str) -> ColumnSpec:
             raise SchemaError(f"column {name!r} is declared datetime but its values are not parseable dates")
     if kind in (CONTINUOUS, INTEGER) and not pd.api.types.is_numeric_dtype(series.dtype):
         raise SchemaError(f"column {name!r} is declared {kind} but holds text; declare it categorical")
-    if kind == CATEGORICAL and series.dropna().nunique() > max(50, len(series) // 2):
+    if kind == CATEGORICAL and looks_like_free_text(series):
         warnings.warn(
             f"column {name!r} has {series.dropna().nunique()} levels in {len(series)} rows: it looks like an "
             "identifier or free text rather than a category; consider dropping it",
@@ -231,7 +238,7 @@ def _spec_for(series: pd.Series, name: str, kind: str) -> ColumnSpec:
             SchemaWarning,
             stacklevel=3,
         )
-    return ColumnSpec(name, kind, dtype, fmt)
+    return ColumnSpec(name, kind, dtype, fmt, declared)
 
 
 def _overrides(declared, names: list[str]) -> dict[str, str]:

@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# Hypothesis runs derandomised (the same examples every run, in CI and locally); another profile can be
+# chosen with HYPOTHESIS_PROFILE=default.
+settings.register_profile("derandomized", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 SHARED = Path(os.environ.get("SYNTHGAN_SHARED", Path(__file__).resolve().parents[1].parent / "shared")) / "datasets"
 ADULT_COLUMNS = [
@@ -35,3 +41,4 @@ def heart() -> pd.DataFrame:
     from synthgan.data import load_heart_disease
 
     return load_heart_disease()
+

@@ -23,3 +23,20 @@ def mixed_frame(n: int = 60) -> pd.DataFrame:
             "mrn": [f"MRN{i:05d}" for i in rng.permutation(n)],
         }
     )
+
+
+def within_bounds(frame: pd.DataFrame, tt) -> pd.DataFrame:
+    """What a transformer's round trip gives back: numbers and datetimes clipped to its robust bounds,
+    levels seen fewer than k times merged as its encoders merge them."""
+    from synthgan.transform.continuous import NumericEncoder
+    from synthgan.transform.values import restore_levels, restore_numeric, to_float
+
+    out = frame.copy()
+    for name, enc in tt.encoders_.items():
+        spec, extra = tt.schema_[name], tt.extras_[name]
+        if isinstance(enc, NumericEncoder):
+            x, _ = to_float(frame[name], spec, extra.get("origin_ns"))
+            out[name] = restore_numeric(np.clip(x, enc.low, enc.high), spec, extra).set_axis(frame.index)
+        else:
+            out[name] = restore_levels(enc.inverse(enc.transform(frame[name])), spec, extra).set_axis(frame.index)
+    return out

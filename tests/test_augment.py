@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from typer.testing import CliRunner
 
 from synthgan import CTGAN, SyntheticOversampler
@@ -151,7 +150,8 @@ def test_augment_balance_include_real_passes_the_gate(workdir):
     (workdir / "valid.toml").write_text('[[check]]\nmetric = "validity.dtype_mismatches"\nmax = 0\n\n'
                                         '[[check]]\nmetric = "validity.unknown_categories"\nmax = 0\n')
     result = runner.invoke(app, ["augment", "heart.csv", "--target", "sex", "--balance", "--include-real", "-o", "aug.parquet",
-                                 "--epochs", "150", "--batch-size", "100", "--seed", "1", "--quiet", "--policy", "valid.toml"])
+                                 "--epochs", "150", "--batch-size", "100", "--seed", "1", "--quiet", "--policy", "valid.toml",
+                                 "--holdout", "0.4"])
     assert result.exit_code == 0, result.output
     out = pd.read_parquet(workdir / "aug.parquet")
     real = pd.read_csv(workdir / "heart.csv")
@@ -198,7 +198,7 @@ def test_examples_ci_script_runs_the_recipe(workdir):
     """The script's mechanics: arguments, environment, exit codes, output. Its policy checks validity only, so the
     outcome is fixed (whether one seed's model passes the default policy is the calibration's business)."""
     (workdir / "valid.toml").write_text('[[check]]\nmetric = "validity.unknown_categories"\nmax = 0\n')
-    env = {**os.environ, "SYNTHGAN_EPOCHS": "300", "SYNTHGAN_POLICY": "valid.toml",
+    env = {**os.environ, "SYNTHGAN_EPOCHS": "300", "SYNTHGAN_POLICY": "valid.toml", "SYNTHGAN_HOLDOUT": "0.4",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(["bash", str(ROOT / "examples" / "ci" / "augment.sh"), "heart.csv", "sex", "build/train.parquet"],
                           cwd=workdir, env=env, capture_output=True, text=True, timeout=600)

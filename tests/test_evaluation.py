@@ -44,7 +44,9 @@ def test_copies_of_training_rows_are_caught(tables):
     assert report.get("fidelity.column_shapes") == pytest.approx(1.0)
     assert report.get("fidelity.detection_auc") == pytest.approx(0.5, abs=0.08)
     assert report.get("privacy.exact_match_rate") == 1.0
-    assert report.get("privacy.dcr_closer_to_train_share") > 0.95
+    assert report.get("privacy.unique_copies") == report.get("privacy.unique_training_records") > 1490  # a pair of duplicates
+    assert report.get("privacy.dcr_closer_to_train_share") > 0.95 and report.get("privacy.dcr_closer_to_train_excess") > 0.2
+    assert report.get("privacy.near_copy_share") == 1.0 and report.get("privacy.near_copy_excess") > 0.9
     assert report.get("privacy.dcr_synthetic_median") == 0.0
     assert report.get("privacy.nndr_ratio") < 0.1
     assert report.get("privacy.membership_inference_auc") > 0.9
@@ -54,14 +56,16 @@ def test_copies_of_training_rows_are_caught(tables):
 def test_an_independent_real_sample_looks_private(tables):
     train, holdout, fresh = tables
     report = evaluate(train, fresh, holdout=holdout)
-    share = report.get("privacy.dcr_closer_to_train_share")
-    assert share == pytest.approx(0.5, abs=0.06) and report.get("privacy.dcr_closer_to_train_share_upper") > share
+    share, null = report.get("privacy.dcr_closer_to_train_share"), report.get("privacy.dcr_closer_to_train_null")
+    assert null == pytest.approx(0.5)  # |T| / (|T| + |H|): the chance a fresh row's nearest real row is a training row
+    assert share == pytest.approx(null, abs=0.04) and report.get("privacy.dcr_closer_to_train_excess") < 0
+    assert report.get("privacy.unique_copies_excess") <= 0 and report.get("privacy.near_copy_excess") < 0
     assert report.get("privacy.membership_inference_auc") == pytest.approx(0.5, abs=0.08)
     assert report.get("privacy.nndr_ratio") == pytest.approx(1.0, abs=0.35)
     assert report.get("fidelity.detection_auc") == pytest.approx(0.5, abs=0.08)
     assert report.get("reference.fidelity.column_shapes") > 0.9
-    ref_share = report.get("reference.privacy.dcr_closer_to_train_share")
-    assert ref_share == pytest.approx(0.5, abs=0.1)
+    ref_share, ref_null = report.get("reference.privacy.dcr_closer_to_train_share"), report.get("reference.privacy.dcr_closer_to_train_null")
+    assert ref_null == pytest.approx(1500 / 2250) and ref_share == pytest.approx(ref_null, abs=0.1)
 
 
 def test_broken_output_scores_low(tables):
@@ -79,6 +83,7 @@ def test_missing_metrics_are_reported_with_reasons(tables):
     report = evaluate(train, fresh, detection=False)
     assert report.get("fidelity.ml_efficacy") == {"not_evaluated": "no target column given"}
     assert "holdout" in report.get("privacy.dcr_closer_to_train_share")["not_evaluated"]
+    assert "holdout" in report.get("privacy.unique_copies_excess")["not_evaluated"]
     assert "holdout" in report.get("reference")["not_evaluated"]
     assert isinstance(report.get("privacy.exact_match_rate"), float)
     with pytest.raises(KeyError):
@@ -158,3 +163,70 @@ def test_agrees_with_sdmetrics_quality_report(adult):
     shapes = F.column_shapes(real, synthetic, cols)
     assert np.mean(list(shapes.values())) == pytest.approx(props["Column Shapes"], abs=1e-3)
     assert F.pair_trends(F.pair_scores(real, synthetic, cols))["trend_mean"] == pytest.approx(props["Column Pair Trends"], abs=1e-3)
+
+
+def _values(node, prefix=""):
+    """Every number in a report, by dotted key."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            out.update(_values(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: node} if isinstance(node, (int, float)) and not isinstance(node, bool) else {}
+
+
+def test_each_metric_draws_from_its_own_stream(tables, tmp_path):
+    """Switching detection, the target or the HTML report on or off changes no other value or verdict."""
+    from synthgan.gate import Policy, decide
+
+    train, holdout, fresh = tables
+    synthetic = pd.concat([fresh.iloc[:1200], train.iloc[:60]], ignore_index=True)  # some copies: privacy is not trivial
+    plain = evaluate(train, synthetic, holdout=holdout, detection=False, random_state=3)
+    full = evaluate(train, synthetic, holdout=holdout, target="ward", random_state=3)
+    full.to_html(tmp_path / "r.html", train, synthetic, holdout)
+    again = evaluate(train, synthetic, holdout=holdout, detection=False, random_state=3)
+    a, b = _values(plain.data), _values(full.data)
+    shared = [k for k in a if k in b and "detection" not in k and "ml_efficacy" not in k]
+    assert len(shared) > 60
+    assert {k: a[k] for k in shared} == {k: b[k] for k in shared}
+    assert _values(again.data) == a
+    policy = Policy.default()
+    verdicts = [{c.metric: c.passed for c in decide(r, policy).checks if "detection" not in c.metric} for r in (plain, full)]
+    assert verdicts[0] == verdicts[1]
+
+
+def test_synthetic_and_reference_are_measured_at_the_same_size(tables):
+    train, holdout, fresh = tables
+    big = pd.concat([fresh, population(3000, 9)], ignore_index=True)
+    report = evaluate(train, big, holdout=holdout.iloc[:400], target="ward")
+    sizes = report.get("meta.fidelity_sample_sizes")
+    assert sizes == {"compared_rows": 400, "repeats": 5, "detection_rows_per_side": 400}
+    assert report.get("fidelity.column_shapes_se") > 0 and report.get("fidelity.column_shapes_spread") > 0
+    assert report.get("fidelity.ml_efficacy_details")["rows"] == 1500  # as many synthetic rows as real ones
+    assert report.get("privacy.sample_sizes")["nndr_compared_rows"] == 400
+    small = evaluate(train, fresh, holdout=holdout.iloc[:25], detection=False)
+    assert "at least 30 rows" in small.get("reference")["not_evaluated"]
+
+
+def test_detection_auc_is_the_mean_of_per_fold_aucs(tables):
+    """Real vs real: per-fold AUCs average to about 0.5 (pooled out-of-fold scores ran low, e.g. 0.415)."""
+    from synthgan.evaluation.learners import detection_auc
+
+    train, holdout, _ = tables
+    cols = Columns(("age", "bp", "lab"), ("ward", "smoker"), {})
+    values = [detection_auc(train, holdout, cols, np.random.default_rng(seed), 600) for seed in range(4)]
+    assert np.mean(values) == pytest.approx(0.5, abs=0.04)
+
+
+def test_html_suppresses_cells_under_k(monkeypatch, tmp_path):
+    """No bar or histogram bin of real rows drawn from fewer than 5 patients."""
+    from synthgan.evaluation import html
+
+    drawn = []
+    monkeypatch.setattr(html, "_histogram", lambda ax, values, edges, label, suppress: drawn.append((label, suppress)))
+    train = population(300, 1).assign(ward=["A"] * 296 + ["Z"] * 4)  # ward Z: 4 patients
+    report = evaluate(train, population(300, 2), holdout=population(100, 3), detection=False)
+    page = html.render(report, train, population(300, 2), population(100, 3))
+    assert ("real", True) in drawn and ("real holdout", True) in drawn and ("synthetic", False) in drawn
+    counts, _ = np.histogram(np.r_[0.0, np.zeros(3), np.ones(10)], bins=[0, 0.5, 1.0])
+    assert counts.tolist() == [4, 10] and "data:image/png" in page

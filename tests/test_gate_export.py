@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthgan import CTGAN
-from synthgan.exceptions import GateFailedError, PolicyError
+from synthgan.exceptions import GateFailedError, InvalidParameterError, PolicyError
 from synthgan.gate import Policy, decide
 from synthgan.io.export import read_metadata, write_rows
 from synthgan.workflow.holdout import split_holdout
@@ -119,7 +119,7 @@ def test_copies_are_refused_and_nothing_is_written(heart_split, tmp_path):
     with pytest.raises(GateFailedError) as info:
         export_table(train.copy(), out, train=train, holdout=holdout, policy=Policy.default())
     failed = {c.metric for c in info.value.decision.failed}
-    assert {"privacy.exact_match_rate", "privacy.nndr_ratio"} <= failed
+    assert {"privacy.unique_copies_excess", "privacy.exact_match_rate", "privacy.near_copy_excess", "privacy.nndr_ratio"} <= failed
     assert not out.exists() and report_path_for(out).exists()  # the report says why
 
 
@@ -127,7 +127,9 @@ def test_trained_model_release_and_provenance(heart_split, tmp_path):
     train, holdout = heart_split
     model = CTGAN(epochs=100, batch_size=100, random_state=0, verbose=False).fit(train)
     out = tmp_path / "synthetic.parquet"
-    result = release_samples(model, 700, out, train=train, holdout=holdout, policy=Policy.default(), seed=5, provenance={"model_sha256": "abc"})
+    # the flow, not the model's quality, is under test: validity checks only (they hold for any trained model)
+    valid_only = Policy(tuple(c for c in Policy.default().checks if c.metric.startswith("validity.")), "validity")
+    result = release_samples(model, 700, out, train=train, holdout=holdout, policy=valid_only, seed=5, provenance={"model_sha256": "abc"})
     assert result.decision.passed, [c.line() for c in result.decision.failed]
     back = pd.read_parquet(out)
     assert len(back) == 700 and (back.dtypes == train.dtypes).all()
@@ -147,3 +149,78 @@ def test_holdout_split_is_seeded():
     a, b = split_holdout(frame, 0.25, 7), split_holdout(frame, 0.25, 7)
     assert a[1]["x"].tolist() == b[1]["x"].tolist() and len(a[1]) == 25
     assert split_holdout(frame, 0, 7)[1] is None
+
+
+CONFIDENT = """
+[[check]]
+metric = "fidelity.column_shapes"
+min = "reference - 0.1"
+confidence = 0.95
+"""
+
+
+def test_confidence_refuses_only_past_the_noise():
+    policy = Policy.from_toml(CONFIDENT)
+    base = {"reference": {"fidelity": {"column_shapes": 0.9}}}
+    within = decide({**base, "fidelity": {"column_shapes": 0.78, "column_shapes_se": 0.02}}, policy)
+    assert within.passed  # 0.02 under the threshold, 1 se: not confidently under it (1.645 se needed)
+    assert within.checks[0].line() == "pass  fidelity.column_shapes = 0.7800 +- 0.0200 (se)  (required >= 0.8000 at 95% confidence)"
+    beyond = decide({**base, "fidelity": {"column_shapes": 0.75, "column_shapes_se": 0.02}}, policy)
+    assert not beyond.passed  # 2.5 se under it
+    no_se = decide({**base, "fidelity": {"column_shapes": 0.95}}, policy)
+    assert not no_se.passed and "no uncertainty" in no_se.checks[0].note and "column_shapes_se" in no_se.checks[0].note
+
+
+def test_crafted_reports_meet_every_default_privacy_rule():
+    """Each privacy rule of the default policy refuses its crafted report and passes the clean one."""
+    policy = Policy.default()
+    clean = {"unique_copies_excess": 0, "exact_match_rate": 0.0, "near_copy_excess": -0.01, "dcr_closer_to_train_gain": 0.5,
+             "dcr_closer_to_train_gain_se": 0.05, "nndr_ratio": 0.9, "membership_inference_auc": 0.52,
+             "membership_inference_auc_se": 0.03}
+    broken = {"unique_copies_excess": 1, "exact_match_rate": 0.02, "near_copy_excess": 0.001, "dcr_closer_to_train_gain": 0.6,
+              "nndr_ratio": 0.4, "membership_inference_auc": 0.65}
+    privacy_checks = [c for c in policy.checks if c.metric.startswith("privacy.")]
+    assert {c.metric.split(".")[1] for c in privacy_checks} == {k for k in clean if not k.endswith("_se")}
+    for check in privacy_checks:
+        name = check.metric.split(".")[1]
+        for values, expected in ((clean, True), ({**clean, name: broken[name]}, False)):
+            data = {"privacy": values, "reference": {"privacy": {"exact_match_rate": 0.0}}}
+            result = next(r for r in decide(data, policy).checks if r.metric == check.metric)
+            assert result.passed is expected, (check.metric, values[name])
+
+
+@pytest.mark.parametrize("value", ["high", 1.0, 0.2, True])
+def test_bad_confidence_is_one_line_naming_the_key(value):
+    text = f'[[check]]\nmetric = "fidelity.column_shapes"\nmin = 0.5\nconfidence = {value!r}\n'.replace("'", '"').replace("True", "true")
+    with pytest.raises(PolicyError) as info:
+        Policy.from_toml(text)
+    assert "confidence must be a number in [0.5, 1)" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_old_policy_files_still_load():
+    old = '[[check]]\nmetric = "privacy.membership_inference_auc_upper"\nmax = "reference + 0.05"\nfallback = 0.6\n'
+    check = Policy.from_toml(old).checks[0]
+    assert check.confidence is None and check.z == 0.0 and check.threshold(0.55) == pytest.approx(0.6)
+
+
+def test_stratified_holdout_keeps_every_level_and_refuses_tiny_strata():
+    frame = pd.DataFrame({"x": np.arange(200), "y": ["rare"] * 10 + ["common"] * 190})
+    train, holdout = split_holdout(frame, 0.2, 3, stratify=["y"])
+    assert (holdout["y"] == "rare").sum() == 2 and (train["y"] == "rare").sum() == 8 and len(holdout) == 40
+    with pytest.raises(InvalidParameterError) as info:
+        split_holdout(frame.assign(y=["alone"] + ["common"] * 199), 0.2, 3, stratify=["y"])
+    assert "the level (alone) has 1 row; each needs at least 2" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_holdout_identity_and_overlap_are_checked(heart_split):
+    from synthgan.exceptions import DataLoadError
+    from synthgan.workflow.holdout import check_disjoint, check_holdout, holdout_sha256
+
+    train, holdout = heart_split
+    record = {"holdout_rows": len(holdout), "holdout_sha256": holdout_sha256(holdout)}
+    check_holdout(record, holdout.sample(frac=1.0, random_state=1))  # same rows, any order
+    with pytest.raises(DataLoadError, match="not the one kept out at fit"):
+        check_holdout(record, split_holdout(pd.concat([train, holdout]), 0.2, seed=9)[1])
+    with pytest.raises(InvalidParameterError, match="shares 20 of its 81 rows with --real"):
+        check_disjoint(train, pd.concat([holdout, train.iloc[:20]], ignore_index=True))
+    check_disjoint(train, holdout)

@@ -5,7 +5,8 @@
 #   examples/ci/augment.sh DATA TARGET OUT        e.g. examples/ci/augment.sh data/train.csv readmitted build/train_augmented.parquet
 #
 # Environment: SYNTHGAN_EPOCHS (default 300), SYNTHGAN_POLICY (a gate policy TOML; default: built-in),
-# SYNTHGAN_SEED (default 0). Exit codes: 0 written, 3 refused by the gate (nothing written; the JSON
+# SYNTHGAN_SEED (default 0), SYNTHGAN_HOLDOUT (share of rows kept out as the gate's baseline, default 0.2;
+# the gate compares generated rows with held-out rows of the same classes, at least 30 of them). Exit codes: 0 written, 3 refused by the gate (nothing written; the JSON
 # report beside OUT says why), anything else: bad input or a failure.
 set -euo pipefail
 if [ "$#" -ne 3 ]; then
@@ -14,7 +15,7 @@ if [ "$#" -ne 3 ]; then
 fi
 data="$1"; target="$2"; out="$3"
 args=(augment "$data" --target "$target" --balance --include-real -o "$out"
-      --epochs "${SYNTHGAN_EPOCHS:-300}" --seed "${SYNTHGAN_SEED:-0}" --quiet)
+      --epochs "${SYNTHGAN_EPOCHS:-300}" --seed "${SYNTHGAN_SEED:-0}" --holdout "${SYNTHGAN_HOLDOUT:-0.2}" --quiet)
 if [ -n "${SYNTHGAN_POLICY:-}" ]; then
   args+=(--policy "$SYNTHGAN_POLICY")
 fi

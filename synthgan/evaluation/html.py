@@ -1,5 +1,8 @@
 """A self-contained HTML report: scores with their meaning, per-column overlays, correlation matrices
 (real / synthetic / difference) and distance-to-closest-record histograms. Images are embedded PNGs.
+
+Small cells are suppressed: a histogram bin or a category bar of real rows holding fewer than k rows
+(``MIN_COUNT``, 5) is drawn empty, so no plot shows one or two patients.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import io
 import numpy as np
 import pandas as pd
 
+from ..transform.bounds import MIN_COUNT
 from .columns import Columns, as_labels, as_numbers
 from .distance import RowEmbedding, nearest
 from .report import format_value
@@ -22,7 +26,10 @@ MEANINGS = {
     "fidelity.detection_auc": "ROC AUC of a classifier telling real from synthetic rows. 0.5 = indistinguishable.",
     "fidelity.ml_efficacy": "Train-on-synthetic score over train-on-real score, both tested on real held-out rows.",
     "privacy.exact_match_rate": "Share of synthetic rows identical to a training row.",
-    "privacy.dcr_closer_to_train_share": "Share of synthetic rows nearer a training row than a held-out row (equal sizes). 0.5 = no sign of copying.",
+    "privacy.unique_copies": "Synthetic rows copying a training record that belongs to one person (unique in training, not held out).",
+    "privacy.near_copy_share": "Share of synthetic rows closer to a training row than the closest 1% of real held-out rows.",
+    "privacy.dcr_closer_to_train_share": "Share of synthetic rows whose nearest real row is a training row (chance: |T| / (|T| + |H|)).",
+    "privacy.dcr_closer_to_train_gain": "Of the rows chance puts nearest a held-out row, the share nearest a training row instead. 0 = none.",
     "privacy.dcr_synthetic_median": "Median distance from a synthetic row to its closest training row.",
     "privacy.dcr_holdout_median": "The same for real held-out rows: what a fresh real sample scores.",
     "privacy.nndr_ratio": "Low-quantile nearest/second-nearest ratio, synthetic vs held-out. Well under 1 = near-copies.",
@@ -32,7 +39,9 @@ MAX_PLOTTED_COLUMNS = 40
 DCR_SAMPLE = 5000
 
 
-def render(report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None) -> str:
+def render(
+    report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None
+) -> str:
     """The whole HTML document as a string."""
     rows = []
     for key, meaning in MEANINGS.items():
@@ -42,15 +51,21 @@ def render(report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, ho
         )
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>synthgan evaluation</title>",
-        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}</style></head><body>",
+        (
+            "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}</style></head><body>"
+        ),
         "<h1>synthgan evaluation report</h1>",
         "<h2>Scores</h2><table><tr><th>metric</th><th>synthetic</th><th>real holdout (reference)</th><th>meaning</th></tr>",
         *rows,
         "</table>",
     ]
     if real is not None and synthetic is not None:
-        cols = Columns(tuple(report.data["meta"]["columns"]["numeric"]), tuple(report.data["meta"]["columns"]["categorical"]), {})
+        cols = Columns(
+            tuple(report.data["meta"]["columns"]["numeric"]),
+            tuple(report.data["meta"]["columns"]["categorical"]),
+            {},
+        )
         parts += ["<h2>Columns: real vs synthetic</h2>", _img(_overlays(real, synthetic, cols))]
         if len(cols.numeric) >= 2:
             parts += ["<h2>Correlations (numeric columns)</h2>", _img(_correlations(real, synthetic, cols))]
@@ -95,12 +110,18 @@ def _overlays(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
         if c in cols.numeric:
             a, b = as_numbers(real[c]), as_numbers(synthetic[c])
             a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-            edges = np.histogram_bin_edges(np.r_[a, b], bins=30) if a.size + b.size else 10
-            ax.hist(a, bins=edges, alpha=0.5, density=True, label="real")
-            ax.hist(b, bins=edges, alpha=0.5, density=True, label="synthetic")
+            edges = np.histogram_bin_edges(np.r_[a, b], bins=30) if a.size + b.size else np.linspace(0, 1, 11)
+            _histogram(ax, a, edges, "real", suppress=True)
+            _histogram(ax, b, edges, "synthetic", suppress=False)
         else:
-            p = as_labels(real[c]).value_counts(normalize=True, dropna=False).head(12)
-            q = as_labels(synthetic[c]).value_counts(normalize=True, dropna=False).reindex(p.index, fill_value=0)
+            counts = as_labels(real[c]).value_counts(dropna=False)
+            counts = counts[counts >= MIN_COUNT]  # bars of fewer than k real rows are not drawn
+            p = (counts / max(len(real), 1)).head(12)
+            q = (
+                as_labels(synthetic[c])
+                .value_counts(normalize=True, dropna=False)
+                .reindex(p.index, fill_value=0)
+            )
             x = np.arange(len(p))
             ax.bar(x - 0.2, p.to_numpy(), 0.4, label="real")
             ax.bar(x + 0.2, q.to_numpy(), 0.4, label="synthetic")
@@ -108,6 +129,16 @@ def _overlays(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
         ax.set_title(str(c)[:30], fontsize=9)
     axes[0].legend(fontsize=7)
     return fig
+
+
+def _histogram(ax, values: np.ndarray, edges: np.ndarray, label: str, suppress: bool) -> None:
+    """A density histogram; with ``suppress``, bins holding 1 to k-1 rows are drawn empty."""
+    counts, _ = np.histogram(values, bins=edges)
+    if suppress:
+        counts = np.where(counts < MIN_COUNT, 0, counts)
+    total = counts.sum()
+    density = counts / (total * np.diff(edges)) if total else counts.astype(float)
+    ax.stairs(density, edges, fill=True, alpha=0.5, label=label)
 
 
 def _correlations(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
@@ -118,7 +149,10 @@ def _correlations(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
 
     r, s = corr(real), corr(synthetic)
     fig, axes = _figure(3, per_row=3, size=4.5)
-    for ax, (title, m, cmap, lim) in zip(axes, [("real", r, "RdBu_r", 1), ("synthetic", s, "RdBu_r", 1), ("|difference|", np.abs(r - s), "Reds", 1)]):
+    for ax, (title, m, cmap, lim) in zip(
+        axes,
+        [("real", r, "RdBu_r", 1), ("synthetic", s, "RdBu_r", 1), ("|difference|", np.abs(r - s), "Reds", 1)],
+    ):
         im = ax.imshow(m, cmap=cmap, vmin=-lim if cmap == "RdBu_r" else 0, vmax=lim)
         ax.set_title(title)
         ax.set_xticks(range(len(names)), [n[:10] for n in names], rotation=90, fontsize=6)
@@ -136,7 +170,8 @@ def _dcr(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | No
         if frame is None:
             continue
         rows = frame.iloc[np.sort(rng.choice(len(frame), min(len(frame), DCR_SAMPLE), replace=False))]
-        axes[0].hist(nearest(emb.transform(rows), train)[0][:, 0], bins=40, alpha=0.5, density=True, label=label)
+        d = nearest(emb.transform(rows), train)[0][:, 0]
+        _histogram(axes[0], d, np.histogram_bin_edges(d, bins=40), label, suppress=label != "synthetic")
     axes[0].set_xlabel("distance to closest training row")
     axes[0].legend()
     return fig

@@ -1,9 +1,11 @@
 """Validity of a synthetic table against the real one: counts the gate can require to be zero.
 
-``validity.dtype_mismatches`` (columns whose dtype family - number, bool, datetime, text - differs), ``validity.unknown_categories`` (cells
-holding a level the real column never has), ``validity.out_of_range`` (numbers outside the real
-min-max), ``validity.new_missing`` (columns with gaps where the real column has none) and
-``validity.infinite_values``. Details name columns and counts, never values.
+``validity.dtype_mismatches`` (columns whose dtype family - number, bool, datetime, text - differs),
+``validity.unknown_categories`` (cells holding a level the real column never has; the transformer's
+``"(other)"`` level counts as known where the real column has levels seen fewer than k times, which it
+stands for), ``validity.out_of_range`` (numbers outside the real min-max), ``validity.new_missing``
+(columns with gaps where the real column has none) and ``validity.infinite_values``. Details name
+columns and counts, never values.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..transform.bounds import MIN_COUNT
+from ..transform.discrete import OTHER
 from .columns import Columns, as_labels, as_numbers
 
 
@@ -18,7 +22,8 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> dict
     dtype = [c for c in real.columns if _family(real[c]) != _family(synthetic[c])]
     unknown, out_of_range, infinite = {}, {}, {}
     for c in cols.categorical:
-        known = set(as_labels(real[c]).dropna())
+        counts = as_labels(real[c]).value_counts()
+        known = set(counts.index) | ({OTHER} if (counts < MIN_COUNT).any() else set())
         labels = as_labels(synthetic[c]).dropna()
         count = int((~labels.isin(known)).sum())
         if count:

@@ -25,11 +25,17 @@ class CheckResult:
     threshold: float | None
     passed: bool
     note: str = ""
+    se: float | None = None  # standard error the check allowed for (policy ``confidence``)
+    confidence: float | None = None
 
     def line(self) -> str:
         op = ">=" if self.bound == "min" else "<="
         value = "not evaluated" if self.value is None else f"{self.value:.4f}"
+        if self.value is not None and self.se is not None:
+            value += f" +- {self.se:.4f} (se)"
         threshold = "n/a" if self.threshold is None else f"{self.threshold:.4f}"
+        if self.confidence is not None and self.threshold is not None:
+            threshold += f" at {self.confidence:.0%} confidence"
         status = "pass" if self.passed else "FAIL"
         return f"{status}  {self.metric} = {value}  (required {op} {threshold}){'  ' + self.note if self.note else ''}"
 
@@ -49,22 +55,58 @@ class Decision:
 
 
 def decide(report, policy: Policy) -> Decision:
-    """Judge ``report`` (a Report or its dict) against every check of ``policy``."""
+    """Judge ``report`` (a Report or its dict) against every check of ``policy``.
+
+    A check with ``confidence`` refuses only when the value lies past the threshold by more than
+    z(confidence) times the report's standard error ``<metric>_se`` (the noise of the synthetic figure's gap
+    to a real sample of the same size); without it, the value itself is compared."""
     data = report.data if hasattr(report, "data") else report
     results = []
     for check in policy.checks:
         value, note = _lookup(data, check.metric)
         reference, _ = _lookup(data, "reference." + check.metric) if check.relative else (None, "")
         if value is None:
-            results.append(CheckResult(check.metric, check.bound, None, None, check.optional,
-                                       ("waived: " if check.optional else "") + (note or "not evaluated")))
+            results.append(
+                CheckResult(
+                    check.metric,
+                    check.bound,
+                    None,
+                    None,
+                    check.optional,
+                    ("waived: " if check.optional else "") + (note or "not evaluated"),
+                )
+            )
             continue
         threshold = check.threshold(reference)
         if threshold is None:
-            results.append(CheckResult(check.metric, check.bound, value, None, False, "no real-holdout reference to compare with"))
+            results.append(
+                CheckResult(
+                    check.metric, check.bound, value, None, False, "no real-holdout reference to compare with"
+                )
+            )
             continue
-        ok = value >= threshold if check.bound == "min" else value <= threshold
-        results.append(CheckResult(check.metric, check.bound, value, threshold, bool(ok)))
+        se = None
+        if check.confidence is not None:
+            se, note = _lookup(data, check.metric + "_se")
+            if se is None:
+                results.append(
+                    CheckResult(
+                        check.metric,
+                        check.bound,
+                        value,
+                        threshold,
+                        check.optional,
+                        ("waived: " if check.optional else "") + f"no uncertainty: {note}",
+                        None,
+                        check.confidence,
+                    )
+                )
+                continue
+        allowance = check.z * (se or 0.0)
+        ok = value + allowance >= threshold if check.bound == "min" else value - allowance <= threshold
+        results.append(
+            CheckResult(check.metric, check.bound, value, threshold, bool(ok), "", se, check.confidence)
+        )
     return Decision(all(r.passed for r in results), tuple(results), policy.name)
 
 

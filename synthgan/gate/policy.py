@@ -5,6 +5,8 @@
     max = "reference + 0.01"                # or min =; a number, or reference [+-*] number
     fallback = 0.01                         # absolute threshold when the report has no reference
     optional = false                        # true: skip (waive) when the metric was not evaluated
+    confidence = 0.95                       # refuse only when the metric is past the threshold by more
+                                            # than this one-sided confidence allows (reads <metric>_se)
     reason = "copies of training rows must not exceed what a fresh real sample shows"
 
 Example:
@@ -21,6 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from statistics import NormalDist
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,7 +33,7 @@ else:  # pragma: no cover
 from ..exceptions import PolicyError
 
 SECTIONS = ("validity", "fidelity", "privacy")
-CHECK_KEYS = ("metric", "min", "max", "fallback", "optional", "reason")
+CHECK_KEYS = ("metric", "min", "max", "fallback", "optional", "confidence", "reason")
 _EXPR = re.compile(r"^\s*reference\s*(?:([+\-*])\s*([0-9]*\.?[0-9]+(?:[eE][+-]?\d+)?))?\s*$")
 
 
@@ -42,6 +45,12 @@ class Check:
     fallback: float | None = None
     optional: bool = False
     reason: str = ""
+    confidence: float | None = None  # one-sided; the decision allows z(confidence) standard errors
+
+    @property
+    def z(self) -> float:
+        """Standard errors the value may lie past the threshold before the check refuses (0 without ``confidence``)."""
+        return 0.0 if self.confidence is None else float(NormalDist().inv_cdf(self.confidence))
 
     @property
     def relative(self) -> bool:
@@ -55,7 +64,9 @@ class Check:
             return self.fallback
         match = _EXPR.match(self.expression)
         op, number = match.group(1), float(match.group(2) or 0)
-        return {None: reference, "+": reference + number, "-": reference - number, "*": reference * number}[op]
+        return {None: reference, "+": reference + number, "-": reference - number, "*": reference * number}[
+            op
+        ]
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class Policy:
     source: str = field(default="", compare=False)
 
     @classmethod
-    def from_toml(cls, text: str, name: str = "custom") -> "Policy":
+    def from_toml(cls, text: str, name: str = "custom") -> Policy:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -76,24 +87,33 @@ class Policy:
         raw = data.get("check", [])
         if not isinstance(raw, list) or not raw:
             raise PolicyError(f"policy {name}: needs at least one [[check]] table")
-        return cls(tuple(_check(entry, i + 1, name) for i, entry in enumerate(raw)), str(data.get("name", name)), text)
+        return cls(
+            tuple(_check(entry, i + 1, name) for i, entry in enumerate(raw)),
+            str(data.get("name", name)),
+            text,
+        )
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike) -> "Policy":
+    def from_file(cls, path: str | os.PathLike) -> Policy:
         path = Path(path)
         if not path.is_file():
             raise PolicyError(f"policy file {path} does not exist")
         return cls.from_toml(path.read_text(encoding="utf-8"), name=path.name)
 
     @classmethod
-    def default(cls, kind: str = "table") -> "Policy":
+    def default(cls, kind: str = "table") -> Policy:
         """The built-in policy for ``kind`` "table" or "image" (calibrated on real data; each threshold's
         reason is in the file and README)."""
-        files = {"table": ("default_policy.toml", "default"), "image": ("default_image_policy.toml", "default-image")}
+        files = {
+            "table": ("default_policy.toml", "default"),
+            "image": ("default_image_policy.toml", "default-image"),
+        }
         if kind not in files:
             raise PolicyError(f"kind={kind!r} has no built-in policy; use one of {list(files)}")
         file, name = files[kind]
-        return cls.from_toml(resources.files(__package__).joinpath(file).read_text(encoding="utf-8"), name=name)
+        return cls.from_toml(
+            resources.files(__package__).joinpath(file).read_text(encoding="utf-8"), name=name
+        )
 
 
 def _check(entry, index: int, name: str) -> Check:
@@ -105,7 +125,9 @@ def _check(entry, index: int, name: str) -> Check:
         raise PolicyError(f"{where} has unknown keys {unknown}; allowed: {list(CHECK_KEYS)}")
     metric = entry.get("metric")
     if not isinstance(metric, str) or metric.split(".")[0] not in SECTIONS or "." not in metric:
-        raise PolicyError(f"{where}: metric must be a report key starting with one of {list(SECTIONS)}, got {metric!r}")
+        raise PolicyError(
+            f"{where}: metric must be a report key starting with one of {list(SECTIONS)}, got {metric!r}"
+        )
     bounds = [b for b in ("min", "max") if b in entry]
     if len(bounds) != 1:
         raise PolicyError(f"{where} ({metric}): give exactly one of min or max")
@@ -119,7 +141,19 @@ def _check(entry, index: int, name: str) -> Check:
         raise PolicyError(f"{where} ({metric}): fallback must be a number")
     if not isinstance(entry.get("optional", False), bool):
         raise PolicyError(f"{where} ({metric}): optional must be true or false")
+    confidence = entry.get("confidence")
+    if confidence is not None and (
+        isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.5 <= confidence < 1
+    ):
+        raise PolicyError(
+            f"{where} ({metric}): confidence must be a number in [0.5, 1), e.g. 0.95, got {confidence!r}"
+        )
     return Check(
-        metric=metric, bound=bounds[0], expression=str(value), fallback=None if fallback is None else float(fallback),
-        optional=bool(entry.get("optional", False)), reason=str(entry.get("reason", "")),
+        metric=metric,
+        bound=bounds[0],
+        expression=str(value),
+        fallback=None if fallback is None else float(fallback),
+        optional=bool(entry.get("optional", False)),
+        reason=str(entry.get("reason", "")),
+        confidence=None if confidence is None else float(confidence),
     )

@@ -4,8 +4,10 @@ A value x in mode k (means mu_k, std sigma_k, in standardised units z) becomes
 alpha = (z - mu_k) / (4 sigma_k), clipped to [-0.99, 0.99], and the mode is drawn from the
 posterior over modes (CTGAN paper, section 4.2). A missing value is its own extra "mode" with
 alpha = 0, so the model sees an explicit missing indicator and nothing is imputed. The inverse is
-exact up to the clip, then values are clipped to the training range and rounded to the column's
-step (1 for integers, the finest time unit present for datetimes).
+exact up to the clip; values beyond the column's robust bounds (its k-th smallest and largest values,
+never one patient's extreme) are redrawn from their mode's normal truncated to the bounds, then rounded to the column's
+step (1 for integers, the finest time unit present for datetimes). Training values beyond the bounds
+are encoded at the bound.
 
 Example:
     >>> import numpy as np
@@ -14,7 +16,9 @@ Example:
     >>> enc = NumericEncoder.fit(x, rng, step=0.0)
     >>> alpha, mode = enc.transform(x, rng)
     >>> back = enc.inverse(alpha, mode)
-    >>> bool(np.isnan(back[300])), bool(np.allclose(back[:300], x[:300]))
+    >>> bool(np.isnan(back[300])), bool(np.allclose(back[:300], np.clip(x[:300], enc.low, enc.high)))
+    (True, True)
+    >>> bool(enc.low > x[:300].min()), bool(np.isclose(back[301], enc.high))  # 7.0: beyond the 5th largest value
     (True, True)
 """
 
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .bounds import MIN_COUNT, redraw_tails, robust_bounds
 from .mixture import Mixture
 
 _CLIP = 0.99
@@ -49,21 +54,34 @@ class NumericEncoder:
         return len(self.means) + int(self.has_nan)
 
     @classmethod
-    def fit(cls, x: np.ndarray, rng: np.random.Generator, *, step: float, mixture: Mixture | None = None) -> "NumericEncoder":
-        """Fit on float values (NaN = missing); ``mixture`` is the column's fitted mixture in standardised units."""
+    def fit(
+        cls,
+        x: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        step: float,
+        mixture: Mixture | None = None,
+        bounds: tuple[float, float] | None = None,
+    ) -> NumericEncoder:
+        """Fit on float values (NaN = missing); ``mixture`` is the column's fitted mixture in standardised units
+        (of the values clipped to ``bounds``, by default ``robust_bounds`` with k = ``MIN_COUNT``)."""
         finite = x[~np.isnan(x)]
+        low, high = bounds if bounds is not None else robust_bounds(finite, MIN_COUNT)
+        finite = np.clip(finite, low, high)
         loc, scale = standardisation(finite)
         if mixture is None:
             from .mixture import fit_mixtures
 
             (mixture,) = fit_mixtures([(finite - loc) / scale], rng)
         means = np.asarray(mixture.means, dtype=np.float64)
-        stds = _cover(np.maximum(np.asarray(mixture.stds, dtype=np.float64), 1e-6), means, (finite - loc) / scale)
+        stds = _cover(
+            np.maximum(np.asarray(mixture.stds, dtype=np.float64), 1e-6), means, (finite - loc) / scale
+        )
         return cls(
             loc=loc,
             scale=scale,
-            low=float(finite.min()),
-            high=float(finite.max()),
+            low=float(low),
+            high=float(high),
             step=float(step),
             has_nan=bool(np.isnan(x).any()),
             weights=np.asarray(mixture.weights, dtype=np.float64),
@@ -74,9 +92,11 @@ class NumericEncoder:
     def transform(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Return (alpha float32 (n,), mode int32 (n,)); missing values get alpha 0 and the last mode."""
         missing = np.isnan(x)
-        z = (np.where(missing, self.loc, x) - self.loc) / self.scale
+        z = (np.clip(np.where(missing, self.loc, x), self.low, self.high) - self.loc) / self.scale
         # posterior over modes, (n, K), computed in log space for stability
-        log_post = np.log(self.weights) - np.log(self.stds) - 0.5 * ((z[:, None] - self.means) / self.stds) ** 2
+        log_post = (
+            np.log(self.weights) - np.log(self.stds) - 0.5 * ((z[:, None] - self.means) / self.stds) ** 2
+        )
         log_post -= log_post.max(axis=1, keepdims=True)
         post = np.exp(log_post)
         cdf = np.cumsum(post, axis=1)
@@ -91,8 +111,10 @@ class NumericEncoder:
             alpha = np.where(missing, 0.0, alpha)
         return alpha.astype(np.float32), mode.astype(np.int32)
 
-    def inverse(self, alpha: np.ndarray, mode: np.ndarray) -> np.ndarray:
-        """Map (alpha, mode index) back to float values in the original units; NaN for the missing mode."""
+    def inverse(self, alpha: np.ndarray, mode: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+        """Map (alpha, mode index) back to float values in the original units; NaN for the missing mode.
+
+        ``u``: one uniform per row for values beyond the bounds (default: derived from ``alpha`` itself)."""
         k = len(self.means)
         missing = mode >= k
         safe = np.minimum(mode, k - 1)
@@ -100,7 +122,18 @@ class NumericEncoder:
         x = np.clip(alpha, -1.0, 1.0).astype(np.float64)
         x *= (4 * self.stds * self.scale)[safe]
         x += (self.means * self.scale + self.loc)[safe]
-        np.clip(x, self.low, self.high, out=x)
+        if u is None:
+            from .bounds import row_uniforms
+
+            u = row_uniforms(np.asarray(alpha, dtype=np.float32)[:, None])[:, 0]
+        redraw_tails(
+            x,
+            self.low,
+            self.high,
+            (self.means * self.scale + self.loc)[safe],
+            (self.stds * self.scale)[safe],
+            u,
+        )
         if self.step > 0:
             x -= self.low
             x /= self.step
@@ -121,7 +154,7 @@ class NumericEncoder:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "NumericEncoder":
+    def from_dict(cls, data: dict) -> NumericEncoder:
         arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("weights", "means", "stds")}
         return cls(**{k: data[k] for k in ("loc", "scale", "low", "high", "step", "has_nan")}, **arrays)
 

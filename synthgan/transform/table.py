@@ -22,9 +22,10 @@ import pandas as pd
 
 from .._random import make_rng
 from ..exceptions import NotFittedError, SchemaError
-from ..schema import CATEGORICAL, CONSTANT, DATETIME, IDENTIFIER, Schema
+from ..schema import CATEGORICAL, CONSTANT, DATETIME, IDENTIFIER, Schema, looks_like_free_text
+from .bounds import MIN_COUNT, robust_bounds, row_uniforms
 from .continuous import NumericEncoder, standardisation
-from .discrete import CategoryEncoder, json_scalar
+from .discrete import OTHER, CategoryEncoder, json_scalar
 from .layout import CATEGORY, MODE, SCALAR, EncodedTable, Layout, Span
 from .mixture import MAX_FIT_ROWS, fit_mixtures
 from .values import category_dtype_state, restore_levels, restore_numeric, to_float
@@ -36,24 +37,31 @@ class TableTransformer:
     """Fit on a DataFrame, then ``transform`` to an ``EncodedTable`` and ``inverse_transform`` back.
 
     ``max_fit_rows`` caps the random subsample each column's mixture is fitted on (default 5,000).
+    ``min_count`` (k, default 5): no level seen fewer than k times and no bound beyond the k-th smallest or
+    largest value is stored (``bounds.py``, ``discrete.py``); columns that look like identifiers or free
+    text are refused unless the schema declares them.
     """
 
-    def __init__(self, max_fit_rows: int = MAX_FIT_ROWS) -> None:
+    def __init__(self, max_fit_rows: int = MAX_FIT_ROWS, min_count: int = MIN_COUNT) -> None:
         self.max_fit_rows = max_fit_rows
+        self.min_count = min_count
 
     # ---- fit -----------------------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame, schema: Schema | None = None, random_state=None) -> "TableTransformer":
+    def fit(self, frame: pd.DataFrame, schema: Schema | None = None, random_state=None) -> TableTransformer:
         """Learn every column's encoding; ``schema`` defaults to ``Schema.infer(frame)``."""
         schema = schema if schema is not None else Schema.infer(frame)
         schema.check_frame(frame)
+        refuse_undeclared(frame, schema)
         rng = make_rng(random_state)
         numeric = [c for c in schema.columns if c.kind in ("continuous", "integer", DATETIME)]
         converted = {c.name: to_float(frame[c.name], c) for c in numeric}
-        finite = {}
+        finite, bounds = {}, {}
         for name, (x, _) in converted.items():
             present = x[~np.isnan(x)]
             if present.size == 0:
                 raise SchemaError(f"column {name!r} has no values; declare it constant or drop it")
+            bounds[name] = robust_bounds(present, self.min_count)
+            present = np.clip(present, *bounds[name])
             loc, scale = standardisation(present)
             finite[name] = (present - loc) / scale
         mixtures = fit_mixtures(list(finite.values()), rng, max_rows=self.max_fit_rows)
@@ -61,11 +69,14 @@ class TableTransformer:
         self.extras_: dict[str, dict] = {}
         for spec, mixture in zip(numeric, mixtures):
             x, extra = converted[spec.name]
-            self.encoders_[spec.name] = NumericEncoder.fit(x, rng, step=extra.pop("step"), mixture=mixture)
+            self.encoders_[spec.name] = NumericEncoder.fit(
+                x, rng, step=extra.pop("step"), mixture=mixture, bounds=bounds[spec.name]
+            )
             self.extras_[spec.name] = extra
         for spec in schema.of_kind(CATEGORICAL):
-            self.encoders_[spec.name] = CategoryEncoder.fit(frame[spec.name])
-            self.extras_[spec.name] = category_dtype_state(frame[spec.name])
+            encoder = CategoryEncoder.fit(frame[spec.name], self.min_count)
+            self.encoders_[spec.name] = encoder
+            self.extras_[spec.name] = _stored_categories(frame[spec.name], encoder, self.min_count)
         for spec in schema.of_kind(CONSTANT):
             value = frame[spec.name].dropna()
             self.extras_[spec.name] = {"value": json_scalar(value.iloc[0]) if len(value) else None}
@@ -100,7 +111,7 @@ class TableTransformer:
         for spec in self.schema_.columns:
             enc = self.encoders_.get(spec.name)
             if isinstance(enc, NumericEncoder):
-                x, _ = to_float(frame[spec.name], spec)
+                x, _ = to_float(frame[spec.name], spec, self.extras_[spec.name].get("origin_ns"))
                 alpha, mode = enc.transform(x, rng)
                 scalars.append(alpha)
                 codes.append(mode)
@@ -120,26 +131,37 @@ class TableTransformer:
         else:
             data = np.asarray(data, dtype=np.float32)
             if data.ndim != 2 or data.shape[1] != self.layout_.width:
-                raise SchemaError(f"expected encoded rows of width {self.layout_.width}, got shape {data.shape}")
+                raise SchemaError(
+                    f"expected encoded rows of width {self.layout_.width}, got shape {data.shape}"
+                )
             scalars, codes = self.layout_.decode(data)
         n = scalars.shape[0]
+        uniforms = row_uniforms(
+            scalars
+        )  # (n, n_scalar): where values beyond a bound land, per row and column
         columns, s_idx, c_idx = {}, 0, 0
         for spec in self.schema_.columns:
             enc, extra = self.encoders_.get(spec.name), self.extras_.get(spec.name, {})
             if isinstance(enc, NumericEncoder):
-                values = enc.inverse(scalars[:, s_idx], codes[:, c_idx])
+                values = enc.inverse(scalars[:, s_idx], codes[:, c_idx], uniforms[:, s_idx])
                 columns[spec.name] = restore_numeric(values, spec, extra)
                 s_idx, c_idx = s_idx + 1, c_idx + 1
             elif isinstance(enc, CategoryEncoder):
                 levels = enc.inverse(np.arange(len(enc.levels) + 1))  # every level, then the missing one
-                columns[spec.name] = _cast_by_code(levels, np.minimum(codes[:, c_idx], len(enc.levels)), spec, extra)
+                columns[spec.name] = _cast_by_code(
+                    levels, np.minimum(codes[:, c_idx], len(enc.levels)), spec, extra
+                )
                 c_idx += 1
             elif spec.kind == CONSTANT:
                 value = extra["value"] if extra["value"] is not None else np.nan
-                columns[spec.name] = _cast_by_code(np.array([value], dtype=object), np.zeros(n, dtype=np.int64), spec, extra)
+                columns[spec.name] = _cast_by_code(
+                    np.array([value], dtype=object), np.zeros(n, dtype=np.int64), spec, extra
+                )
             elif spec.kind == IDENTIFIER:
                 columns[spec.name] = _fresh_keys(n, spec.dtype)
-        return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)  # no copy into 2-D blocks: 10 ms per 100k rows
+        return pd.DataFrame(
+            columns, index=pd.RangeIndex(n), copy=False
+        )  # no copy into 2-D blocks: 10 ms per 100k rows
 
     # ---- state ---------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -148,6 +170,7 @@ class TableTransformer:
         return {
             "version": STATE_VERSION,
             "max_fit_rows": self.max_fit_rows,
+            "min_count": self.min_count,
             "schema": self.schema_.to_dict(),
             "encoders": {
                 name: {"type": "numeric" if isinstance(e, NumericEncoder) else "category", **e.to_dict()}
@@ -157,10 +180,12 @@ class TableTransformer:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TableTransformer":
+    def from_dict(cls, data: dict) -> TableTransformer:
         if data.get("version") != STATE_VERSION:
-            raise SchemaError(f"transformer state version {data.get('version')!r} is not supported (expected {STATE_VERSION})")
-        tt = cls(max_fit_rows=int(data["max_fit_rows"]))
+            raise SchemaError(
+                f"transformer state version {data.get('version')!r} is not supported (expected {STATE_VERSION})"
+            )
+        tt = cls(max_fit_rows=int(data["max_fit_rows"]), min_count=int(data.get("min_count", MIN_COUNT)))
         tt.schema_ = Schema.from_dict(data["schema"])
         tt.encoders_ = {
             name: (NumericEncoder if e["type"] == "numeric" else CategoryEncoder).from_dict(e)
@@ -175,6 +200,36 @@ class TableTransformer:
             raise NotFittedError("this TableTransformer is not fitted yet; call fit(data) first")
 
 
+def refuse_undeclared(frame: pd.DataFrame, schema: Schema) -> None:
+    """Raise for a column inferred (not declared) as an identifier or a free-text-like category."""
+    for spec in schema.columns:
+        if spec.declared:
+            continue
+        if spec.kind == IDENTIFIER:
+            raise SchemaError(
+                f"column {spec.name!r} looks like an identifier (unique per row); declare it to go on: "
+                f"schema={{{spec.name!r}: 'identifier'}} (not learned, fresh keys) or 'categorical', or drop the column"
+            )
+        if spec.kind == CATEGORICAL and looks_like_free_text(frame[spec.name]):
+            raise SchemaError(
+                f"column {spec.name!r} looks like free text or an identifier ({frame[spec.name].nunique()} levels in "
+                f"{len(frame)} rows); drop it, or declare it: schema={{{spec.name!r}: 'categorical'}} (rare levels are "
+                "merged) or 'identifier'"
+            )
+
+
+def _stored_categories(series: pd.Series, encoder: CategoryEncoder, k: int) -> dict:
+    """A pandas category column's declared categories, less those seen 1..k-1 times, plus the merged level."""
+    state = category_dtype_state(series)
+    if "categories" in state:
+        counts = series.value_counts()
+        stored = set(encoder.levels)
+        state["categories"] = [c for c in state["categories"] if counts.get(c, 0) == 0 or c in stored]
+        if encoder.absorb == "other":
+            state["categories"].append(OTHER)
+    return state
+
+
 def _fresh_keys(n: int, dtype: str) -> pd.Series:
     """New, meaningless keys for an identifier column: 1..n for numbers, 'syn-000001'... for text."""
     if dtype.startswith(("int", "uint", "Int", "UInt", "float", "Float")):
@@ -182,7 +237,6 @@ def _fresh_keys(n: int, dtype: str) -> pd.Series:
     width = max(6, len(str(n)))
     keys = np.char.add("syn-", np.char.zfill(np.arange(1, n + 1).astype(str), width))
     return pd.Series(keys.astype(object), dtype=object).astype(dtype)
-
 
 
 def _cast_by_code(levels: np.ndarray, codes: np.ndarray, spec, extra: dict) -> pd.Series:

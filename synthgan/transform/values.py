@@ -1,6 +1,6 @@
 """Convert a column to plain float values for modelling, and restore floats or levels to its original dtype.
 
-Datetimes become seconds since the column's earliest value (exact in float64 for any real span),
+Datetimes become seconds since the column's median value (exact in float64 for any real span),
 with the finest unit present (day, hour, ..., nanosecond) kept as the rounding step; text dates keep
 their strftime format. Integers round to whole numbers; decimals to the places the data shows.
 """
@@ -17,17 +17,28 @@ _TIME_STEPS_NS = (86_400 * _NS, 3_600 * _NS, 60 * _NS, _NS, 1_000_000, 1_000, 1)
 _MAX_DECIMALS = 6
 
 
-def to_float(series: pd.Series, spec: ColumnSpec) -> tuple[np.ndarray, dict]:
-    """Float64 values (NaN = missing) and the extra state needed to restore them (origin, step)."""
+def to_float(series: pd.Series, spec: ColumnSpec, origin_ns: int | None = None) -> tuple[np.ndarray, dict]:
+    """Float64 values (NaN = missing) and the extra state needed to restore them (origin, step).
+
+    A datetime's origin is ``origin_ns`` when given (transform), else the start of its median value's
+    year: a round date on every step's grid, never the earliest timestamp (one patient's date)."""
     if spec.kind == DATETIME:
         ns, tz = _datetime_ns(series, spec)
         present = ns[~np.isnan(ns)]
-        origin = int(present.min()) if present.size else 0
+        if origin_ns is not None:
+            origin = int(origin_ns)
+        else:
+            origin = _year_start_ns(np.sort(present)[present.size // 2]) if present.size else 0
         step_ns = next(s for s in _TIME_STEPS_NS if np.all(np.mod(present, s) == 0))
         seconds = (ns - origin) / _NS
         return seconds, {"origin_ns": origin, "tz": tz, "step": step_ns / _NS}
     x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     return x, {"step": 1.0 if spec.kind == INTEGER else decimal_step(x[~np.isnan(x)])}
+
+
+def _year_start_ns(ns: float) -> int:
+    year = pd.Timestamp(int(ns), unit="ns").year
+    return int(pd.Timestamp(year=year, month=1, day=1).value)
 
 
 def decimal_step(finite: np.ndarray) -> float:
@@ -102,7 +113,9 @@ def _masked_integers(x: np.ndarray, dtype: str) -> pd.Series | None:
     filled = np.where(missing, 0.0, x)
     info = np.iinfo(numpy_dtype)
     # float(info.max) rounds up to 2**63 (2**64 unsigned), the first float out of range: hence >=
-    if not np.array_equal(filled, np.trunc(filled)) or (filled.size and (filled.min() < info.min or filled.max() >= float(info.max))):
+    if not np.array_equal(filled, np.trunc(filled)) or (
+        filled.size and (filled.min() < info.min or filled.max() >= float(info.max))
+    ):
         return None
     values = filled.astype(numpy_dtype)
     return pd.Series(pd.arrays.IntegerArray(values, missing), dtype=dtype)
@@ -114,4 +127,7 @@ def category_dtype_state(series: pd.Series) -> dict:
         return {}
     from .discrete import json_scalar
 
-    return {"categories": [json_scalar(c) for c in series.dtype.categories], "ordered": bool(series.dtype.ordered)}
+    return {
+        "categories": [json_scalar(c) for c in series.dtype.categories],
+        "ordered": bool(series.dtype.ordered),
+    }

@@ -54,7 +54,7 @@ def augment_table(
         raise InvalidParameterError(f"{plan.target!r} is already balanced ({len(counts)} classes of {counts.max()} rows); use -n N")
     if (plan.per_class or plan.realism_filter is not None) and not plan.balance:
         raise InvalidParameterError("--per-class and --realism-filter apply to --balance")
-    train, held = split_holdout(frame, holdout, seed)
+    train, held = split_holdout(frame, holdout, seed, stratify=[plan.target])  # the holdout keeps the class mix
     declared = sorted({plan.target, *(discrete or [])})
     rng = np.random.default_rng(seed)
     if plan.per_class or plan.realism_filter is not None:
@@ -101,5 +101,5 @@ def match_mix(real: pd.DataFrame, target: str, mix: pd.Series, rng: np.random.Ge
     keep = []
     for label, share in mix.items():
         rows = np.flatnonzero((labels == label).to_numpy())
-        keep.append(rng.permutation(rows)[: min(len(rows), int(round(share * total)))])
+        keep.append(rng.permutation(rows)[: min(len(rows), round(share * total))])
     return real.iloc[np.sort(np.concatenate(keep))].reset_index(drop=True)
