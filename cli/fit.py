@@ -14,7 +14,7 @@ from synthgan.exceptions import DataLoadError, InvalidParameterError, TrainingIn
 from synthgan.io.atomic import check_writable
 from synthgan.io.images import load_images
 from synthgan.io.tabular import load_table
-from synthgan.synthesizers import REGISTRY
+from synthgan.synthesizers import MODELS, REGISTRY
 from synthgan.workflow.holdout import DEFAULT_HOLDOUT, check_holdout, provenance, sha256_of, split_holdout
 
 from ._errors import fail, handle_errors
@@ -35,7 +35,7 @@ def fit_command(
         Optional[str],
         typer.Option(
             "--model",
-            help="ctgan (conditional) or wgan for tables; imagegan for image folders.",
+            help="ctgan (conditional) or wgan for tables (-classic: the paper's settings); imagegan.",
             show_default="ctgan, or imagegan for a folder",
         ),
     ] = None,
@@ -94,7 +94,8 @@ def fit_command(
         Optional[float],
         typer.Option(
             "--ema",
-            help="Sample from a moving average of the generator's weights with this decay, e.g. 0.999.",
+            help="Decay of the moving average of the generator's weights that samples (0: off).",
+            show_default="0.999 for tables",
         ),
     ] = None,
     validation: Annotated[
@@ -139,9 +140,9 @@ def fit_command(
     """
     images = data.is_dir()
     model = model or ("imagegan" if images else "ctgan")
-    if model not in REGISTRY:
+    if model not in MODELS:
         raise typer.BadParameter(
-            f"{model!r} is not a model; use one of {sorted(REGISTRY)}", param_hint="--model"
+            f"{model!r} is not a model; use one of {sorted(MODELS)}", param_hint="--model"
         )
     if images != (model == "imagegan"):
         raise typer.BadParameter(
@@ -169,7 +170,7 @@ def fit_command(
             record.get("holdout_stratify"),
         )
     else:
-        estimator = REGISTRY[model](random_state=seed)
+        estimator = MODELS[model](random_state=seed)
     source = load_images(data, image_size=image_size) if images else load_table(data)
     train, held = split_holdout(source, holdout, seed, strata or None)
     if resume is not None:
@@ -186,18 +187,18 @@ def fit_command(
     if not images:
         settings.update(steps=steps, ema=ema, validation=validation, patience=patience)
         settings.update(callbacks=[_checkpoint_callback(checkpoint, every, record, model)])
-    else:  # image models keep their own defaults where the command line gives none
-        settings = {k: v for k, v in {**settings, "ema": ema}.items() if v is not None or k == "max_time"}
-    if (
-        resume is not None
-    ):  # the checkpoint's settings stay, but for the budget and what the command line gives
+    else:
+        settings["ema"] = ema
+    if resume is not None:  # the checkpoint's settings stay, but for what the command line gives
         for name in ("ema", "validation"):
             if settings.get(name) is not None and settings[name] != estimator.get_params()[name]:
                 raise InvalidParameterError(
                     f"--{name} {settings[name]} differs from the checkpoint's "
                     f"({estimator.get_params()[name]}); drop it"
                 )
-        settings = {k: v for k, v in settings.items() if v is not None or k in ("epochs", "steps")}
+    # options not given keep the model's defaults; with --resume, --epochs / --steps always set the total
+    budget = {"epochs": epochs, "steps": steps} if resume is not None and not images else {}
+    settings = {**{k: v for k, v in settings.items() if v is not None}, **budget}
     estimator.set_params(**settings)
     try:
         if images:
@@ -258,7 +259,7 @@ def _resumed(path: Path, model: str, data: Path):
     cls = REGISTRY.get(str(meta.get("class", "")).lower())
     if cls is None or not issubclass(cls, TabularGAN):
         raise InvalidParameterError(f"{path}: a checkpoint of {meta.get('class')!r} cannot be resumed here")
-    if cls is not REGISTRY[model]:
+    if cls is not REGISTRY[model.removesuffix("-classic")]:
         raise InvalidParameterError(
             f"--model {model} but the checkpoint holds a {meta['class']}; drop --model"
         )

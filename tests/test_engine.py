@@ -229,11 +229,11 @@ def test_the_privacy_guard_counts_rows_nearer_training_than_validation_rows():
 
 # ---- budgets --------------------------------------------------------------------------------------------
 def test_budgets_in_steps_and_table_sized_batches():
-    from synthgan.training.budget import MIN_STEPS, resolve_budget
+    from synthgan.training.budget import MAX_STEPS, MIN_STEPS, resolve_budget
 
     tiny, big = resolve_budget(124, pac=10), resolve_budget(100_000, pac=10)
     assert (tiny.batch_size, tiny.steps_per_epoch, tiny.total_steps) == (30, 4, MIN_STEPS)
-    assert (big.batch_size, big.steps_per_epoch, big.total_steps) == (500, 200, 60_000)
+    assert (big.batch_size, big.steps_per_epoch, big.total_steps) == (500, 200, MAX_STEPS)
     assert (
         resolve_budget(124, pac=10, steps=7).total_steps == 7
         and resolve_budget(124, pac=10, epochs=3).total_steps == 12
@@ -332,12 +332,12 @@ def test_a_new_loss_term_plugs_in_without_training_loop_code():
             small_frame()
         )
         terms = [o.name for o in model.trainer_.objectives]
-        assert terms == ["wasserstein", "gradient_penalty", "test_mean_match"]
+        assert terms == ["wasserstein", "gradient_penalty", "columns", "test_mean_match"]
         assert (
             "generator.test_mean_match" in model.loss_values_
             and "generator.condition" not in model.loss_values_
         )
-        assert model.trainer_.objectives[2].weight == 5.0
+        assert model.trainer_.objectives[3].weight == 5.0
     finally:
         OBJECTIVES.pop("test_mean_match")
 

@@ -6,7 +6,8 @@ or a numpy array (then discrete columns are integer indices and ``sample`` retur
 ``sample(n, condition_column=None, condition_value=None)``, ``set_random_state``, ``save``/``load``
 and ``loss_values`` (columns ``Epoch``, ``Generator Loss``, ``Discriminator Loss``). Differences:
 missing values in continuous columns are modelled instead of rejected; a condition holds on every
-returned row; model files hold no pickled objects.
+returned row; model files hold no pickled objects. It trains the paper's configuration
+(``CTGAN.classic``: no weight averaging, no auxiliary loss), the model the reference trains.
 
 Example:
     >>> from synthgan.compat.ctgan import CTGAN
@@ -57,10 +58,19 @@ class CTGAN:
         enable_gpu=True,
     ):
         self._params = dict(
-            embedding_dim=embedding_dim, generator_dim=tuple(generator_dim), discriminator_dim=tuple(discriminator_dim),
-            generator_lr=generator_lr, generator_decay=generator_decay, discriminator_lr=discriminator_lr,
-            discriminator_decay=discriminator_decay, batch_size=batch_size, discriminator_steps=discriminator_steps,
-            log_frequency=log_frequency, verbose=verbose, epochs=epochs, pac=pac,
+            embedding_dim=embedding_dim,
+            generator_dim=tuple(generator_dim),
+            discriminator_dim=tuple(discriminator_dim),
+            generator_lr=generator_lr,
+            generator_decay=generator_decay,
+            discriminator_lr=discriminator_lr,
+            discriminator_decay=discriminator_decay,
+            batch_size=batch_size,
+            discriminator_steps=discriminator_steps,
+            log_frequency=log_frequency,
+            verbose=verbose,
+            epochs=epochs,
+            pac=pac,
         )
         self._enable_gpu = enable_gpu
         self._random_state = None
@@ -70,7 +80,9 @@ class CTGAN:
 
     def set_random_state(self, random_state):
         """Seed fitting and sampling: an int, or None for fresh randomness."""
-        if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)):
+        if random_state is not None and (
+            isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
+        ):
             raise TypeError(f"`random_state` {random_state} expected to be an int or None.")
         self._random_state = random_state
         if self._model is not None:
@@ -88,7 +100,7 @@ class CTGAN:
         frame, names = self._frame(train_data, discrete_columns)
         params = dict(self._params, epochs=epochs if epochs is not None else self._params["epochs"])
         device = "cuda" if self._enable_gpu and torch.cuda.is_available() else "cpu"
-        self._model = _CTGAN(**params, device=device, random_state=self._random_state).fit(
+        self._model = _CTGAN.classic(**params, device=device, random_state=self._random_state).fit(
             frame, discrete_columns=names, schema=_continuous_kinds(frame, names)
         )
         self.loss_values = _loss_frame(self._model)
@@ -129,7 +141,9 @@ class CTGAN:
             rows = self._model.sample(n, conditions=conditions)
         except ConditionError as exc:
             if "is not a level" in str(exc):
-                raise ValueError(f"The value `{condition_value}` doesn't exist in the column `{condition_column}`.") from None
+                raise ValueError(
+                    f"The value `{condition_value}` doesn't exist in the column `{condition_column}`."
+                ) from None
             raise
         return rows.to_numpy() if self._array_input else rows
 
@@ -137,7 +151,13 @@ class CTGAN:
         """Write the model (weights + JSON, no pickle)."""
         if self._model is None:
             raise InvalidDataError("this CTGAN is not fitted yet; nothing to save")
-        extra = {"compat": {"array_input": self._array_input, "enable_gpu": self._enable_gpu, "params": _jsonable(self._params)}}
+        extra = {
+            "compat": {
+                "array_input": self._array_input,
+                "enable_gpu": self._enable_gpu,
+                "params": _jsonable(self._params),
+            }
+        }
         self._model.save(path, metadata=extra)
 
     @classmethod
@@ -146,7 +166,10 @@ class CTGAN:
         model = _CTGAN.load(path)
         compat = model.metadata_.get("compat", {})
         params = compat.get("params") or {}
-        obj = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}, enable_gpu=compat.get("enable_gpu", True))
+        obj = cls(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()},
+            enable_gpu=compat.get("enable_gpu", True),
+        )
         obj._model, obj._array_input = model, bool(compat.get("array_input", False))
         obj.loss_values = _loss_frame(model)
         return obj
@@ -167,7 +190,11 @@ def _loss_frame(model: _CTGAN) -> pd.DataFrame:
     """The reference's loss table: 0-based ``Epoch``, ``Generator Loss``, ``Discriminator Loss``."""
     losses = model.loss_values_
     return pd.DataFrame(
-        {"Epoch": losses["epoch"] - 1, "Generator Loss": losses["generator_loss"], "Discriminator Loss": losses["critic_loss"]}
+        {
+            "Epoch": losses["epoch"] - 1,
+            "Generator Loss": losses["generator_loss"],
+            "Discriminator Loss": losses["critic_loss"],
+        }
     )
 
 

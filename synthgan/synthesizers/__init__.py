@@ -1,4 +1,5 @@
-"""Synthesizers with the scikit-learn estimator contract; ``REGISTRY`` maps names to classes."""
+"""Synthesizers with the scikit-learn estimator contract; ``REGISTRY`` maps names to classes, ``MODELS``
+adds the paper's configurations by name."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from .image_gan import ImageGAN
 from .wgan import WGAN
 
 REGISTRY = {"ctgan": CTGAN, "wgan": WGAN, "imagegan": ImageGAN}
+#: Model names the command line accepts: the classes, and the paper's configurations by name.
+MODELS = {**REGISTRY, "ctgan-classic": CTGAN.classic, "wgan-classic": WGAN.classic}
 
 
 def load_model(path: str | os.PathLike, device: str = "cpu") -> TabularGAN | ImageGAN:
@@ -25,4 +28,4 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> TabularGAN | Ima
     return cls._from_artifact(meta, tensors, path, device)
 
 
-__all__ = ["CTGAN", "ImageGAN", "REGISTRY", "TabularGAN", "WGAN", "load_model"]
+__all__ = ["CTGAN", "ImageGAN", "MODELS", "REGISTRY", "TabularGAN", "WGAN", "load_model"]

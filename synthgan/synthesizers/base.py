@@ -41,6 +41,8 @@ from .files import TabularFiles
 from .generation import generate
 from .specs import CRITICS, GENERATORS, SPECS
 
+#: The paper's configuration (``TabularGAN.classic``; ``--model ctgan-classic``).
+CLASSIC = {"epochs": 300, "batch_size": 500, "ema": None, "objectives": {"columns": 0}}
 #: Rows generated (with a fixed seed) for each validation check.
 VALIDATION_ROWS = 2000
 VALIDATION_SEED = 20_231_213
@@ -82,7 +84,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         condition_focus: Mapping[str, float] | None = None,
         pac: int = 10,
         objectives: Mapping | None = None,
-        ema: float | None = None,
+        ema: float | None = 0.999,
         validation: float | None = None,
         validation_every: int | None = None,
         patience: int | None = None,
@@ -126,6 +128,18 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
     @property
     def conditional(self) -> bool:
         return SPECS[self.spec].conditional
+
+    @classmethod
+    def classic(cls, **params):
+        """The paper's configuration (Xu et al. 2019): 300 epochs of batch 500, no weight averaging, no
+        auxiliary loss - the model the reference ``ctgan`` trains; ``params`` override.
+
+        Example:
+            >>> from synthgan import CTGAN
+            >>> CTGAN.classic(random_state=0).get_params()["ema"] is None
+            True
+        """
+        return cls(**{**CLASSIC, **params})
 
     # ---- fit -------------------------------------------------------------------------------------
     def fit(self, data, discrete_columns=None, schema: Schema | Mapping | str | os.PathLike | None = None):
@@ -258,7 +272,10 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             batch_size=budget.batch_size,
             pac=self.pac,
         )
-        objectives = build_objectives(task, spec.with_objectives(self.objectives))
+        with torch.random.fork_rng(devices=[]):  # objectives' networks too: seeded from ours, global RNG untouched
+            torch.manual_seed(int(train_rng.integers(2**62)))
+            objectives = build_objectives(task, spec.with_objectives(self.objectives))
+        init_weights(objectives, torch_gen)
         trainer = Trainer(task, objectives, self._engine_config(dtype), train_rng, torch_gen, owner=self)
         self._set_fitted(
             prepared.schema,

@@ -138,7 +138,7 @@ class ImageGAN(FittedModel, BaseEstimator):
         P.positive_float("generator_lr", self.generator_lr)
         P.positive_float("discriminator_lr", self.discriminator_lr)
         P.positive_float("max_time", self.max_time, allow_none=True)
-        P.share("ema", self.ema, low=0.0, high=1.0)
+        P.share("ema", self.ema, low=0.0, high=1.0, closed_low=True)
         P.callback_list(self.callbacks)
         if self.image_size is not None:
             check_side(self.image_size)

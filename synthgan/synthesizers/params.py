@@ -32,21 +32,20 @@ def optional_int(name: str, value) -> int | None:
     return None if value is None else positive_int(name, value)
 
 
-def share(name: str, value, low: float, high: float, closed_high: bool = False) -> float | None:
-    """None, or a number strictly above ``low`` and below ``high`` (or equal to it with ``closed_high``)."""
+def share(name: str, value, low: float, high: float, closed_high: bool = False, closed_low: bool = False):
+    """None, or a number above ``low`` (or equal with ``closed_low``) and below ``high`` (or equal with
+    ``closed_high``)."""
     if value is None:
         return None
     ok = (
         not isinstance(value, bool)
         and isinstance(value, numbers.Real)
-        and low < value
+        and (low <= value if closed_low else low < value)
         and (value <= high if closed_high else value < high)
     )
     if not ok:
-        bracket = "]" if closed_high else ")"
-        raise InvalidParameterError(
-            f"{name}={value!r} must be None or a number in ({low:g}, {high:g}{bracket}"
-        )
+        span = ("[" if closed_low else "(") + f"{low:g}, {high:g}" + ("]" if closed_high else ")")
+        raise InvalidParameterError(f"{name}={value!r} must be None or a number in {span}")
     return float(value)
 
 
@@ -152,7 +151,7 @@ def tabular_params(p: dict) -> None:
     for name in ("generator_decay", "discriminator_decay"):
         non_negative_float(name, p[name])
     positive_float("max_time", p["max_time"], allow_none=True)
-    share("ema", p["ema"], low=0.0, high=1.0)
+    share("ema", p["ema"], low=0.0, high=1.0, closed_low=True)  # 0 (or None): no weight average
     share("validation", p["validation"], low=0.0, high=0.5, closed_high=True)
     optional_int("validation_every", p["validation_every"])
     optional_int("patience", p["patience"])

@@ -123,7 +123,7 @@ class EveryColumn(_Auxiliary):
             raise InvalidParameterError(f"objective 'columns' takes weight and hidden; got {sorted(options)}")
         net, loss, columns = cls._network(task, hidden)
         if len(columns) < 2:
-            raise InvalidParameterError("objective 'columns' needs at least two learned columns")
+            return None  # one learned column: nothing to predict it from
         return cls(net, loss, columns, 1.0 if weight is None else weight)
 
     def hidden_columns(self, rows: int, generator: torch.Generator | None, device) -> torch.Tensor:

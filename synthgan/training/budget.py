@@ -2,9 +2,9 @@
 
 With a fixed 300 epochs, a 300-row table got 300 optimizer steps and a 100,000-row one 60,000. Here
 ``epochs`` or ``steps`` may be given (not both); when neither is, a table gets ``DEFAULT_EPOCHS``
-epochs' worth of steps, but never fewer than ``MIN_STEPS``. The batch adapts to the table: at most
-``DEFAULT_BATCH`` rows and at most a quarter of the rows (so an epoch is at least four steps),
-a multiple of ``pac``.
+epochs' worth of steps, but never fewer than ``MIN_STEPS`` nor more than ``MAX_STEPS``. The batch
+adapts to the table: at most ``DEFAULT_BATCH`` rows and at most a quarter of the rows (so an epoch is
+at least four steps), a multiple of ``pac``.
 
 Example:
     >>> b = resolve_budget(242, pac=10)
@@ -26,8 +26,10 @@ DEFAULT_BATCH = 500
 #: The batch is at most this share of the training rows.
 MAX_BATCH_SHARE = 0.25
 DEFAULT_EPOCHS = 300
-#: A table trains for at least this many steps when neither epochs nor steps is given.
+#: When neither epochs nor steps is given, a table trains for DEFAULT_EPOCHS epochs' worth of steps, but at
+#: least MIN_STEPS (small tables) and at most MAX_STEPS (large ones: 10,000 steps of batch 500 are 5M rows).
 MIN_STEPS = 3000
+MAX_STEPS = 10_000
 
 
 @dataclass(frozen=True)
@@ -80,5 +82,5 @@ def resolve_budget(
     elif epochs is not None:
         total = epochs * per_epoch
     else:
-        total = max(MIN_STEPS, DEFAULT_EPOCHS * per_epoch)
+        total = min(MAX_STEPS, max(MIN_STEPS, DEFAULT_EPOCHS * per_epoch))
     return Budget(batch, per_epoch, total)

@@ -176,12 +176,15 @@ def register_objective(cls: type[Objective]) -> type[Objective]:
 
 
 def build_objectives(task, specs: list[ObjectiveSpec]) -> nn.ModuleList:
-    """Instantiate ``specs`` for ``task``; unknown names raise an error listing the registered ones."""
+    """Instantiate ``specs`` for ``task`` (a term whose ``build`` returns None does not apply to the task, e.g.
+    a cross-column term on a one-column table); unknown names raise an error listing the registered ones."""
     out = []
     for spec in specs:
         if spec.name not in OBJECTIVES:
             raise InvalidParameterError(
                 f"objective {spec.name!r} is not registered; known: {sorted(OBJECTIVES)}"
             )
-        out.append(OBJECTIVES[spec.name].build(task, spec.weight, **spec.options))
+        objective = OBJECTIVES[spec.name].build(task, spec.weight, **spec.options)
+        if objective is not None:
+            out.append(objective)
     return nn.ModuleList(out)
