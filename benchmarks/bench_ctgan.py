@@ -46,7 +46,7 @@ def run_synthgan(train, discrete, epochs, n_sample, seed):
     from synthgan import CTGAN
 
     t0 = time.perf_counter()
-    model = CTGAN(epochs=epochs, batch_size=500, random_state=seed, verbose=False).fit(train, discrete)
+    model = CTGAN.classic(epochs=epochs, random_state=seed, verbose=False).fit(train, discrete)
     fit_s = time.perf_counter() - t0
     per_epoch = float(model.loss_values_["seconds"].diff().median()) if epochs > 1 else fit_s
     pre = fit_s - float(model.loss_values_["seconds"].iloc[-1])

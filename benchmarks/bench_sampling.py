@@ -35,7 +35,7 @@ def fit_pair(name: str, epochs: int, seed: int):
     train, _ = split(df)
     for system in ("synthgan", "ctgan"):
         warm_up(system, train, discrete)
-    ours = CTGAN(epochs=epochs, batch_size=500, random_state=seed, verbose=False).fit(train, discrete)
+    ours = CTGAN.classic(epochs=epochs, random_state=seed, verbose=False).fit(train, discrete)
     theirs = Reference(epochs=epochs, verbose=False)
     theirs.set_random_state(seed)
     theirs.fit(train, discrete)

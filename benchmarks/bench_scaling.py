@@ -196,7 +196,7 @@ def new_model(system: str, epochs: int):
         from synthgan import CTGAN
 
         precision = "float32" if system == "synthgan-float32" else "auto"
-        return CTGAN(epochs=epochs, batch_size=500, random_state=0, verbose=False, precision=precision)
+        return CTGAN.classic(epochs=epochs, random_state=0, verbose=False, precision=precision)
     from ctgan import CTGAN
 
     return CTGAN(epochs=epochs, verbose=False)
@@ -236,7 +236,7 @@ def rows_scaling() -> list[dict]:
         seconds = step_seconds("synthgan", frame, discrete, epochs=5)
         out.append({"rows": n, "seconds_per_step": seconds, "seconds_per_epoch": seconds * steps_per_epoch(n)})
         print(out[-1], flush=True)
-    model = CTGAN(epochs=1, batch_size=500, random_state=0, verbose=False).fit(base, discrete)
+    model = CTGAN.classic(epochs=1, random_state=0, verbose=False).fit(base, discrete)
     model.sample(1000)
     for n in (10_000, 100_000, 1_000_000):
         start = time.perf_counter()

@@ -335,6 +335,9 @@ def main() -> None:
     parser.add_argument(
         "--redecide", action="store_true", help="re-apply the current default policy to saved reports"
     )
+    parser.add_argument(
+        "--inputs", nargs="+", help="with --redecide: the saved reports of several runs (default: OUT's)"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     from synthgan.gate import Policy, decide
@@ -343,7 +346,8 @@ def main() -> None:
 
     policy, out = Policy.default(), Path(args.out)
     if args.redecide:
-        saved = json.loads(out.with_suffix(".reports.json").read_text())
+        inputs = [Path(p) for p in args.inputs] if args.inputs else [out.with_suffix(".reports.json")]
+        saved = [s for path in inputs for s in json.loads(path.read_text())]
         rows = []
         for s in saved:
             refused = "refused_before_evaluation" in s["report"]
@@ -361,25 +365,16 @@ def main() -> None:
             )
         write_tables(out, rows)
         return
-    start, rows = time.perf_counter(), []
+    start, rows, saved = time.perf_counter(), [], []
     for name in args.tables:
         frame = tables()[name]()
         frame = frame.drop(columns=[c for c in IDENTIFIERS if c in frame.columns])
         train, holdout = split_holdout(frame, 0.2, seed=0)
         for seed in range(args.seeds):
-            rows += run_seed(name, train, holdout, seed, policy)
-    saved = [
-        {
-            "data": r["data"],
-            "set": r["set"],
-            "seed": r["seed"],
-            "singleton_pileup": r["singleton_pileup"],
-            "fit_seconds": r["fit_seconds"],
-            "report": r["report"],
-        }
-        for r in rows
-    ]
-    out.with_suffix(".reports.json").write_text(json.dumps(saved, default=str))
+            new = run_seed(name, train, holdout, seed, policy)
+            rows += new
+            saved += [{k: r[k] for k in ("data", "set", "seed", "singleton_pileup", "fit_seconds", "report")} for r in new]
+            out.with_suffix(".reports.json").write_text(json.dumps(saved, default=str))  # after every seed
     write_tables(out, rows, time.perf_counter() - start)
 
 

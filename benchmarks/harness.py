@@ -81,7 +81,7 @@ def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_
         from synthgan import CTGAN
 
         start = time.perf_counter()
-        model = CTGAN(epochs=epochs or 100_000, batch_size=500, max_time=budget, precision=precision, random_state=seed, verbose=False)
+        model = CTGAN.classic(epochs=epochs or 100_000, max_time=budget, precision=precision, random_state=seed, verbose=False)
         model.fit(train, discrete)
         fit_s = time.perf_counter() - start
         seconds = model.loss_values_["seconds"].to_numpy()

@@ -158,3 +158,27 @@ def test_heart_round_trip(heart):
     tt, _, back = round_trip(heart)
     assert_same(back, within_bounds(heart, tt))
     assert (heart["restecg"] == 1).sum() == 4 and set(back["restecg"]) == {0, 2}  # 4 patients: merged into the nearest level
+
+
+def test_values_beyond_a_bound_many_patients_share_are_clipped_onto_it():
+    """A zero-inflated column's lower bound is its zeros, held by hundreds of rows: a generated value just
+    below it is clipped to 0 (a value redrawn inside the bounds would empty the column's point mass). A bound
+    only a few patients reach is still never piled onto: values beyond it are redrawn inside it."""
+    import numpy as np
+
+    from synthgan.transform.continuous import NumericEncoder
+
+    rng = np.random.default_rng(0)
+    x = np.r_[np.zeros(900), rng.exponential(500.0, 100)].round()
+    enc = NumericEncoder.fit(x, rng, step=1.0)
+    assert enc.low == 0.0 and enc.low_mass and not enc.high_mass
+    zero = int(np.argmin(np.abs(enc.means * enc.scale + enc.loc)))  # the mode of the zeros
+    alpha = np.full(200, -0.5)  # all below the mode's centre, i.e. below 0
+    assert (enc.inverse(alpha, np.full(200, zero)) == 0).all()
+    top = int(np.argmax(enc.means))
+    beyond = enc.inverse(np.full(200, 0.99), np.full(200, top))  # far above the high bound
+    assert (beyond <= enc.high).all() and (beyond == enc.high).mean() < 0.1
+    again = NumericEncoder.from_dict(enc.to_dict())
+    assert again.low_mass and not again.high_mass
+    old = {k: v for k, v in enc.to_dict().items() if not k.endswith("_mass")}  # files written before the flags
+    assert NumericEncoder.from_dict(old).low_mass and NumericEncoder.from_dict(old).high_mass

@@ -139,7 +139,10 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             >>> CTGAN.classic(random_state=0).get_params()["ema"] is None
             True
         """
-        return cls(**{**CLASSIC, **params})
+        settings = {**CLASSIC, **params}
+        if params.get("steps") is not None and "epochs" not in params:
+            settings["epochs"] = None  # a budget in steps replaces the paper's epochs
+        return cls(**settings)
 
     # ---- fit -------------------------------------------------------------------------------------
     def fit(self, data, discrete_columns=None, schema: Schema | Mapping | str | os.PathLike | None = None):

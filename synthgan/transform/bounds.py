@@ -7,7 +7,9 @@ default): at least k training rows lie at or beyond each bound, so neither is on
 to it before modelling. A generated value beyond a bound is not clipped onto it (that piles output
 up at one value, e.g. where the generator's tanh saturates): it is redrawn from its mode's normal
 distribution truncated to the bounds, by inverting the truncated CDF at a uniform derived from the
-row's own generated numbers (deterministic, no global RNG).
+row's own generated numbers (deterministic, no global RNG) - unless at least k training rows hold the
+bound's value itself (the zeros of a zero-inflated column): clipping onto a value that many patients
+share singles nobody out, and redrawing would empty that point mass.
 
 Example:
     >>> import numpy as np
@@ -56,12 +58,23 @@ def _mix(h: np.ndarray) -> np.ndarray:
 
 
 def redraw_tails(
-    x: np.ndarray, low: float, high: float, mean: np.ndarray, std: np.ndarray, u: np.ndarray
+    x: np.ndarray,
+    low: float,
+    high: float,
+    mean: np.ndarray,
+    std: np.ndarray,
+    u: np.ndarray,
+    clip_low: bool = False,
+    clip_high: bool = False,
 ) -> np.ndarray:
     """Values below ``low`` or above ``high`` (in place) redrawn from N(mean, std) truncated to [low, high]
-    at quantile ``u`` (per row); uniform over the bounds where the normal puts no mass inside them."""
+    at quantile ``u`` (per row); uniform over the bounds where the normal puts no mass inside them. With
+    ``clip_low`` / ``clip_high`` (a bound many training rows hold, e.g. a column's zeros) values beyond
+    that bound are clipped onto it instead."""
     slack = 1e-5 * (high - low) + 1e-9 * max(abs(low), abs(high))  # float32 rounding of a value at the bound
-    np.clip(x, np.where(x >= low - slack, low, -np.inf), np.where(x <= high + slack, high, np.inf), out=x)
+    floor = np.where(x >= low - slack, low, -np.inf) if not clip_low else low
+    ceiling = np.where(x <= high + slack, high, np.inf) if not clip_high else high
+    np.clip(x, floor, ceiling, out=x)
     out = (x < low) | (x > high)
     if not out.any():
         return x

@@ -32,6 +32,8 @@ from .bounds import MIN_COUNT, redraw_tails, robust_bounds
 from .mixture import Mixture
 
 _CLIP = 0.99
+#: Share of the rows a bound's value must hold to be a point mass that generated values may pile onto.
+POINT_MASS = 0.05
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class NumericEncoder:
     weights: np.ndarray
     means: np.ndarray
     stds: np.ndarray
+    #: Whether the low / high bound is a point mass: at least MIN_COUNT training rows and POINT_MASS of them
+    #: hold exactly its value (e.g. the zeros of a zero-inflated column). Values beyond such a bound are
+    #: clipped onto it, a value many patients share; beyond any other bound they are redrawn inside it.
+    #: Files without the flags clip, as they always did.
+    low_mass: bool = True
+    high_mass: bool = True
 
     @property
     def n_modes(self) -> int:
@@ -67,6 +75,10 @@ class NumericEncoder:
         (of the values clipped to ``bounds``, by default ``robust_bounds`` with k = ``MIN_COUNT``)."""
         finite = x[~np.isnan(x)]
         low, high = bounds if bounds is not None else robust_bounds(finite, MIN_COUNT)
+        held = (
+            int(np.sum(finite == low)),
+            int(np.sum(finite == high)),
+        )  # rows holding each bound's value itself
         finite = np.clip(finite, low, high)
         loc, scale = standardisation(finite)
         if mixture is None:
@@ -87,6 +99,8 @@ class NumericEncoder:
             weights=np.asarray(mixture.weights, dtype=np.float64),
             means=means,
             stds=stds,
+            low_mass=held[0] >= max(MIN_COUNT, POINT_MASS * finite.size),
+            high_mass=held[1] >= max(MIN_COUNT, POINT_MASS * finite.size),
         )
 
     def transform(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +147,8 @@ class NumericEncoder:
             (self.means * self.scale + self.loc)[safe],
             (self.stds * self.scale)[safe],
             u,
+            clip_low=self.low_mass,
+            clip_high=self.high_mass,
         )
         if self.step > 0:
             x -= self.low
@@ -149,14 +165,20 @@ class NumericEncoder:
         return x
 
     def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("loc", "scale", "low", "high", "step", "has_nan")}
+        out = {
+            k: getattr(self, k)
+            for k in ("loc", "scale", "low", "high", "step", "has_nan", "low_mass", "high_mass")
+        }
         out.update({k: getattr(self, k).tolist() for k in ("weights", "means", "stds")})
         return out
 
     @classmethod
     def from_dict(cls, data: dict) -> NumericEncoder:
         arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("weights", "means", "stds")}
-        return cls(**{k: data[k] for k in ("loc", "scale", "low", "high", "step", "has_nan")}, **arrays)
+        flags = {k: bool(data[k]) for k in ("low_mass", "high_mass") if k in data}
+        return cls(
+            **{k: data[k] for k in ("loc", "scale", "low", "high", "step", "has_nan")}, **arrays, **flags
+        )
 
 
 def _cover(stds: np.ndarray, means: np.ndarray, z: np.ndarray) -> np.ndarray:
