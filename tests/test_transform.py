@@ -182,3 +182,26 @@ def test_values_beyond_a_bound_many_patients_share_are_clipped_onto_it():
     assert again.low_mass and not again.high_mass
     old = {k: v for k, v in enc.to_dict().items() if not k.endswith("_mass")}  # files written before the flags
     assert NumericEncoder.from_dict(old).low_mass and NumericEncoder.from_dict(old).high_mass
+
+
+def test_point_masses_are_modes_of_their_own_and_come_back_exactly():
+    """A zero-inflated column (90% zeros) and a heaped integer (40 hours for half the rows): each value many
+    rows hold is a mode of its own, encoded with scalar 0, and any scalar in that mode gives the exact value;
+    values a few rows hold stay in the mixture, and clipping at a bound makes no mass."""
+    from synthgan.transform.continuous import NumericEncoder
+
+    rng = np.random.default_rng(0)
+    gains = np.r_[np.zeros(900), rng.exponential(3000.0, 100).round()]
+    hours = np.r_[np.full(500, 40.0), rng.integers(1, 99, 500)]
+    for values, mass in ((gains, [0.0]), (hours, [40.0])):
+        enc = NumericEncoder.fit(values, rng, step=1.0)
+        assert enc.points.tolist() == mass and enc.n_modes == len(enc.means) + 1
+        alpha, mode = enc.transform(values, rng)
+        at = values == mass[0]
+        assert (mode[at] == len(enc.means)).all() and (alpha[at] == 0).all() and (mode[~at] < len(enc.means)).all()
+        noisy = rng.uniform(-1, 1, at.sum()).astype(np.float32)  # whatever the generator puts in the scalar
+        assert (enc.inverse(noisy, mode[at]) == mass[0]).all()
+        back = NumericEncoder.from_dict(enc.to_dict())
+        assert back.points.tolist() == mass and np.array_equal(back.inverse(alpha, mode), enc.inverse(alpha, mode))
+    clipped = NumericEncoder.fit(np.r_[np.arange(100.0), [500.0] * 4], rng, step=1.0)  # 4 beyond the bound
+    assert clipped.points.size == 0  # the bound holds 5 values only after clipping: not a mass

@@ -2,12 +2,16 @@
 
 A value x in mode k (means mu_k, std sigma_k, in standardised units z) becomes
 alpha = (z - mu_k) / (4 sigma_k), clipped to [-0.99, 0.99], and the mode is drawn from the
-posterior over modes (CTGAN paper, section 4.2). A missing value is its own extra "mode" with
-alpha = 0, so the model sees an explicit missing indicator and nothing is imputed. The inverse is
-exact up to the clip; values beyond the column's robust bounds (its k-th smallest and largest values,
-never one patient's extreme) are redrawn from their mode's normal truncated to the bounds, then rounded to the column's
-step (1 for integers, the finest time unit present for datetimes). Training values beyond the bounds
-are encoded at the bound.
+posterior over modes (CTGAN paper, section 4.2). A value that many rows hold exactly (a point mass:
+at least k rows and 5% of them, e.g. the zeros of a zero-inflated column) is a mode of its own,
+after the mixture's, with alpha 0: it comes back as that exact value, whatever the scalar (a spike
+encoded as a narrow mixture mode needs the generator to hit the scalar to a thousandth). A missing
+value is its own last "mode" with alpha = 0, so the model sees an explicit missing indicator and
+nothing is imputed. The inverse is exact up to the clip; values beyond the column's robust bounds
+(its k-th smallest and largest values, never one patient's extreme) are redrawn from their mode's
+normal truncated to the bounds (clipped onto a bound that is a point mass), then rounded to the
+column's step (1 for integers, the finest time unit present for datetimes). Training values beyond
+the bounds are encoded at the bound.
 
 Example:
     >>> import numpy as np
@@ -18,13 +22,13 @@ Example:
     >>> back = enc.inverse(alpha, mode)
     >>> bool(np.isnan(back[300])), bool(np.allclose(back[:300], np.clip(x[:300], enc.low, enc.high)))
     (True, True)
-    >>> bool(enc.low > x[:300].min()), bool(np.isclose(back[301], enc.high))  # 7.0: beyond the 5th largest value
+    >>> bool(enc.low > x[:300].min()), bool(np.isclose(back[301], enc.high))  # 7.0: beyond the 5th largest
     (True, True)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,11 +59,16 @@ class NumericEncoder:
     #: Files without the flags clip, as they always did.
     low_mass: bool = True
     high_mass: bool = True
+    #: Values that are point masses (at least MIN_COUNT rows and POINT_MASS of them hold each exactly, e.g.
+    #: the zeros of a zero-inflated column): each is a mode of its own, after the mixture's, and its rows
+    #: come back as that exact value - the generator picks the mode, no scalar has to hit it.
+    points: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_modes(self) -> int:
-        """Width of the mode one-hot, counting the missing-value mode when the column had gaps."""
-        return len(self.means) + int(self.has_nan)
+        """Width of the mode one-hot: the mixture's modes, the point masses, and the missing-value mode when
+        the column had gaps."""
+        return len(self.means) + len(self.points) + int(self.has_nan)
 
     @classmethod
     def fit(
@@ -71,23 +80,22 @@ class NumericEncoder:
         mixture: Mixture | None = None,
         bounds: tuple[float, float] | None = None,
     ) -> NumericEncoder:
-        """Fit on float values (NaN = missing); ``mixture`` is the column's fitted mixture in standardised units
-        (of the values clipped to ``bounds``, by default ``robust_bounds`` with k = ``MIN_COUNT``)."""
+        """Fit on float values (NaN = missing); ``mixture`` is the column's fitted mixture in standardised
+        units (of the values clipped to ``bounds``, by default ``robust_bounds`` with k = ``MIN_COUNT``, but
+        for the point masses)."""
         finite = x[~np.isnan(x)]
         low, high = bounds if bounds is not None else robust_bounds(finite, MIN_COUNT)
-        held = (
-            int(np.sum(finite == low)),
-            int(np.sum(finite == high)),
-        )  # rows holding each bound's value itself
+        held = (int(np.sum(finite == low)), int(np.sum(finite == high)))  # rows at each bound's value itself
+        points, rest = point_masses(finite, low, high)
         finite = np.clip(finite, low, high)
         loc, scale = standardisation(finite)
         if mixture is None:
             from .mixture import fit_mixtures
 
-            (mixture,) = fit_mixtures([(finite - loc) / scale], rng)
+            (mixture,) = fit_mixtures([(rest - loc) / scale], rng)
         means = np.asarray(mixture.means, dtype=np.float64)
         stds = _cover(
-            np.maximum(np.asarray(mixture.stds, dtype=np.float64), 1e-6), means, (finite - loc) / scale
+            np.maximum(np.asarray(mixture.stds, dtype=np.float64), 1e-6), means, (rest - loc) / scale
         )
         return cls(
             loc=loc,
@@ -101,6 +109,7 @@ class NumericEncoder:
             stds=stds,
             low_mass=held[0] >= max(MIN_COUNT, POINT_MASS * finite.size),
             high_mass=held[1] >= max(MIN_COUNT, POINT_MASS * finite.size),
+            points=points,
         )
 
     def transform(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -120,8 +129,14 @@ class NumericEncoder:
         clipped = reach[np.arange(len(z)), mode] > _CLIP
         mode = np.where(clipped, reach.argmin(axis=1), mode)  # a sampled mode that cannot represent z exactly
         alpha = np.clip((z - self.means[mode]) / (4 * self.stds[mode]), -_CLIP, _CLIP)
+        if len(self.points):  # a row at a point mass: that point's mode, scalar 0
+            clipped = np.clip(np.where(missing, self.loc, x), self.low, self.high)
+            at = np.minimum(np.searchsorted(self.points, clipped), len(self.points) - 1)
+            hit = ~missing & (self.points[at] == clipped)
+            mode = np.where(hit, len(self.means) + at, mode)
+            alpha = np.where(hit, 0.0, alpha)
         if self.has_nan:
-            mode = np.where(missing, len(self.means), mode)
+            mode = np.where(missing, len(self.means) + len(self.points), mode)
             alpha = np.where(missing, 0.0, alpha)
         return alpha.astype(np.float32), mode.astype(np.int32)
 
@@ -129,8 +144,9 @@ class NumericEncoder:
         """Map (alpha, mode index) back to float values in the original units; NaN for the missing mode.
 
         ``u``: one uniform per row for values beyond the bounds (default: derived from ``alpha`` itself)."""
-        k = len(self.means)
-        missing = mode >= k
+        k, n_points = len(self.means), len(self.points)
+        missing = mode >= k + n_points
+        point = (mode >= k) & ~missing
         safe = np.minimum(mode, k - 1)
         # one affine map per mode: ((alpha * 4 std + mean) * scale + loc), in place
         x = np.clip(alpha, -1.0, 1.0).astype(np.float64)
@@ -160,6 +176,8 @@ class NumericEncoder:
             decimals = -np.log10(self.step)
             if self.step <= 1 and decimals == np.round(decimals):
                 np.round(x, int(decimals), out=x)  # drop float noise: 2.3000000000000003 -> 2.3
+        if point.any():
+            x[point] = self.points[mode[point] - k]
         if missing.any():
             x[missing] = np.nan
         return x
@@ -169,16 +187,32 @@ class NumericEncoder:
             k: getattr(self, k)
             for k in ("loc", "scale", "low", "high", "step", "has_nan", "low_mass", "high_mass")
         }
-        out.update({k: getattr(self, k).tolist() for k in ("weights", "means", "stds")})
+        out.update({k: getattr(self, k).tolist() for k in ("weights", "means", "stds", "points")})
         return out
 
     @classmethod
     def from_dict(cls, data: dict) -> NumericEncoder:
         arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("weights", "means", "stds")}
         flags = {k: bool(data[k]) for k in ("low_mass", "high_mass") if k in data}
+        flags["points"] = np.asarray(data.get("points", []), dtype=np.float64)
         return cls(
             **{k: data[k] for k in ("loc", "scale", "low", "high", "step", "has_nan")}, **arrays, **flags
         )
+
+
+def point_masses(finite: np.ndarray, low: float, high: float, most: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """(point masses, the values the mixture models). The point masses are the values (sorted, at most
+    ``most``: the most held) that at least MIN_COUNT and POINT_MASS of the rows hold exactly, as they are -
+    clipping to the bounds ``low`` / ``high`` must not make a mass; the mixture models the other values,
+    clipped. None when that would leave the mixture fewer than two distinct values."""
+    values, counts = np.unique(finite, return_counts=True)
+    heavy = counts >= max(MIN_COUNT, POINT_MASS * finite.size)
+    points = np.sort(values[heavy][np.argsort(-counts[heavy], kind="stable")][:most])
+    clipped = np.clip(finite, low, high)
+    rest = clipped[~np.isin(clipped, points)]
+    if np.unique(rest).size < 2:
+        return np.zeros(0), clipped
+    return points, rest
 
 
 def _cover(stds: np.ndarray, means: np.ndarray, z: np.ndarray) -> np.ndarray:

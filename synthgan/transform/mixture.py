@@ -58,14 +58,20 @@ def fit_mixtures(
     fitted: dict[int, Mixture] = {}
     for batch in _batches([len(u) for u, _ in uniques]):
         x, weight = _stack([uniques[i] for i in batch])  # (C, n) distinct values and their counts
-        powers = np.stack([x * x, x, np.ones_like(x)], axis=1)  # (C, 3, n): each step's sums are matmuls with it
-        resp = _initial_resp(x, weight, max_modes).transpose(0, 2, 1)  # (C, K, n): reductions over K run across n
+        powers = np.stack(
+            [x * x, x, np.ones_like(x)], axis=1
+        )  # (C, 3, n): each step's sums are matmuls with it
+        resp = _initial_resp(x, weight, max_modes).transpose(
+            0, 2, 1
+        )  # (C, K, n): reductions over K run across n
         prior = _priors(x, weight)
         params = _m_step(powers, resp, prior)
         done = np.zeros(len(batch), dtype=bool)
         for _ in range(max_iter):
             new = _m_step(powers, _e_step(powers, weight, params), prior)
-            shift = np.abs(new["means"] - params["means"]).max(axis=1) + np.abs(new["weights"] - params["weights"]).max(axis=1)
+            shift = np.abs(new["means"] - params["means"]).max(axis=1) + np.abs(
+                new["weights"] - params["weights"]
+            ).max(axis=1)
             params = new
             # each column stops at its own convergence, as if fitted alone: its batch-mates go on without it
             converged = (shift < tol) & ~done
@@ -152,7 +158,15 @@ def _m_step(powers: np.ndarray, resp: np.ndarray, prior: dict) -> dict:
     weights = alpha / stick
     weights[:, 1:] *= np.cumprod(beta_w / stick, axis=1)[:, :-1]
     weights /= weights.sum(axis=1, keepdims=True)
-    return {"alpha": alpha, "beta_w": beta_w, "precision": precision, "means": means, "dof": dof, "cov": cov, "weights": weights}
+    return {
+        "alpha": alpha,
+        "beta_w": beta_w,
+        "precision": precision,
+        "means": means,
+        "dof": dof,
+        "cov": cov,
+        "weights": weights,
+    }
 
 
 _LOG_CONST = 0.5 * (np.log(2.0) - np.log(2 * np.pi))
@@ -166,9 +180,13 @@ def _e_step(powers: np.ndarray, weight: np.ndarray, p: dict) -> np.ndarray:
     log_w = digamma(p["alpha"]) - dsum
     log_w[:, 1:] += np.cumsum(digamma(p["beta_w"][:, :-1]) - dsum[:, :-1], axis=1)
     prec = 1.0 / p["cov"]  # (C, K)
-    const = log_w + _LOG_CONST + 0.5 * (np.log(prec / p["dof"]) + digamma(0.5 * p["dof"]) - 1.0 / p["precision"])
+    const = (
+        log_w + _LOG_CONST + 0.5 * (np.log(prec / p["dof"]) + digamma(0.5 * p["dof"]) - 1.0 / p["precision"])
+    )
     # -prec/2 (x - m)^2 + const = a x^2 + b x + c
-    coef = np.stack([-0.5 * prec, prec * p["means"], const - 0.5 * prec * p["means"] ** 2], axis=2)  # (C, K, 3)
+    coef = np.stack(
+        [-0.5 * prec, prec * p["means"], const - 0.5 * prec * p["means"] ** 2], axis=2
+    )  # (C, K, 3)
     log_prob = coef @ powers  # (C, K, n)
     log_prob -= log_prob.max(axis=1, keepdims=True)
     resp = np.exp(log_prob, out=log_prob)
@@ -181,4 +199,6 @@ def _kept_modes(p: dict, c: int) -> Mixture:
     keep = w > MIN_MODE_WEIGHT
     if not keep.any():
         keep = w == w.max()
-    return Mixture(weights=w[keep] / w[keep].sum(), means=p["means"][c][keep], stds=np.sqrt(p["cov"][c][keep]))
+    return Mixture(
+        weights=w[keep] / w[keep].sum(), means=p["means"][c][keep], stds=np.sqrt(p["cov"][c][keep])
+    )

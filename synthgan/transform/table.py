@@ -24,7 +24,7 @@ from .._random import make_rng
 from ..exceptions import NotFittedError, SchemaError
 from ..schema import CATEGORICAL, CONSTANT, DATETIME, IDENTIFIER, Schema, looks_like_free_text
 from .bounds import MIN_COUNT, robust_bounds, row_uniforms
-from .continuous import NumericEncoder, standardisation
+from .continuous import NumericEncoder, point_masses, standardisation
 from .discrete import OTHER, CategoryEncoder, json_scalar
 from .layout import CATEGORY, MODE, SCALAR, EncodedTable, Layout, Span
 from .mixture import MAX_FIT_ROWS, fit_mixtures
@@ -61,9 +61,11 @@ class TableTransformer:
             if present.size == 0:
                 raise SchemaError(f"column {name!r} has no values; declare it constant or drop it")
             bounds[name] = robust_bounds(present, self.min_count)
-            present = np.clip(present, *bounds[name])
-            loc, scale = standardisation(present)
-            finite[name] = (present - loc) / scale
+            _, rest = point_masses(
+                present, *bounds[name]
+            )  # the values the mixture models (as NumericEncoder.fit)
+            loc, scale = standardisation(np.clip(present, *bounds[name]))
+            finite[name] = (rest - loc) / scale
         mixtures = fit_mixtures(list(finite.values()), rng, max_rows=self.max_fit_rows)
         self.encoders_: dict[str, object] = {}
         self.extras_: dict[str, dict] = {}
