@@ -107,7 +107,8 @@ def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_
         synthetic = sample(n_sample)
         times.append(time.perf_counter() - start)
     synthetic.iloc[: len(train)].to_parquet(out.with_suffix(".parquet"))
-    row = {"system": system, "data": name, "seed": seed, "precision": precision, "machine": machine(), "epochs": int(done),
+    row = {"system": system, "data": name, "seed": seed, "precision": precision, "machine": machine(), "commit": commit(),
+           "epochs": int(done),
            "preprocess_s": pre, "epoch_s": epoch_s, "fit_s": fit_s, "sample_rows_per_s": n_sample / float(np.median(times)),
            "peak_rss_mb": peak_rss_mb()}
     out.write_text(json.dumps(row))
@@ -122,6 +123,18 @@ def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "unknown CPU")
     return f"{model}, {os.cpu_count()} cores, {'native' if cpu_has_native_bf16() else 'no native'} bf16"
+
+
+def commit() -> str:
+    """The code measured: the repository's short commit (with "+changes" when the work tree differs)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "synthgan"], cwd=root,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 
 def peak_rss_mb() -> float:
@@ -281,10 +294,11 @@ def launch(system: str, name: str, work: Path, n_sample: int, precision: str, ep
 def write_markdown(rows: list[dict]) -> None:
     lines = ["# synthgan vs the reference ctgan (same architecture and batch size; one process per run)", ""]
     lines += [f"Machine: {m}" for m in dict.fromkeys(r.get("machine", "not recorded (before 2026-12)") for r in rows)]
-    lines += ["", "| data | setting | system | seed | precision | epochs | preprocess s | s/epoch | sample rows/s | peak RSS MB | "
-              "quality | TSTR acc. | TSTR bal. acc. | DCR closer-to-train | MIA AUC |", "|" + "---|" * 15]
+    lines += ["", "| data | setting | system | seed | commit | precision | epochs | preprocess s | s/epoch | sample rows/s | peak RSS MB | "
+              "quality | TSTR acc. | TSTR bal. acc. | DCR closer-to-train | MIA AUC |", "|" + "---|" * 16]
     for r in rows:
-        lines.append(f"| {r['data']} | {r['setting']} | {r['system']} | {r.get('seed', 0)} | {r.get('precision', 'float32')} | "
+        lines.append(f"| {r['data']} | {r['setting']} | {r['system']} | {r.get('seed', 0)} | {r.get('commit', '')} | "
+                     f"{r.get('precision', 'float32')} | "
                      f"{r['epochs']} | {r['preprocess_s']:.2f} | {r['epoch_s']:.3f} | {r['sample_rows_per_s']:,.0f} | "
                      f"{r['peak_rss_mb']:.0f} | {r['quality']:.3f} | {_f(r.get('tstr_accuracy'))} | {r['tstr_balanced_accuracy']:.3f} | "
                      f"{_f(r['dcr_closer_to_train_share'])} | {_f(r['membership_inference_auc'])} |")
