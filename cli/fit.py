@@ -139,6 +139,7 @@ def fit_command(
     Images:  synthgan fit xrays/ --image-size 32   (one sub-folder per class)
     """
     images = data.is_dir()
+    given_model = model
     model = model or ("imagegan" if images else "ctgan")
     if model not in MODELS:
         raise typer.BadParameter(
@@ -163,14 +164,15 @@ def fit_command(
     if strata and images:
         raise typer.BadParameter("applies to tables only", param_hint="--stratify")
     if resume is not None:  # the split the checkpoint was trained on, checked against its record
-        estimator, record = _resumed(resume, model, data)
+        estimator, record, model = _resumed(resume, given_model, data)
         holdout, seed, strata = (
             record["holdout_fraction"],
             record["holdout_seed"],
             record.get("holdout_stratify"),
         )
     else:
-        estimator = MODELS[model](random_state=seed)
+        # a budget in steps goes in at construction: a -classic model then drops the paper's epochs
+        estimator = MODELS[model](random_state=seed, **({} if steps is None else {"steps": steps}))
     source = load_images(data, image_size=image_size) if images else load_table(data)
     train, held = split_holdout(source, holdout, seed, strata or None)
     if resume is not None:
@@ -250,8 +252,9 @@ def _checkpoint_callback(path: Path, every: dict, record: dict, model: str):
     return Checkpoint(path, **every, metadata={"training_data": record, "model": model})
 
 
-def _resumed(path: Path, model: str, data: Path):
-    """The estimator of a checkpoint, and its data record after checking that ``data`` is the same file."""
+def _resumed(path: Path, model: str | None, data: Path):
+    """The estimator of a checkpoint, its data record (after checking that ``data`` is the same file) and
+    its model name (``--model`` when given must name the checkpoint's class)."""
     from synthgan.synthesizers.base import TabularGAN
     from synthgan.training.checkpoint import load_checkpoint
 
@@ -259,10 +262,11 @@ def _resumed(path: Path, model: str, data: Path):
     cls = REGISTRY.get(str(meta.get("class", "")).lower())
     if cls is None or not issubclass(cls, TabularGAN):
         raise InvalidParameterError(f"{path}: a checkpoint of {meta.get('class')!r} cannot be resumed here")
-    if cls is not REGISTRY[model.removesuffix("-classic")]:
+    if model is not None and cls is not REGISTRY[model.removesuffix("-classic")]:
         raise InvalidParameterError(
             f"--model {model} but the checkpoint holds a {meta['class']}; drop --model"
         )
+    recorded = str((meta.get("metadata") or {}).get("model") or meta["class"].lower())
     record = dict((meta.get("metadata") or {}).get("training_data") or {})
     if "holdout_seed" not in record:
         raise InvalidParameterError(
@@ -272,4 +276,4 @@ def _resumed(path: Path, model: str, data: Path):
         raise DataLoadError(
             f"{data} is not the file the checkpoint was trained on (sha256 differs); resume with that file"
         )
-    return cls.load_checkpoint(path), record
+    return cls.load_checkpoint(path), record, model or recorded

@@ -1,4 +1,5 @@
-"""Pure loss functions of the Wasserstein GAN with gradient penalty, differentiable by autograd.
+"""The gradient penalty's pieces (random interpolates, the norm penalty), differentiable by autograd; the
+Wasserstein terms themselves are objectives (``synthgan.training.objectives``).
 
 Example:
     >>> import torch
@@ -13,15 +14,6 @@ Example:
 from __future__ import annotations
 
 import torch
-
-
-def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """Negative Wasserstein estimate: the critic wants real scores high and fake scores low."""
-    return fake_scores.float().mean() - real_scores.float().mean()
-
-
-def generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
-    return -fake_scores.float().mean()
 
 
 def interpolate(

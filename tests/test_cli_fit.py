@@ -48,6 +48,18 @@ def test_resume_continues_to_the_total_and_equals_an_uninterrupted_run(workdir):
     assert resumed.metadata_["training_data"]["holdout_seed"] == 0
 
 
+def test_classic_models_take_a_step_budget_and_a_wgan_resumes_without_naming_its_model(workdir):
+    fit("--model", "ctgan-classic", "--steps", "3", "-o", "classic.synthgan")
+    classic = CTGAN.load("classic.synthgan")
+    assert classic.get_params()["epochs"] is None and classic.get_params()["steps"] == 3
+    fit("--model", "wgan", "--epochs", "1", "--checkpoint-every", "1", "-o", "w.synthgan")
+    fit("--resume", "w.synthgan.ckpt", "--epochs", "2", "-o", "w2.synthgan")
+    from synthgan.synthesizers import load_model
+
+    resumed = load_model("w2.synthgan")
+    assert type(resumed).__name__ == "WGAN" and len(resumed.loss_values_) == 2
+
+
 def test_resume_refuses_other_data_and_changed_settings(workdir):
     fit("--epochs", "1", "--checkpoint-every", "1", "-o", "m.synthgan")
     other = load_heart_disease().iloc[::-1]

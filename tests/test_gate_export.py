@@ -210,6 +210,9 @@ def test_stratified_holdout_keeps_every_level_and_refuses_tiny_strata():
     with pytest.raises(InvalidParameterError) as info:
         split_holdout(frame.assign(y=["alone"] + ["common"] * 199), 0.2, 3, stratify=["y"])
     assert "the level (alone) has 1 row; each needs at least 2" in str(info.value) and "\n" not in str(info.value)
+    lone = frame.assign(y=["alone"] + ["common"] * 199)
+    train, holdout = split_holdout(lone, 0.2, 3, stratify=["y"], single_rows="train")  # as augment splits
+    assert (train["y"] == "alone").sum() == 1 and len(holdout) == 40 and (holdout["y"] == "common").all()
 
 
 def test_holdout_identity_and_overlap_are_checked(heart_split):

@@ -15,7 +15,13 @@ from sklearn.datasets import load_digits
 from synthgan import ImageGAN, ImageSet, load_images
 from synthgan.evaluation.fid import FeatureExtractor, fid, frechet_distance, kid
 from synthgan.evaluation.images import evaluate_images
-from synthgan.exceptions import ConditionError, DataLoadError, InvalidParameterError, ModelFileError, NotFittedError
+from synthgan.exceptions import (
+    ConditionError,
+    DataLoadError,
+    InvalidParameterError,
+    ModelFileError,
+    NotFittedError,
+)
 from synthgan.gate import Policy, decide
 from synthgan.synthesizers import load_model
 from synthgan.transform.image import from_tensor, to_tensor
@@ -35,16 +41,25 @@ def write_folder(root, images: ImageSet, fmt: str = "PNG"):
 
 
 def flat(images: np.ndarray) -> np.ndarray:
-    return images.reshape(len(images), -1).astype(np.float64) / 255  # pixels in [0, 1]: feature scale like InceptionV3
+    return (
+        images.reshape(len(images), -1).astype(np.float64) / 255
+    )  # pixels in [0, 1]: feature scale like InceptionV3
 
 
 # ---- loading -----------------------------------------------------------------------------------
 def test_folder_with_classes_mixed_formats_and_modes(tmp_path, digits):
     root = write_folder(tmp_path / "d", digits.subset(slice(0, 30)))
-    Image.fromarray(digits.images[40, ..., 0]).convert("RGB").resize((16, 16)).save(root / "3" / "rgb_gray.jpg")
+    Image.fromarray(digits.images[40, ..., 0]).convert("RGB").resize((16, 16)).save(
+        root / "3" / "rgb_gray.jpg"
+    )
     Image.fromarray(digits.images[41, ..., 0]).save(root / "3" / "x.bmp")
     images = load_images(root)
-    assert images.shape == (32, 8, 8, 1)  # RGB without colour counts as grayscale; 16 px resized to the median 8
+    assert images.shape == (
+        32,
+        8,
+        8,
+        1,
+    )  # RGB without colour counts as grayscale; 16 px resized to the median 8
     assert set(images.classes) <= set("0123456789") and (images.labels == "3").sum() >= 2
     first = np.flatnonzero(images.labels == digits.labels[0])[0]
     assert (images.images[first] == digits.images[0]).all()  # PNG pixels exact
@@ -65,8 +80,24 @@ def test_colour_makes_the_whole_set_rgb_and_image_size_resizes(tmp_path):
         (lambda p: None, "no such folder"),
         (lambda p: p.mkdir(), "no images found"),
         (lambda p: (p / "a").mkdir(parents=True), "class folders without images: a"),
-        (lambda p: (p.mkdir(), (p / "x.png").write_bytes(b"\x89PNG broken"), (p / "y.png").write_bytes(b"nope")), "2 unreadable image files"),
-        (lambda p: (p.mkdir(), (p / "a.txt").write_text("x"), (p / "b").mkdir(), Image.new("L", (8, 8)).save(p / "b" / "i.png"), Image.new("L", (8, 8)).save(p / "i.png")), "one layout"),
+        (
+            lambda p: (
+                p.mkdir(),
+                (p / "x.png").write_bytes(b"\x89PNG broken"),
+                (p / "y.png").write_bytes(b"nope"),
+            ),
+            "2 unreadable image files",
+        ),
+        (
+            lambda p: (
+                p.mkdir(),
+                (p / "a.txt").write_text("x"),
+                (p / "b").mkdir(),
+                Image.new("L", (8, 8)).save(p / "b" / "i.png"),
+                Image.new("L", (8, 8)).save(p / "i.png"),
+            ),
+            "one layout",
+        ),
     ],
 )
 def test_folder_errors_are_one_line_and_typed(tmp_path, setup, message):
@@ -90,7 +121,10 @@ def test_png_frame_and_folder_round_trips_are_exact(tmp_path, digits):
     assert (back.images == part.images).all() and list(back.labels) == list(part.labels)
     folder = part.write_folder(tmp_path / "out", extra_files={"synthgan.json": "{}"})
     again = load_images(folder)
-    assert sorted(map(bytes, again.images)) == sorted(map(bytes, part.images)) and (folder / "synthgan.json").exists()
+    assert (
+        sorted(map(bytes, again.images)) == sorted(map(bytes, part.images))
+        and (folder / "synthgan.json").exists()
+    )
     with pytest.raises(InvalidParameterError, match="not an empty folder"):
         part.write_folder(folder)
     assert not any(p.name.startswith(".out.tmp") for p in tmp_path.iterdir())
@@ -152,7 +186,10 @@ def test_inception_features_do_not_depend_on_batch_size(inception, digits):
 def test_inception_fid_real_halves_far_below_real_versus_noise(inception, digits):
     rng = np.random.default_rng(0)
     order = rng.permutation(len(digits))
-    half_a, half_b = inception.features(digits.images[order[:20]]), inception.features(digits.images[order[20:40]])
+    half_a, half_b = (
+        inception.features(digits.images[order[:20]]),
+        inception.features(digits.images[order[20:40]]),
+    )
     noise = inception.features(rng.integers(0, 256, (20, 8, 8, 1), dtype=np.uint8))
     assert fid(half_a, half_b) * 2 < fid(half_a, noise)
 
@@ -164,7 +201,9 @@ def test_memorisation_and_copies_are_caught(digits):
     fresh = evaluate_images(train, holdout, holdout, extractor=flat, max_images=300)
     assert copies.get("privacy.exact_copies") == 300 and copies.get("privacy.memorisation_share") == 1.0
     assert fresh.get("privacy.exact_copies") == fresh.get("reference.privacy.exact_copies")
-    assert fresh.get("privacy.memorisation_share") == pytest.approx(fresh.get("reference.privacy.memorisation_share"), abs=0.02)
+    assert fresh.get("privacy.memorisation_share") == pytest.approx(
+        fresh.get("reference.privacy.memorisation_share"), abs=0.02
+    )
     assert copies.get("fidelity.fid_per_class")["3"] >= 0 and copies.get("reference.source") == "holdout"
     policy = Policy.default("image")
     assert not decide(copies, policy).passed
@@ -174,7 +213,11 @@ def test_memorisation_and_copies_are_caught(digits):
 
 def test_noise_is_refused_and_real_images_pass_the_image_gate(digits):
     rng = np.random.default_rng(3)
-    train, holdout, other = digits.subset(slice(0, 800)), digits.subset(slice(800, 1100)), digits.subset(slice(1100, 1400))
+    train, holdout, other = (
+        digits.subset(slice(0, 800)),
+        digits.subset(slice(800, 1100)),
+        digits.subset(slice(1100, 1400)),
+    )
     noise = ImageSet(rng.integers(0, 256, (300, 8, 8, 1), dtype=np.uint8), other.labels)
     policy = Policy.default("image")
     assert decide(evaluate_images(train, other, holdout, extractor=flat, max_images=300), policy).passed
@@ -215,6 +258,21 @@ def test_image_gan_same_seed_same_model_and_global_rng_untouched(digits):
     assert (a.images == b.images).all() and torch.equal(state, torch.random.get_rng_state())
 
 
+def test_sampling_inside_a_callback_leaves_training_unchanged(digits):
+    """A callback that samples each epoch (e.g. to log a grid) sees eval-mode batch norm and changes neither
+    the running statistics nor the trained model."""
+    subset = digits.subset(slice(0, 128))
+    seen = []
+
+    def peek(epoch, logs, model):
+        seen.append(model.sample(16, random_state=epoch))
+
+    quiet = ImageGAN(epochs=2, ema=None, random_state=9, verbose=False).fit(subset)
+    watched = ImageGAN(epochs=2, ema=None, random_state=9, verbose=False, callbacks=[peek]).fit(subset)
+    after = quiet.sample(8, random_state=0).images, watched.sample(8, random_state=0).images
+    assert len(seen) == 2 and (after[0] == after[1]).all()
+
+
 def test_image_gan_save_load_same_samples_and_no_training_image(fitted, digits, tmp_path):
     path = fitted.save(tmp_path / "m.synthgan", metadata={"note": "x"})
     loaded = load_model(path)
@@ -237,7 +295,11 @@ def test_unlabelled_images_train_unconditionally(digits):
 
 
 def test_image_gan_parameter_errors_name_the_parameter(digits):
-    for params, name in [({"epochs": 0}, "epochs"), ({"image_size": 30}, "image_size"), ({"width": -1}, "width")]:
+    for params, name in [
+        ({"epochs": 0}, "epochs"),
+        ({"image_size": 30}, "image_size"),
+        ({"width": -1}, "width"),
+    ]:
         with pytest.raises(InvalidParameterError, match=name):
             ImageGAN(verbose=False, **params).fit(digits.images[:16])
 

@@ -11,6 +11,7 @@ from frames import within_bounds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from synthgan.exceptions import SchemaError
 from synthgan.schema import Schema, SchemaWarning
 from synthgan.transform import TableTransformer
 
@@ -58,7 +59,14 @@ def test_transform_inverse_round_trip(frame, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SchemaWarning)
         schema = Schema.infer(frame, declared={c.name: c.kind for c in Schema.infer(frame).columns})  # as declared
-        tt = TableTransformer().fit(frame, schema, random_state=seed)
+        try:
+            tt = TableTransformer().fit(frame, schema, random_state=seed)
+        except SchemaError as exc:  # a column too sparse to store without one patient's value: say which
+            (name,) = [c for c in frame.columns if f"column {c!r}" in str(exc)]
+            present = frame[name].dropna()
+            assert "too few to learn without storing a single patient" in str(exc)
+            assert len(present) < 10 or present.astype(object).value_counts().max() < 5, (name, present)
+            return
     back = tt.inverse_transform(tt.transform(frame, random_state=seed).dense())
     assert list(back.columns) == list(frame.columns)
     wanted = within_bounds(frame, tt)  # numbers within the robust bounds, levels seen < k times merged

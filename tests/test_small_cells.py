@@ -52,6 +52,24 @@ def test_model_state_holds_no_single_patient():
         assert f": {value}," not in state and f": {value}]" not in state and f": {float(value)}" not in state
 
 
+@pytest.mark.parametrize(
+    "declared", [{"lab": "continuous"}, None], ids=["declared-number", "inferred-levels"]
+)
+def test_a_column_too_sparse_to_store_without_one_patient_is_refused(declared):
+    """Seven values in 300 rows: as a number its bounds would be one patient's value, as levels every level
+    is one patient's; both refuse with a line naming the column instead of storing one of them."""
+    from synthgan import Schema
+
+    frame = patients(300)
+    frame["lab"] = np.nan
+    frame.loc[:6, "lab"] = [6.48, 3.11, 7.25, 5.02, 9.87, 4.4, 8.01]
+    schema = Schema.infer(frame, declared=declared)
+    with pytest.raises(SchemaError, match="column 'lab'.*too few to learn without storing a single patient"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SchemaWarning)
+            TableTransformer().fit(frame, schema, random_state=0)
+
+
 def test_rare_text_levels_merge_into_other_when_they_reach_k():
     frame = patients()
     frame.loc[:7, "ward"] = [f"w{i}" for i in range(8)]  # 8 patients alone in their wards: 8 rows together

@@ -1,5 +1,7 @@
 """Track a synthgan fit in MLflow: parameters once, every epoch's losses and validation score as metrics,
-and stop early from the tracking side if the run is flagged. MLflow is not a synthgan dependency:
+and stop early from the tracking side: tag the run ``stop=true`` (in the MLflow UI, or
+``MlflowClient().set_tag(run_id, "stop", "true")`` from another process) and training ends after the epoch.
+MLflow is not a synthgan dependency:
 
     pip install mlflow
     python examples/callbacks/mlflow_logging.py     # then: mlflow ui
@@ -24,14 +26,15 @@ class MLflowLogger(Callback):
         self.mlflow, self.run_name = mlflow, run_name
 
     def on_train_begin(self, trainer) -> None:
-        self.mlflow.start_run(run_name=self.run_name)
+        self.run_id = self.mlflow.start_run(run_name=self.run_name).info.run_id
         params = {k: v for k, v in trainer.owner.get_params().items() if k != "callbacks"}
         self.mlflow.log_params({k: str(v) for k, v in params.items()})
 
     def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
         metrics = {k.replace("[", "_").replace("]", ""): float(v) for k, v in logs.items() if isinstance(v, (int, float))}
         self.mlflow.log_metrics(metrics, step=epoch)
-        return False  # return True to stop training (e.g. a pruning decision)
+        tags = self.mlflow.get_run(self.run_id).data.tags
+        return tags.get("stop", "").lower() == "true"  # True stops training after this epoch
 
     def on_train_end(self, trainer) -> None:
         self.mlflow.end_run()

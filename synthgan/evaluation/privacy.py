@@ -138,7 +138,7 @@ def membership_auc(
     return {
         "membership_inference_auc": auc,
         "membership_inference_auc_se": se,
-        "membership_inference_auc_upper": min(1.0, auc + Z * se),
+        "membership_inference_auc_upper": auc_upper(auc, int(label.sum()), int((1 - label).sum())),
     }
 
 

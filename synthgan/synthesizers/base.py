@@ -31,7 +31,7 @@ from ..training.budget import Budget, resolve_budget
 from ..training.engine import Trainer
 from ..training.objectives import build_objectives
 from ..training.tabular import TabularTask, TrainingData
-from ..training.validation import Validation, ValidationScorer, split_rows
+from ..training.validation import Validation, ValidationScorer, check_interval, split_rows
 from ..transform.layout import EncodedTable
 from ..transform.table import TableTransformer
 from . import params as P
@@ -161,7 +161,11 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                     "warm_start continues on the data the model was fitted on; this table differs"
                 )
             trainer = self.trainer_
-            trainer.config = self._engine_config(trainer.config.autocast_dtype)
+            trainer.reconfigure(self._engine_config(trainer.config.autocast_dtype))
+            # the last fit's validation state (best weights, patience) carries on
+            trainer._callback_states = {
+                type(cb).__name__: cb.state_dict() for cb in trainer.callbacks if cb.state_dict() is not None
+            }
             budget = self._budget(trainer.task.data.n_rows, self.batch_size_)
         else:
             prepared = self._prepare(frame, discrete_columns, schema, None if resume is None else resume[0])
@@ -312,7 +316,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                 train, held, Columns.from_schema(self.schema_), seed=self.seeds_["validation"]
             )
             rows = min(max(VALIDATION_ROWS, len(held)), 10_000)
-            every = self.validation_every or max(1, budget.epochs // 20)
+            every = self.validation_every or check_interval(budget.steps_per_epoch)
             score = lambda: scorer(self.sample(rows, random_state=VALIDATION_SEED))  # noqa: E731
             out.append(Validation(score, trainer.sampling_generator, every, self.patience))
         out.extend(self.callbacks or [])
@@ -324,6 +328,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         from ..training.callbacks import as_callback
 
         trainer.callbacks = [as_callback(c) for c in self._callbacks(trainer, budget)]
+        self.generator_ = trainer.sampling_generator()  # what callbacks (and validation) sample from
         try:
             trainer.fit(budget.total_steps)
         finally:

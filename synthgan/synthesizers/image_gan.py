@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Mapping
@@ -28,7 +29,7 @@ from ..exceptions import ConditionError, ModelFileError
 from ..io.artifacts import save_artifact
 from ..io.images import ImageSet, check_side, load_images
 from ..models.image import ImageCritic, ImageGenerator, init_conv_weights
-from ..training.callbacks import Progress
+from ..training.callbacks import Progress, as_callback
 from ..training.engine import EngineConfig, History, Optim, Trainer
 from ..training.images import ImageTask
 from ..training.objectives import ObjectiveSpec, build_objectives
@@ -123,7 +124,8 @@ class ImageGAN(FittedModel, BaseEstimator):
         self._set_fitted(
             trainer.sampling_generator(), codes, counts, side, channels, device, dtype, trainer.history
         )
-        trainer.callbacks = [*(self.callbacks or []), *([Progress(epochs)] if self.verbose else [])]
+        callbacks = [*(self.callbacks or []), *([Progress(epochs)] if self.verbose else [])]
+        trainer.callbacks = [as_callback(c) for c in callbacks]  # plain functions too, as for tables
         try:
             history = trainer.fit(epochs * task.steps_per_epoch)
         finally:
@@ -170,7 +172,9 @@ class ImageGAN(FittedModel, BaseEstimator):
         torch_gen = torch_generator(rng, self.device_.type)
         codes = self._labels_for(n, conditions, rng)
         chunks = []
-        with torch.inference_mode():
+        training = self.generator_.training  # a callback samples the module being trained: leave it as it is
+        self.generator_.eval()  # batch norm's running statistics, never this call's batch (nor updated by it)
+        with torch.inference_mode(), _restore_mode(self.generator_, training):
             for start in range(0, n, SAMPLE_BATCH):
                 size = min(SAMPLE_BATCH, n - start)
                 noise = torch.randn(size, self.noise_dim_, generator=torch_gen, device=self.device_)
@@ -248,3 +252,11 @@ class ImageGAN(FittedModel, BaseEstimator):
         model.noise_dim_, model.batch_size_ = fitted["noise_dim"], fitted["batch_size"]
         model.metadata_ = meta.get("metadata", {})
         return model
+
+
+@contextlib.contextmanager
+def _restore_mode(module: torch.nn.Module, training: bool):
+    try:
+        yield
+    finally:
+        module.train(training)

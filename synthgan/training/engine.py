@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .._device import autocast
-from ..exceptions import TrainingError, TrainingInterrupted
+from ..exceptions import InvalidParameterError, TrainingError, TrainingInterrupted
 from ..losses import interpolate
 from .averaging import WeightAverage
 from .callbacks import Callback, as_callback
@@ -131,8 +131,24 @@ class Trainer:
         self.total_steps, self.stop_reason = 0, None  # this fit's target; why a callback stopped it
         self._signal: int | None = None
         self._callback_states: dict = {}
+        self._epoch_sums: dict = {}  # loss sums of the epoch under way (and "_steps": its steps so far)
         if config.compile:
             task.forward = torch.compile(task.generator)
+
+    def reconfigure(self, config: EngineConfig) -> None:
+        """Continue with ``config`` (``warm_start``): new learning rates and decays go into the optimizers,
+        a new averaging decay into the average; switching averaging on or off mid-run is refused."""
+        if (self.ema is None) != (not config.ema):
+            raise InvalidParameterError(
+                f"ema={config.ema!r}: this model trained with ema="
+                f"{None if self.ema is None else self.ema.decay!r}; a continued fit keeps averaging on or off"
+            )
+        if self.ema is not None:
+            self.ema.decay = float(config.ema)
+        for optimizer, settings in ((self.opt_g, config.generator_optim), (self.opt_c, config.critic_optim)):
+            for group in optimizer.param_groups:
+                group.update(lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay)
+        self.config = config
 
     # ---- one step ----------------------------------------------------------------------------------
     def train_step(self) -> dict[str, torch.Tensor]:
@@ -224,8 +240,10 @@ class Trainer:
         with self._signals():
             while self.step_count < total_steps:
                 end = min(total_steps, (self.step_count // per_epoch + 1) * per_epoch)
-                sums: dict[str, float] = {}
-                count = end - self.step_count
+                # an epoch an interruption cut short continues with the sums of its steps so far
+                sums, self._epoch_sums = self._epoch_sums, {}
+                count = end - self.step_count + int(sums.get("_steps", 0))
+                self._epoch_sums = sums  # what a checkpoint written on an interruption keeps of this epoch
                 while self.step_count < end:
                     terms = self.train_step()
                     self.step_count += 1
@@ -237,10 +255,13 @@ class Trainer:
                         )
                     for key, value in zip(terms, values):
                         sums[key] = sums.get(key, 0.0) + value
+                    sums["_steps"] = sums.get("_steps", 0) + 1
                     if self._signal is not None:
                         self._interrupt()
                 elapsed = time.perf_counter() - start
                 history.seconds = base_seconds + elapsed
+                sums.pop("_steps", None)
+                self._epoch_sums = {}
                 logs = _epoch_row(
                     self.epoch, self.step_count, history.seconds, {k: v / count for k, v in sums.items()}
                 )
@@ -310,6 +331,7 @@ class Trainer:
             },
             "ema": None if self.ema is None else self.ema.state_dict(),
             "step": self.step_count,
+            "epoch_sums": dict(self._epoch_sums),
             "history": self.history.to_dict(),
             "rng": self.rng.bit_generator.state,
             "torch_generator": self.torch_gen.get_state(),
@@ -333,6 +355,7 @@ class Trainer:
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
         self.step_count = int(state["step"])
+        self._epoch_sums = dict(state.get("epoch_sums") or {})
         self.history = History.from_dict(state["history"])
         self.rng.bit_generator.state = state["rng"]
         self.torch_gen.set_state(state["torch_generator"])

@@ -6,7 +6,8 @@ to the critic's loss, the generator's loss, or both, through autograd. An object
 something of its own (an auxiliary predictor) is an ``nn.Module`` with parameters: the engine gives
 it an optimizer and calls ``auxiliary_loss`` on each real batch.
 
-A new loss is one subclass plus one line in ``OBJECTIVES``; it touches no training-loop code.
+A new loss is one subclass registered with ``@register_objective`` (or listed in ``OBJECTIVES``); it
+touches no training-loop code.
 
 Example:
     >>> import torch
@@ -99,7 +100,8 @@ class Objective(nn.Module):
 
     @classmethod
     def build(cls, task, weight: float | None = None, **options) -> "Objective":
-        """The term for a training task (``tasks.py``); ``weight`` None keeps the class's default weight.
+        """The term for a training task (``synthgan.training.tabular``); ``weight`` None keeps the class's
+        default weight.
         Options come from the model's ``objectives`` setting; terms that take none refuse them."""
         if options:
             raise InvalidParameterError(f"objective {cls.name!r} takes no options, got {sorted(options)}")

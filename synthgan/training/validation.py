@@ -28,6 +28,19 @@ from .callbacks import Callback
 
 #: One-sided z above which a check's rows sit significantly nearer the training rows than chance (5%).
 GUARD_Z = 1.645
+#: Optimizer steps between checks when ``validation_every`` is not given: a fixed interval, so a run
+#: continued from a checkpoint checks at the same epochs as one that ran straight through.
+CHECK_STEPS = 250
+
+
+def check_interval(steps_per_epoch: int) -> int:
+    """Epochs between validation checks by default: about ``CHECK_STEPS`` steps, at least one epoch.
+
+    Example:
+        >>> check_interval(1), check_interval(16), check_interval(1000)
+        (250, 16, 1)
+    """
+    return max(1, round(CHECK_STEPS / steps_per_epoch))
 
 
 class ValidationScorer:
@@ -79,7 +92,11 @@ class Validation(Callback):
     ``history.validation`` and in the epoch's logs (``validation_score``); the weights of ``module()`` with
     the best score among the eligible checks (privacy guard: ``closer_z`` at most ``GUARD_Z``, when the
     score reports it) are kept (``selected()``); after ``patience`` checks without improvement training
-    stops (None: never)."""
+    stops (None: never).
+
+    A check after the last epoch that is off the schedule (``"final": True`` in the history) competes in
+    ``selected()`` but is kept out of the state a checkpoint saves, and a continued run drops it from the
+    history: a run resumed from a checkpoint selects what a straight run would."""
 
     def __init__(
         self, score: Callable[[], dict], module: Callable[[], nn.Module], every: int, patience: int | None
@@ -90,10 +107,16 @@ class Validation(Callback):
             None,
             None,
         )  # the least close check's weights, if none is eligible
-        self.trainer = None
+        self.trainer, self.final = None, None  # final: (score, weights) of an off-schedule last check
 
     def on_train_begin(self, trainer) -> None:
-        self.trainer = trainer
+        self.trainer, self.final = trainer, None
+        checks = trainer.history.validation
+        ended = {c["epoch"] for c in checks if c.get("final")}  # an earlier run's end, not a scheduled check
+        checks[:] = [c for c in checks if not c.get("final")]
+        for row in trainer.history.rows:
+            if row["epoch"] in ended:
+                row.pop("validation_score", None)
 
     def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
         last = self.trainer.step_count >= self.trainer.total_steps
@@ -103,9 +126,13 @@ class Validation(Callback):
         z = scores.get("closer_z", -math.inf)
         eligible = z <= GUARD_Z
         logs["validation_score"] = scores["score"]
-        self.trainer.history.validation.append(
-            {"epoch": epoch, "step": self.trainer.step_count, **scores, "eligible": bool(eligible)}
-        )
+        entry = {"epoch": epoch, "step": self.trainer.step_count, **scores, "eligible": bool(eligible)}
+        if epoch % self.every:  # the last epoch, off the schedule: a candidate, not part of the state
+            self.trainer.history.validation.append({**entry, "final": True})
+            if eligible:
+                self.final = (scores["score"], self._weights())
+            return False
+        self.trainer.history.validation.append(entry)
         weights = None
         guarded = "closer_z" in scores
         if guarded and self.best_state is None and (self.closest_z is None or z < self.closest_z):
@@ -130,6 +157,8 @@ class Validation(Callback):
         the least close check's); the module itself before any check. A copy: the training state, EMA
         included, is left as it is, so a resumed run continues exactly."""
         state = self.best_state if self.best_state is not None else self.fallback_state
+        if self.final is not None and (self.best_score is None or self.final[0] > self.best_score):
+            state = self.final[1]
         if state is None:
             return self.module()
         best = copy.deepcopy(self.module())

@@ -56,8 +56,12 @@ class CategoryEncoder:
                 has_nan=bool(series.isna().any()),
             )
         text = all(isinstance(v, str) for v in counts.index)
-        if kept.empty and not text:  # a table of a few rows: only its most frequent level is kept
-            kept, rare = counts.iloc[:1], counts.iloc[1:]
+        if kept.empty and not text:  # no level to stand for the rest without storing one patient's
+            raise SchemaError(
+                f"column {series.name!r}: every level is seen fewer than {min_count} times "
+                f"({int(counts.sum())} rows in all): too few to learn without storing a single patient's "
+                "value; drop the column"
+            )
         levels = [json_scalar(v) for v in sort_levels(kept.index.to_numpy())]
         numeric = all(
             isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))

@@ -60,6 +60,11 @@ class TableTransformer:
             present = x[~np.isnan(x)]
             if present.size == 0:
                 raise SchemaError(f"column {name!r} has no values; declare it constant or drop it")
+            if present.size < 2 * self.min_count:  # its bounds would be one patient's value
+                raise SchemaError(
+                    f"column {name!r} has {present.size} values, fewer than {2 * self.min_count}: too few to "
+                    "learn without storing a single patient's value; drop the column"
+                )
             bounds[name] = robust_bounds(present, self.min_count)
             _, rest = point_masses(
                 present, *bounds[name]

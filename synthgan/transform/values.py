@@ -1,8 +1,8 @@
 """Convert a column to plain float values for modelling, and restore floats or levels to its original dtype.
 
-Datetimes become seconds since the column's median value (exact in float64 for any real span),
-with the finest unit present (day, hour, ..., nanosecond) kept as the rounding step; text dates keep
-their strftime format. Integers round to whole numbers; decimals to the places the data shows.
+Datetimes become seconds since the start of the year of the column's median value (exact in float64 for
+any real span), with the finest unit present (day, hour, ..., nanosecond) kept as the rounding step; text
+dates keep their strftime format. Integers round to whole numbers; decimals to the places the data shows.
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ def augment_table(
         raise InvalidParameterError(f"{plan.target!r} is already balanced ({len(counts)} classes of {counts.max()} rows); use -n N")
     if (plan.per_class or plan.realism_filter is not None) and not plan.balance:
         raise InvalidParameterError("--per-class and --realism-filter apply to --balance")
-    train, held = split_holdout(frame, holdout, seed, stratify=[plan.target])  # the holdout keeps the class mix
+    # the holdout keeps the class mix; a class of one row stays in training (rare classes are augment's point)
+    train, held = split_holdout(frame, holdout, seed, stratify=[plan.target], single_rows="train")
     declared = sorted({plan.target, *(discrete or [])})
     rng = np.random.default_rng(seed)
     if plan.per_class or plan.realism_filter is not None:

@@ -24,10 +24,13 @@ from ..exceptions import DataLoadError, InvalidParameterError
 DEFAULT_HOLDOUT = 0.2
 
 
-def split_holdout(data, fraction: float, seed: int, stratify: list[str] | None = None):
+def split_holdout(
+    data, fraction: float, seed: int, stratify: list[str] | None = None, single_rows: str = "refuse"
+):
     """(train, holdout) by a seeded permutation of a DataFrame's rows or an ``ImageSet``'s images;
     ``fraction`` 0 gives (data, None). ``stratify``: columns whose level mix the holdout keeps (each
-    combination contributes its share of rows; one with fewer than 2 rows is refused)."""
+    combination contributes its share of rows; one with a single row is refused, or with
+    ``single_rows="train"`` kept in training)."""
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction < 1:
         raise InvalidParameterError(f"holdout={fraction!r} must be a fraction in [0, 1), e.g. 0.2")
     take = (
@@ -46,12 +49,15 @@ def split_holdout(data, fraction: float, seed: int, stratify: list[str] | None =
     if not stratify:
         order = rng.permutation(len(data))
         return take(np.sort(order[n_hold:])), take(np.sort(order[:n_hold]))
-    held = np.concatenate([group[: round(len(group) * fraction)] for group in _strata(data, stratify, rng)])
+    groups = _strata(data, stratify, rng, refuse_single=single_rows == "refuse")
+    held = np.concatenate([group[: round(len(group) * fraction)] for group in groups])
     keep = np.setdiff1d(np.arange(len(data)), held)
     return take(keep), take(np.sort(held))
 
 
-def _strata(frame: pd.DataFrame, columns: list[str], rng: np.random.Generator) -> list[np.ndarray]:
+def _strata(
+    frame: pd.DataFrame, columns: list[str], rng: np.random.Generator, refuse_single: bool = True
+) -> list[np.ndarray]:
     """Shuffled row positions of each combination of ``columns``' levels (missing is a level)."""
     unknown = [c for c in columns if c not in frame.columns]
     if unknown:
@@ -65,11 +71,11 @@ def _strata(frame: pd.DataFrame, columns: list[str], rng: np.random.Generator) -
     )
     groups = []
     for label, rows in pd.Series(np.arange(len(frame))).groupby(codes.to_numpy(), sort=True):
-        if len(rows) < 2:
+        if len(rows) < 2 and refuse_single:
             shown = label.replace("\x1f", ", ")
             raise InvalidParameterError(
                 f"--stratify {','.join(columns)}: the level ({shown}) has {len(rows)} row; each needs at least 2 "
-                "(one for training, one held out) - merge rare levels or stratify on fewer columns"
+                "- merge rare levels or stratify on fewer columns"
             )
         groups.append(rng.permutation(rows.to_numpy()))
     return groups
