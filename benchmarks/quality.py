@@ -122,7 +122,9 @@ def _reference(name: str, train: pd.DataFrame, schema, seed: int) -> pd.DataFram
         if c in discrete:
             filled[c] = filled[c].astype(object).where(filled[c].notna(), "missing").astype(str)
         else:
-            filled[c] = filled[c].fillna(filled[c].median())
+            median = filled[c].median()
+            integer = pd.api.types.is_integer_dtype(filled[c].dtype)
+            filled[c] = filled[c].fillna(round(median) if integer and pd.notna(median) else median)
     model = CTGAN(epochs=REFERENCE_EPOCHS.get(name, 300), verbose=False)
     model.set_random_state(seed)
     model.fit(filled, discrete)

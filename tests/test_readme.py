@@ -58,3 +58,27 @@ def test_benchmark_ratios_match_the_harness_results():
             quoted,
             expected,
         )
+
+
+def test_quality_table_quotes_the_quality_results():
+    """Every cell of README's quality table is the figure in benchmarks/results/quality.md."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Quality beside the models") :]
+    results = (ROOT / "benchmarks" / "results" / "quality.md").read_text(encoding="utf-8")
+    systems = {
+        "synthgan `CTGAN()`": "synthgan",
+        "SDV GaussianCopula": "gaussian_copula",
+        "SDV TVAE": "tvae",
+        "reference `ctgan`": "ctgan",
+        "copies of training rows (ceiling)": "bootstrap",
+        "shuffled real columns (floor)": "shuffled",
+    }
+    rows = [line for line in section.splitlines()[:40] if line.startswith("| ") and "(" in line.split("|")[3]]
+    assert len(rows) == 18
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        table = cells[0].split(" ")[0].replace("chronic", "kidney")
+        block = results[results.index(f"## {table} ") :]
+        line = next(x for x in block.splitlines() if x.startswith(f"| {systems[cells[1]]} |"))
+        figures = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[2:] == [figures[1], figures[3], figures[4], figures[5]], row

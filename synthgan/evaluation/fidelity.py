@@ -72,8 +72,11 @@ def _shared_codes(real: np.ndarray | pd.Series, synthetic: np.ndarray | pd.Serie
     return codes[: len(real)], codes[len(real) :], max(len(uniques), 1)
 
 
-def pair_scores(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> pd.DataFrame:
-    """One row per column pair: metric, score, and whether the real data shows a trend there.
+def pair_scores(
+    real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns, pairs: list[tuple[str, str]] | None = None
+) -> pd.DataFrame:
+    """One row per column pair (every pair of scored columns, or ``pairs``): metric, score, and whether the
+    real data shows a trend there.
 
     Discrete views (categories; numbers binned) become shared integer codes once, so each pair is a
     few numpy passes over the rows, not a pandas group-by (1,000+ pairs on a 47-column table).
@@ -82,7 +85,7 @@ def pair_scores(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> p
     discrete = {c: _shared_codes(_binned(nums["real"][c]), _binned(nums["synthetic"][c])) for c in cols.numeric}
     discrete.update({c: _shared_codes(as_labels(real[c]), as_labels(synthetic[c])) for c in cols.categorical})
     rows = []
-    for c1, c2 in itertools.combinations(cols.scored, 2):
+    for c1, c2 in itertools.combinations(cols.scored, 2) if pairs is None else pairs:
         if c1 in cols.numeric and c2 in cols.numeric:
             score, trend = _correlation_pair(nums["real"], nums["synthetic"], c1, c2)
             metric = "correlation"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import fidelity as F
 from .columns import Columns
+from .dependence import dependence_kept
 from .learners import detection_auc, ml_efficacy
 from .streams import REPEATS, Repeated, draw_rows, metric_rng, summarise
 
@@ -102,6 +103,8 @@ def fidelity_pair(
                 "ml_efficacy": {"not_evaluated": "train-on-real is the denominator of ml_efficacy"},
             }
         )
+    if has_reference:
+        out.update(dependence_kept(real, synthetic, holdout, cols, metric_rng(seed, "fidelity.dependence")))
     n_det = min(len(real), n)
     if not detection:
         out["detection_auc"] = {"not_evaluated": "detection was switched off"}
