@@ -82,3 +82,49 @@ def test_quality_table_quotes_the_quality_results():
         line = next(x for x in block.splitlines() if x.startswith(f"| {systems[cells[1]]} |"))
         figures = [c.strip() for c in line.strip("|").split("|")]
         assert cells[2:] == [figures[1], figures[3], figures[4], figures[5]], row
+
+
+def test_gate_tables_quote_the_calibration_and_oracle_results():
+    """README's Table 1 (refusal counts) and Table 2 (oracle agreement) are the results files' figures."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    results = ROOT / "benchmarks" / "results"
+    calibration = (results / "gate_calibration.md").read_text(encoding="utf-8")
+    counts = {}
+    for line in calibration.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and "/" in cells[1]:
+            counts[cells[0]] = cells[1:]
+    table1 = text[text.index("**Table 1.") : text.index("**Table 2.")]
+    rows = {
+        "trained model (false refusals)": ["trained"],
+        "one-epoch model": ["one_epoch"],
+        "a collapsed column": ["collapsed_column"],
+        "independently shuffled columns": ["shuffled_columns"],
+        "the trained rows, columns shuffled (marginals only)": ["marginals_only"],
+        "100% copies": ["copies_100"],
+        "1% / 5% exact copies of unique records": ["exact_copies_1pct", "exact_copies_5pct"],
+        "5% / 15% near-copies": ["near_copies_5pct", "near_copies_15pct"],
+        "a holdout contaminated with training rows": ["contaminated_holdout"],
+    }
+    for label, sets in rows.items():
+        line = next(x for x in table1.splitlines() if x.startswith(f"| {label} |"))
+        cells = [c.strip() for c in line.strip("|").split("|")][1:]
+        expected = [", ".join(counts[s][i] for s in sets) for i in range(4)]
+        assert [c.split(" (")[0] for c in cells] == expected, label
+    oracles = (results / "privacy_oracles.md").read_text(encoding="utf-8")
+    table2 = text[text.index("**Table 2.") :]
+    names = {
+        "trained model": "trained",
+        "marginals only": "marginals_only",
+        "100% copies": "copies_100",
+        "1% exact copies of unique records": "exact_copies_1pct",
+        "5% exact copies": "exact_copies_5pct",
+        "5% near-copies": "near_copies_5pct",
+        "15% near-copies": "near_copies_15pct",
+    }
+    for label, key in names.items():
+        line = next(x for x in table2.splitlines() if x.startswith(f"| {label} |"))
+        quoted = [c.strip() for c in line.strip("|").split("|")][1:]
+        source = next(x for x in oracles.splitlines() if x.startswith(f"| {key} |"))
+        figures = [c.strip() for c in source.strip("|").split("|")][1:]
+        assert quoted == figures[:6] + figures[7:], label  # README leaves out "any oracle"
