@@ -190,7 +190,10 @@ def _predict_score(fit_rows: pd.DataFrame, test: pd.DataFrame, target: str, sche
         y_fit, y_test = as_labels(fit_rows[target]).fillna("<NA>"), as_labels(test[target]).fillna("<NA>")
         if y_fit.nunique() < 2:
             return 0.0
-        model = HistGradientBoostingClassifier(max_iter=iterations, categorical_features=mask, random_state=0).fit(x_fit, y_fit)
+        # no early stopping: its internal stratified split fails on a level that one synthetic row holds
+        model = HistGradientBoostingClassifier(
+            max_iter=iterations, categorical_features=mask, random_state=0, early_stopping=False
+        ).fit(x_fit, y_fit)
         if y_test.nunique() == 2:
             positive = sorted(y_test.unique())[-1]
             classes = list(model.classes_)
@@ -201,7 +204,9 @@ def _predict_score(fit_rows: pd.DataFrame, test: pd.DataFrame, target: str, sche
         return float(f1_score(y_test, model.predict(x_test), average="macro"))
     y_fit, y_test = as_numbers(fit_rows[target]), as_numbers(test[target])
     keep, keep_test = ~np.isnan(y_fit), ~np.isnan(y_test)
-    model = HistGradientBoostingRegressor(max_iter=iterations, categorical_features=mask, random_state=0)
+    model = HistGradientBoostingRegressor(
+        max_iter=iterations, categorical_features=mask, random_state=0, early_stopping=False
+    )
     model.fit(x_fit[keep], y_fit[keep])
     return float(r2_score(y_test[keep_test], model.predict(x_test[keep_test])))
 
