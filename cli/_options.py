@@ -18,7 +18,9 @@ def parse_columns(value: str | None, option: str) -> list[str] | None:
         return None
     names = [v.strip() for v in value.split(",")]
     if not names or any(not n for n in names):
-        raise InvalidParameterError(f"{option} {value!r}: give comma-separated column names, e.g. {option} sex,ward")
+        raise InvalidParameterError(
+            f"{option} {value!r}: give comma-separated column names, e.g. {option} sex,ward"
+        )
     return names
 
 
@@ -30,6 +32,8 @@ def parse_conditions(values: list[str] | None) -> dict[str, str] | None:
     for item in values:
         column, sep, value = item.partition("=")
         if not sep or not column.strip():
-            raise InvalidParameterError(f"--condition {item!r}: use COLUMN=VALUE, e.g. --condition sex=Female")
+            raise InvalidParameterError(
+                f"--condition {item!r}: use COLUMN=VALUE, e.g. --condition sex=Female"
+            )
         out[column.strip()] = value
     return out

@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import typer
+
 try:  # recent typer vendors click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 except ImportError:  # pragma: no cover - typer on top of click
@@ -74,7 +75,9 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks instead of one-line errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """synthgan: fit a GAN on a table, sample synthetic rows, and export them only after a privacy gate."""
     ctx.obj = {"debug": debug}

@@ -20,15 +20,38 @@ from ._errors import handle_errors
 
 @handle_errors
 def evaluate_command(
-    real: Annotated[Path, typer.Argument(help="The real rows the generator learned from (CSV/TSV/Parquet).", show_default=False)],
-    synthetic: Annotated[Path, typer.Argument(help="The synthetic rows (CSV/TSV/Parquet).", show_default=False)],
-    holdout: Annotated[Optional[Path], typer.Option("--holdout", help="Real rows kept out of training: the privacy baseline.")] = None,
-    target: Annotated[Optional[str], typer.Option("--target", help="Column to predict for the ML-efficacy score.")] = None,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full report as JSON here.")] = None,
-    html_out: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
+    real: Annotated[
+        Path,
+        typer.Argument(
+            help="The real rows the generator learned from (CSV/TSV/Parquet).", show_default=False
+        ),
+    ],
+    synthetic: Annotated[
+        Path, typer.Argument(help="The synthetic rows (CSV/TSV/Parquet).", show_default=False)
+    ],
+    holdout: Annotated[
+        Optional[Path],
+        typer.Option("--holdout", help="Real rows kept out of training: the privacy baseline."),
+    ] = None,
+    target: Annotated[
+        Optional[str], typer.Option("--target", help="Column to predict for the ML-efficacy score.")
+    ] = None,
+    json_out: Annotated[
+        Optional[Path], typer.Option("--json", help="Write the full report as JSON here.")
+    ] = None,
+    html_out: Annotated[
+        Optional[Path], typer.Option("--html", help="Write a self-contained HTML report here.")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the subsamples and classifiers.")] = 0,
-    features: Annotated[Optional[Path], typer.Option("--features", help="Images: TorchScript feature extractor for FID/KID (default: InceptionV3).")] = None,
-    eval_images: Annotated[int, typer.Option("--eval-images", help="Images: how many images per side are evaluated.")] = DEFAULT_MAX_IMAGES,
+    features: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--features", help="Images: TorchScript feature extractor for FID/KID (default: InceptionV3)."
+        ),
+    ] = None,
+    eval_images: Annotated[
+        int, typer.Option("--eval-images", help="Images: how many images per side are evaluated.")
+    ] = DEFAULT_MAX_IMAGES,
 ) -> None:
     """Print fidelity and privacy scores beside what a fresh real sample (the holdout) scores.
 
@@ -40,18 +63,30 @@ def evaluate_command(
             check_writable(path)
     if any(is_image_source(p) for p in (real, synthetic)):
         if html_out is not None or target is not None:
-            raise InvalidParameterError("--html and --target apply to tables; image reports are JSON (--json)")
-        report = evaluate_images(real, synthetic, holdout, extractor=None if features is None else str(features),
-                                 max_images=eval_images, random_state=seed)
+            raise InvalidParameterError(
+                "--html and --target apply to tables; image reports are JSON (--json)"
+            )
+        report = evaluate_images(
+            real,
+            synthetic,
+            holdout,
+            extractor=None if features is None else str(features),
+            max_images=eval_images,
+            random_state=seed,
+        )
         for key in ("fidelity.fid", "fidelity.kid", "privacy.memorisation_share", "privacy.exact_copies"):
-            typer.echo(f"{key:<28} {format_value(report.get(key, None)):>12}  real reference {format_value(report.get('reference.' + key, None)):>12}")
+            typer.echo(
+                f"{key:<28} {format_value(report.get(key, None)):>12}  real reference {format_value(report.get('reference.' + key, None)):>12}"
+            )
         if json_out is not None:
             report.to_json(json_out)
             typer.echo(f"report written to {json_out}")
         return
     tables = {"real": load_table(real), "synthetic": load_table(synthetic)}
     tables["holdout"] = load_table(holdout) if holdout is not None else None
-    report = evaluate(tables["real"], tables["synthetic"], tables["holdout"], target=target, random_state=seed)
+    report = evaluate(
+        tables["real"], tables["synthetic"], tables["holdout"], target=target, random_state=seed
+    )
     typer.echo(report.summary())
     if json_out is not None:
         report.to_json(json_out)

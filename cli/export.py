@@ -18,10 +18,18 @@ from ._errors import handle_errors
 @handle_errors
 def export_command(
     synthetic: Annotated[Path, typer.Argument(help="Synthetic table (CSV/TSV/Parquet).", show_default=False)],
-    real: Annotated[Path, typer.Option("--real", help="The real rows the generator learned from.", show_default=False)],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.parquet, or .csv).", show_default=False)],
-    holdout: Annotated[Optional[Path], typer.Option("--holdout", help="Real rows kept out of training (privacy baseline).")] = None,
-    policy: Annotated[Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")] = None,
+    real: Annotated[
+        Path, typer.Option("--real", help="The real rows the generator learned from.", show_default=False)
+    ],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Output file (.parquet, or .csv).", show_default=False)
+    ],
+    holdout: Annotated[
+        Optional[Path], typer.Option("--holdout", help="Real rows kept out of training (privacy baseline).")
+    ] = None,
+    policy: Annotated[
+        Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")
+    ] = None,
 ) -> None:
     """Gate SYNTHETIC against the real data and write it to OUT only if it passes.
 

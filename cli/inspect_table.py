@@ -18,9 +18,15 @@ from ._options import parse_columns
 @handle_errors
 def inspect_command(
     data: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet file.", show_default=False)],
-    discrete: Annotated[Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")] = None,
-    schema: Annotated[Optional[Path], typer.Option("--schema", help="JSON schema file overriding inferred kinds.")] = None,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the inferred schema to this JSON file.")] = None,
+    discrete: Annotated[
+        Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")
+    ] = None,
+    schema: Annotated[
+        Optional[Path], typer.Option("--schema", help="JSON schema file overriding inferred kinds.")
+    ] = None,
+    json_out: Annotated[
+        Optional[Path], typer.Option("--json", help="Write the inferred schema to this JSON file.")
+    ] = None,
 ) -> None:
     """Show each column's inferred kind, dtype, missing count and number of levels.
 

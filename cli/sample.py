@@ -23,16 +23,46 @@ from ._options import DEFAULT_MODEL, DEFAULT_OUTPUT, parse_conditions
 @handle_errors
 def sample_command(
     n: Annotated[int, typer.Option("-n", "--rows", help="Number of synthetic rows.", show_default=False)],
-    model_path: Annotated[Path, typer.Option("-m", "--model", help="Model file from `synthgan fit`.")] = DEFAULT_MODEL,
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.parquet, or .csv); for images with --format png, a new folder.")] = DEFAULT_OUTPUT,
-    condition: Annotated[Optional[list[str]], typer.Option("--condition", help="COLUMN=VALUE on a categorical column; repeatable.")] = None,
+    model_path: Annotated[
+        Path, typer.Option("-m", "--model", help="Model file from `synthgan fit`.")
+    ] = DEFAULT_MODEL,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--out", help="Output file (.parquet, or .csv); for images with --format png, a new folder."
+        ),
+    ] = DEFAULT_OUTPUT,
+    condition: Annotated[
+        Optional[list[str]],
+        typer.Option("--condition", help="COLUMN=VALUE on a categorical column; repeatable."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed for sampling.")] = 0,
-    real: Annotated[Optional[Path], typer.Option("--real", help="The training file, if it moved since fit.")] = None,
-    policy: Annotated[Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")] = None,
-    no_gate: Annotated[bool, typer.Option("--no-gate", help="Skip the gate (recorded in the output's metadata).")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="Images only: parquet (PNG bytes + label columns) or png (one sub-folder per class).")] = "parquet",
-    features: Annotated[Optional[Path], typer.Option("--features", help="Images only: TorchScript feature extractor for FID/KID (default: InceptionV3).")] = None,
-    eval_images: Annotated[int, typer.Option("--eval-images", help="Images only: how many images per side the gate evaluates.")] = DEFAULT_MAX_IMAGES,
+    real: Annotated[
+        Optional[Path], typer.Option("--real", help="The training file, if it moved since fit.")
+    ] = None,
+    policy: Annotated[
+        Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")
+    ] = None,
+    no_gate: Annotated[
+        bool, typer.Option("--no-gate", help="Skip the gate (recorded in the output's metadata).")
+    ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Images only: parquet (PNG bytes + label columns) or png (one sub-folder per class).",
+        ),
+    ] = "parquet",
+    features: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--features",
+            help="Images only: TorchScript feature extractor for FID/KID (default: InceptionV3).",
+        ),
+    ] = None,
+    eval_images: Annotated[
+        int, typer.Option("--eval-images", help="Images only: how many images per side the gate evaluates.")
+    ] = DEFAULT_MAX_IMAGES,
     quiet: Annotated[bool, typer.Option("--quiet", help="Less output.")] = False,
 ) -> None:
     """Sample N rows, evaluate them against the real train/holdout rows, and write them if the gate passes.
@@ -46,20 +76,50 @@ def sample_command(
     images = isinstance(model, ImageGAN)
     if images and fmt == "png" and out == DEFAULT_OUTPUT:
         out = Path("synthetic_images")
-    rules = None if no_gate else (Policy.from_file(policy) if policy is not None else Policy.default("image" if images else "table"))
+    rules = (
+        None
+        if no_gate
+        else (
+            Policy.from_file(policy) if policy is not None else Policy.default("image" if images else "table")
+        )
+    )
     record = model.metadata_.get("training_data")
     train = holdout = None
     if rules is not None:
         source = locate_training_file(record, real)
         data = load_images(source, image_size=model.image_size_) if images else load_table(source)
-        train, holdout = split_holdout(data, record["holdout_fraction"], record["holdout_seed"], record.get("holdout_stratify")) if record else (data, None)
+        train, holdout = (
+            split_holdout(
+                data, record["holdout_fraction"], record["holdout_seed"], record.get("holdout_stratify")
+            )
+            if record
+            else (data, None)
+        )
         check_holdout(record, holdout)
     provenance = {"model_sha256": sha256_of(model_path), "model_file": model_path.name}
-    common = dict(train=train, holdout=holdout, policy=rules, conditions=parse_conditions(condition), seed=seed, provenance=provenance)
+    common = dict(
+        train=train,
+        holdout=holdout,
+        policy=rules,
+        conditions=parse_conditions(condition),
+        seed=seed,
+        provenance=provenance,
+    )
     if images:
-        result = release_images(model, n, out, **common, fmt=fmt, extractor=None if features is None else str(features), max_images=eval_images)
+        result = release_images(
+            model,
+            n,
+            out,
+            **common,
+            fmt=fmt,
+            extractor=None if features is None else str(features),
+            max_images=eval_images,
+        )
     elif fmt != "parquet" or features is not None:
-        raise typer.BadParameter("--format and --features apply to image models only; tables are written by their suffix", param_hint="--format")
+        raise typer.BadParameter(
+            "--format and --features apply to image models only; tables are written by their suffix",
+            param_hint="--format",
+        )
     else:
         result = release_samples(model, n, out, **common)
     if result.decision is not None and not quiet:

@@ -17,4 +17,18 @@ from .synthesizers import CTGAN, WGAN, ImageGAN
 from .transform import TableTransformer
 from .augment import SyntheticOversampler
 
-__all__ = ["CTGAN", "WGAN", "ImageGAN", "ImageSet", "load_images", "SyntheticOversampler", "ColumnSpec", "Report", "Schema", "TableTransformer", "__version__", "evaluate", "load_table"]
+__all__ = [
+    "CTGAN",
+    "WGAN",
+    "ImageGAN",
+    "ImageSet",
+    "load_images",
+    "SyntheticOversampler",
+    "ColumnSpec",
+    "Report",
+    "Schema",
+    "TableTransformer",
+    "__version__",
+    "evaluate",
+    "load_table",
+]

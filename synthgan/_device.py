@@ -22,7 +22,9 @@ def resolve_device(device: str) -> torch.device:
     """'auto' -> cuda when available, else cpu; 'cuda' without a GPU is an error naming the fix."""
     check_choice("device", device, DEVICES)
     if device == "cuda" and not torch.cuda.is_available():
-        raise InvalidParameterError("device='cuda' but no CUDA GPU is available here; use device='cpu' or 'auto'")
+        raise InvalidParameterError(
+            "device='cuda' but no CUDA GPU is available here; use device='cpu' or 'auto'"
+        )
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .exceptions import InvalidParameterError
 
+
 def make_rng(random_state: int | np.random.Generator | np.random.SeedSequence | None) -> np.random.Generator:
     """Return a numpy Generator from a seed, a SeedSequence, an existing Generator or None (fresh entropy)."""
     if isinstance(random_state, np.random.Generator):

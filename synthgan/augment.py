@@ -44,28 +44,42 @@ def class_targets(counts: pd.Series, sampling_strategy) -> dict:
     top = int(counts.max())
     if isinstance(sampling_strategy, str):
         if sampling_strategy not in STRATEGIES:
-            raise InvalidParameterError(f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or a dict")
+            raise InvalidParameterError(
+                f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or a dict"
+            )
         chosen = {
-            "auto": [c for c in counts.index if c != majority], "not majority": [c for c in counts.index if c != majority],
-            "minority": [minority], "not minority": [c for c in counts.index if c != minority], "all": list(counts.index),
+            "auto": [c for c in counts.index if c != majority],
+            "not majority": [c for c in counts.index if c != majority],
+            "minority": [minority],
+            "not minority": [c for c in counts.index if c != minority],
+            "all": list(counts.index),
         }[sampling_strategy]
         return {c: top - int(counts[c]) for c in chosen if top > counts[c]}
     if isinstance(sampling_strategy, numbers.Real) and not isinstance(sampling_strategy, bool):
         if len(counts) != 2:
-            raise InvalidParameterError(f"a float sampling_strategy needs exactly two classes, y has {len(counts)}; use a dict")
+            raise InvalidParameterError(
+                f"a float sampling_strategy needs exactly two classes, y has {len(counts)}; use a dict"
+            )
         if not 0 < sampling_strategy <= 1 or counts[minority] / top > sampling_strategy:
             raise InvalidParameterError(
-                f"sampling_strategy={sampling_strategy} must be in ({counts[minority] / top:.3f}, 1]: the minority/majority ratio after over-sampling")
+                f"sampling_strategy={sampling_strategy} must be in ({counts[minority] / top:.3f}, 1]: the minority/majority ratio after over-sampling"
+            )
         return {minority: int(round(sampling_strategy * top)) - int(counts[minority])}
     if isinstance(sampling_strategy, Mapping):
         unknown = [k for k in sampling_strategy if k not in counts.index]
         if unknown:
-            raise InvalidParameterError(f"sampling_strategy names classes not in y: {unknown}; classes are {list(counts.index)}")
+            raise InvalidParameterError(
+                f"sampling_strategy names classes not in y: {unknown}; classes are {list(counts.index)}"
+            )
         lower = [k for k, v in sampling_strategy.items() if v < counts[k]]
         if lower:
-            raise InvalidParameterError(f"sampling_strategy asks fewer rows than exist for {lower}; over-sampling only adds rows")
+            raise InvalidParameterError(
+                f"sampling_strategy asks fewer rows than exist for {lower}; over-sampling only adds rows"
+            )
         return {k: int(v) - int(counts[k]) for k, v in sampling_strategy.items() if v > counts[k]}
-    raise InvalidParameterError(f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or a dict")
+    raise InvalidParameterError(
+        f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or a dict"
+    )
 
 
 class SyntheticOversampler(BaseEstimator):
@@ -86,8 +100,16 @@ class SyntheticOversampler(BaseEstimator):
     ``discrete_columns``: columns of X every model learns as categories (integer codes, say).
     """
 
-    def __init__(self, model=None, sampling_strategy="auto", class_focus=None, per_class=False, realism_filter=None,
-                 random_state=None, discrete_columns=None) -> None:
+    def __init__(
+        self,
+        model=None,
+        sampling_strategy="auto",
+        class_focus=None,
+        per_class=False,
+        realism_filter=None,
+        random_state=None,
+        discrete_columns=None,
+    ) -> None:
         self.model = model
         self.sampling_strategy = sampling_strategy
         self.class_focus = class_focus
@@ -111,18 +133,39 @@ class SyntheticOversampler(BaseEstimator):
         members = {cls: (labels == cls).to_numpy() for cls in grow}
         discrete = list(self.discrete_columns or [])
         if self.per_class:
-            self.models_ = {cls: self._new_model().fit(frame[members[cls]].reset_index(drop=True), discrete_columns=discrete) for cls in grow}
+            self.models_ = {
+                cls: self._new_model().fit(
+                    frame[members[cls]].reset_index(drop=True), discrete_columns=discrete
+                )
+                for cls in grow
+            }
             conditions = dict.fromkeys(grow)
         else:
-            model = self._new_model(target).fit(frame.assign(**{target: labels.to_numpy()}), discrete_columns=[target, *discrete])
+            model = self._new_model(target).fit(
+                frame.assign(**{target: labels.to_numpy()}), discrete_columns=[target, *discrete]
+            )
             self.models_ = dict.fromkeys(grow, model)
             conditions = {cls: {target: cls} for cls in grow}
-        parts = [self._generate(self.models_[cls], conditions[cls], n, frame[members[cls]], rng)[frame.columns] for cls, n in grow.items()]
+        parts = [
+            self._generate(self.models_[cls], conditions[cls], n, frame[members[cls]], rng)[frame.columns]
+            for cls, n in grow.items()
+        ]
         synthetic = pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
-        X_new = pd.concat([frame, synthetic.astype(frame.dtypes.to_dict(), errors="ignore")], ignore_index=True)
-        generated = [np.full(n, cls, dtype=labels.dtype) for cls, n in grow.items()]  # exact labels, the input's dtype
-        y_new = pd.concat([labels, pd.Series(np.concatenate(generated) if generated else [], dtype=labels.dtype, name=labels.name)],
-                          ignore_index=True)
+        X_new = pd.concat(
+            [frame, synthetic.astype(frame.dtypes.to_dict(), errors="ignore")], ignore_index=True
+        )
+        generated = [
+            np.full(n, cls, dtype=labels.dtype) for cls, n in grow.items()
+        ]  # exact labels, the input's dtype
+        y_new = pd.concat(
+            [
+                labels,
+                pd.Series(
+                    np.concatenate(generated) if generated else [], dtype=labels.dtype, name=labels.name
+                ),
+            ],
+            ignore_index=True,
+        )
         self.n_synthetic_ = len(synthetic)
         if array_input:
             return X_new.to_numpy(), y_new.to_numpy()
@@ -136,16 +179,24 @@ class SyntheticOversampler(BaseEstimator):
         if labels.nunique() < 2:
             raise InvalidParameterError("y has a single class; there is nothing to balance")
         if self.per_class and self.class_focus is not None:
-            raise InvalidParameterError("class_focus applies to the joint conditional model; per_class=True models see one class each")
+            raise InvalidParameterError(
+                "class_focus applies to the joint conditional model; per_class=True models see one class each"
+            )
         f = self.realism_filter
         if f is not None and (isinstance(f, bool) or not isinstance(f, numbers.Real) or not f >= 1):
-            raise InvalidParameterError(f"realism_filter={f!r} is not accepted; use None or a pool size factor >= 1 (e.g. 3)")
+            raise InvalidParameterError(
+                f"realism_filter={f!r} is not accepted; use None or a pool size factor >= 1 (e.g. 3)"
+            )
 
-    def _generate(self, model, conditions: dict | None, n: int, real: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    def _generate(
+        self, model, conditions: dict | None, n: int, real: pd.DataFrame, rng: np.random.Generator
+    ) -> pd.DataFrame:
         """``n`` generated rows of one class: the first n drawn, or the n most realistic of a larger pool."""
         if self.realism_filter is None:
             return model.sample(n, conditions=conditions, random_state=rng)
-        pool = model.sample(max(n, math.ceil(self.realism_filter * n)), conditions=conditions, random_state=rng)
+        pool = model.sample(
+            max(n, math.ceil(self.realism_filter * n)), conditions=conditions, random_state=rng
+        )
         return pool.iloc[np.sort(realism_order(real, pool)[:n])].reset_index(drop=True)
 
     def _new_model(self, target: str | None = None):
@@ -155,8 +206,12 @@ class SyntheticOversampler(BaseEstimator):
             model.set_params(random_state=self.random_state)
         if self.class_focus is not None:
             if "condition_focus" not in model.get_params():
-                raise InvalidParameterError(f"class_focus needs a model with condition_focus (CTGAN); {type(model).__name__} has none")
-            model.set_params(condition_focus={**(model.get_params()["condition_focus"] or {}), target: self.class_focus})
+                raise InvalidParameterError(
+                    f"class_focus needs a model with condition_focus (CTGAN); {type(model).__name__} has none"
+                )
+            model.set_params(
+                condition_focus={**(model.get_params()["condition_focus"] or {}), target: self.class_focus}
+            )
         return model
 
 

@@ -31,7 +31,7 @@ MAX_CATEGORICAL_LEVELS = 255
 
 def realism_order(real: pd.DataFrame, pool: pd.DataFrame) -> np.ndarray:
     """Positions of ``pool``'s rows from the least to the most recognisably synthetic (stable)."""
-    return np.argsort(other_scores(real, pool)[len(real):], kind="stable")
+    return np.argsort(other_scores(real, pool)[len(real) :], kind="stable")
 
 
 def other_scores(real: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:

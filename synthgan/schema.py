@@ -32,7 +32,12 @@ from pandas.tseries.api import guess_datetime_format
 from .exceptions import SchemaError
 
 CONTINUOUS, INTEGER, CATEGORICAL, DATETIME, CONSTANT, IDENTIFIER = (
-    "continuous", "integer", "categorical", "datetime", "constant", "identifier",
+    "continuous",
+    "integer",
+    "categorical",
+    "datetime",
+    "constant",
+    "identifier",
 )
 KINDS = (CONTINUOUS, INTEGER, CATEGORICAL, DATETIME, CONSTANT, IDENTIFIER)
 #: Numeric columns with at most this many distinct values (each seen at least twice on average) are categorical.
@@ -100,8 +105,13 @@ class Schema:
             raise SchemaError('a full schema needs a "columns" list of {"name", "kind", "dtype"} objects')
         try:
             specs = tuple(
-                ColumnSpec(str(c["name"]), str(c["kind"]), str(c.get("dtype", "object")), c.get("datetime_format"),
-                           bool(c.get("declared", False)))
+                ColumnSpec(
+                    str(c["name"]),
+                    str(c["kind"]),
+                    str(c.get("dtype", "object")),
+                    c.get("datetime_format"),
+                    bool(c.get("declared", False)),
+                )
                 for c in cols
             )
         except (KeyError, TypeError):
@@ -130,7 +140,9 @@ class Schema:
         overrides = _overrides(declared, names)
         for name in _as_list(discrete_columns, "discrete_columns"):
             if name not in names:
-                raise SchemaError(f"discrete_columns names an unknown column {name!r}; the table has {_preview(names)}")
+                raise SchemaError(
+                    f"discrete_columns names an unknown column {name!r}; the table has {_preview(names)}"
+                )
             overrides[name] = CATEGORICAL
         specs = []
         for name in names:
@@ -200,7 +212,7 @@ def _datetime_format(values: pd.Series) -> str | None:
     """The strftime format that parses every sampled string in ``values``, or None if they are not dates."""
     if pd.api.types.infer_dtype(values, skipna=True) != "string":
         return None
-    sample = values.iloc[: 200].astype(str)
+    sample = values.iloc[:200].astype(str)
     if not sample.str.contains(_DATE_HINT).all():
         return None
     fmt = guess_datetime_format(sample.iloc[0])
@@ -256,10 +268,14 @@ def _overrides(declared, names: list[str]) -> dict[str, str]:
     elif isinstance(declared, Mapping):
         mapping = {str(k): str(v) for k, v in declared.items()}
     else:
-        raise SchemaError("a declared schema must be a Schema, a {column: kind} mapping or a JSON file of either")
+        raise SchemaError(
+            "a declared schema must be a Schema, a {column: kind} mapping or a JSON file of either"
+        )
     unknown = [n for n in mapping if n not in names]
     if unknown:
-        raise SchemaError(f"the declared schema names unknown columns {_preview(unknown)}; the table has {_preview(names)}")
+        raise SchemaError(
+            f"the declared schema names unknown columns {_preview(unknown)}; the table has {_preview(names)}"
+        )
     bad = {k: v for k, v in mapping.items() if v not in KINDS}
     if bad:
         raise SchemaError(f"unknown kinds {bad} in the declared schema; use one of {list(KINDS)}")
@@ -276,7 +292,9 @@ def _read_json(source: str | os.PathLike) -> dict:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SchemaError(f"the schema is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise SchemaError(
+            f"the schema is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
 
 
 def _as_list(value, name: str) -> list[str]:

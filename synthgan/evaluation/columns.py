@@ -59,7 +59,10 @@ def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, label: str) -> N
 
 def as_numbers(series: pd.Series) -> np.ndarray:
     """Float64 values of a numeric or datetime column (NaN = missing); datetimes as int64 nanoseconds."""
-    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.infer_dtype(series, skipna=True) == "string":
+    if (
+        pd.api.types.is_datetime64_any_dtype(series)
+        or pd.api.types.infer_dtype(series, skipna=True) == "string"
+    ):
         stamps = pd.to_datetime(series, errors="coerce", format="mixed")
         if stamps.dt.tz is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)

@@ -47,7 +47,11 @@ MEASURABLE = 10.0
 
 
 def dependence_kept(
-    real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame, cols: Columns, rng: np.random.Generator
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame,
+    cols: Columns,
+    rng: np.random.Generator,
 ) -> dict:
     """``dependence_kept`` (0 = independent columns, 1 = a fresh real sample), its standard error and the
     holdout's gain it is measured against; ``{"dependence_kept": {"not_evaluated": reason}}`` when the real
@@ -71,7 +75,8 @@ def dependence_kept(
             np.mean([trends(holdout.iloc[draw_rows(len(holdout), n, rng)]) for _ in range(REPEATS)])
         )
     synthetic_runs = [
-        trends(synthetic.iloc[draw_rows(len(synthetic), n, rng)].reset_index(drop=True)) for _ in range(REPEATS)
+        trends(synthetic.iloc[draw_rows(len(synthetic), n, rng)].reset_index(drop=True))
+        for _ in range(REPEATS)
     ]
     independent_runs = [trends(independent_rows(real, n, rng)) for _ in range(REPEATS)]
     synth, indep = float(np.mean(synthetic_runs)), float(np.mean(independent_runs))

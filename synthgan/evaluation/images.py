@@ -44,8 +44,13 @@ PIXEL_TRAIN_CAP = 20_000
 
 
 def evaluate_images(
-    real, synthetic, holdout=None, *, extractor: FeatureExtractor | Callable | str | None = None,
-    max_images: int = DEFAULT_MAX_IMAGES, random_state: int = 0,
+    real,
+    synthetic,
+    holdout=None,
+    *,
+    extractor: FeatureExtractor | Callable | str | None = None,
+    max_images: int = DEFAULT_MAX_IMAGES,
+    random_state: int = 0,
 ) -> Report:
     """Compare ``synthetic`` images with the ``real`` ones they were trained on (folders, arrays,
     ``ImageSet``s or Parquet exports); ``holdout`` (real images kept out of training) is the baseline."""
@@ -71,26 +76,43 @@ def evaluate_images(
     f_train, f_synth, f_fresh = (np.asarray(embed(s.images), np.float64) for s in (train, synth, fresh))
     kid_rng = np.random.default_rng(rng.integers(2**32))
     threshold = _memorisation_threshold(f_train)
-    p_pool = _pixels(pool)  # near-copies in pixel space, against many more training images than features allow
+    p_pool = _pixels(
+        pool
+    )  # near-copies in pixel space, against many more training images than features allow
     p_threshold = _memorisation_threshold(p_pool)
     synth_fid = _fidelity(f_train, f_synth, train.labels, synth.labels, kid_rng)
     fresh_fid = _fidelity(f_train, f_fresh, train.labels, fresh.labels, kid_rng)
     data = {
         "fidelity": synth_fid,
-        "privacy": {**_memorisation(f_synth, f_train, threshold), **_memorisation(_pixels(synth), p_pool, p_threshold, "_pixels"),
-                    **_copies(synthetic, real)},
+        "privacy": {
+            **_memorisation(f_synth, f_train, threshold),
+            **_memorisation(_pixels(synth), p_pool, p_threshold, "_pixels"),
+            **_copies(synthetic, real),
+        },
         "reference": {
             "source": source,
             "fidelity": fresh_fid,
-            "privacy": {**_memorisation(f_fresh, f_train, threshold), **_memorisation(_pixels(fresh), p_pool, p_threshold, "_pixels"),
-                        **(_copies(holdout, real) if holdout is not None else {})},
+            "privacy": {
+                **_memorisation(f_fresh, f_train, threshold),
+                **_memorisation(_pixels(fresh), p_pool, p_threshold, "_pixels"),
+                **(_copies(holdout, real) if holdout is not None else {}),
+            },
         },
         "meta": {
-            "synthgan_version": __version__, "kind": "images",
-            "images": {"real": len(real), "synthetic": len(synthetic), "holdout": None if holdout is None else len(holdout),
-                       "evaluated": n, "training_reference": len(train)},
-            "image_size": real.shape[1], "channels": real.channels,
-            "features": net.describe() if isinstance(net, FeatureExtractor) else {"extractor": getattr(net, "__name__", type(net).__name__)},
+            "synthgan_version": __version__,
+            "kind": "images",
+            "images": {
+                "real": len(real),
+                "synthetic": len(synthetic),
+                "holdout": None if holdout is None else len(holdout),
+                "evaluated": n,
+                "training_reference": len(train),
+            },
+            "image_size": real.shape[1],
+            "channels": real.channels,
+            "features": net.describe()
+            if isinstance(net, FeatureExtractor)
+            else {"extractor": getattr(net, "__name__", type(net).__name__)},
             "random_state": random_state,
         },
     }
@@ -113,8 +135,13 @@ def _fidelity(f_train, f_other, train_labels, other_labels, rng) -> dict:
     per_class = {}
     for label in sorted(set(other_labels)):
         a, b = f_train[train_labels == label], f_other[other_labels == label]
-        per_class[str(label)] = fid(a, b) if min(len(a), len(b)) >= MIN_CLASS_IMAGES else {
-            "not_evaluated": f"needs {MIN_CLASS_IMAGES} images of the class on each side ({len(a)} and {len(b)})"}
+        per_class[str(label)] = (
+            fid(a, b)
+            if min(len(a), len(b)) >= MIN_CLASS_IMAGES
+            else {
+                "not_evaluated": f"needs {MIN_CLASS_IMAGES} images of the class on each side ({len(a)} and {len(b)})"
+            }
+        )
     out["fid_per_class"] = per_class
     return out
 
@@ -127,8 +154,11 @@ def _memorisation_threshold(f_train: np.ndarray) -> float:
 
 def _memorisation(f_query: np.ndarray, f_train: np.ndarray, threshold: float, suffix: str = "") -> dict:
     dists, _ = nearest(f_query, f_train, k=1)
-    return {f"memorisation_share{suffix}": float(np.mean(dists[:, 0] < threshold)), f"memorisation_threshold{suffix}": threshold,
-            f"nearest_train_distance_median{suffix}": float(np.median(dists[:, 0]))}
+    return {
+        f"memorisation_share{suffix}": float(np.mean(dists[:, 0] < threshold)),
+        f"memorisation_threshold{suffix}": threshold,
+        f"nearest_train_distance_median{suffix}": float(np.median(dists[:, 0])),
+    }
 
 
 def _pixels(images: ImageSet) -> np.ndarray:

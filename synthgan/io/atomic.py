@@ -22,6 +22,7 @@ from typing import Iterator
 
 from ..exceptions import OutputError
 
+
 def check_writable(path: str | os.PathLike) -> Path:
     """Fail early, before any work, when ``path`` cannot be written."""
     target = Path(path)

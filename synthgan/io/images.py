@@ -40,11 +40,15 @@ class ImageSet:
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.shape[3] not in (1, 3) or self.images.dtype != np.uint8:
-            raise InvalidParameterError(f"images must be (N, H, W, 1|3) uint8, got {self.images.shape} {self.images.dtype}")
+            raise InvalidParameterError(
+                f"images must be (N, H, W, 1|3) uint8, got {self.images.shape} {self.images.dtype}"
+            )
         if self.labels is not None:
             self.labels = np.asarray([str(v) for v in self.labels], dtype=object)
             if len(self.labels) != len(self.images):
-                raise InvalidParameterError(f"labels has {len(self.labels)} entries for {len(self.images)} images")
+                raise InvalidParameterError(
+                    f"labels has {len(self.labels)} entries for {len(self.images)} images"
+                )
 
     def __len__(self) -> int:
         return len(self.images)
@@ -71,7 +75,9 @@ class ImageSet:
         if array.ndim == 3:
             array = array[..., None]
         if array.ndim != 4 or array.shape[3] not in (1, 3, 4):
-            raise InvalidParameterError(f"an image array must be (N, H, W) or (N, H, W, 1|3|4), got shape {array.shape}")
+            raise InvalidParameterError(
+                f"an image array must be (N, H, W) or (N, H, W, 1|3|4), got shape {array.shape}"
+            )
         if array.dtype != np.uint8:
             if not np.issubdtype(array.dtype, np.number) or not np.isfinite(array).all():
                 raise InvalidParameterError("image arrays must be uint8, or finite floats in [0, 1]")
@@ -98,7 +104,9 @@ class ImageSet:
     def from_frame(cls, frame: pd.DataFrame, image_size: int | None = None) -> "ImageSet":
         """The inverse of ``to_frame`` (an exported Parquet file read back)."""
         if "image" not in frame.columns:
-            raise DataLoadError(f"the table has no 'image' column (columns: {list(frame.columns)[:10]}); not an image export")
+            raise DataLoadError(
+                f"the table has no 'image' column (columns: {list(frame.columns)[:10]}); not an image export"
+            )
         decoded, bad = [], []
         for i, blob in enumerate(frame["image"]):
             try:
@@ -116,11 +124,15 @@ class ImageSet:
         folder, then renamed into place, so a crash never leaves a half-written output folder."""
         folder = Path(folder)
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise InvalidParameterError(f"{folder} exists and is not an empty folder; choose a new output folder")
+            raise InvalidParameterError(
+                f"{folder} exists and is not an empty folder; choose a new output folder"
+            )
         tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            for i, (blob, label) in enumerate(zip(self.png_bytes(), self.labels if self.labels is not None else [None] * len(self))):
+            for i, (blob, label) in enumerate(
+                zip(self.png_bytes(), self.labels if self.labels is not None else [None] * len(self))
+            ):
                 target = tmp / label if label is not None else tmp
                 target.mkdir(parents=True, exist_ok=True)
                 (target / f"{i:06d}.png").write_bytes(blob)
@@ -154,7 +166,9 @@ def load_images(source, labels=None, image_size: int | None = None) -> ImageSet:
         raise DataLoadError("the image set is empty")
     side = check_side(image_size) if image_size is not None else None
     if side is not None and images.images.shape[1:3] != (side, side):
-        images = ImageSet(_stack([Image.fromarray(_squeeze(im)) for im in images.images], side), images.labels)
+        images = ImageSet(
+            _stack([Image.fromarray(_squeeze(im)) for im in images.images], side), images.labels
+        )
     return images
 
 
@@ -175,8 +189,15 @@ def is_image_source(path: str | os.PathLike) -> bool:
 
 
 def check_side(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not MIN_SIDE <= value <= MAX_SIDE or value % 4:
-        raise InvalidParameterError(f"image_size={value!r} must be a multiple of 4 from {MIN_SIDE} to {MAX_SIDE}, e.g. 28, 32 or 64")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or not MIN_SIDE <= value <= MAX_SIDE
+        or value % 4
+    ):
+        raise InvalidParameterError(
+            f"image_size={value!r} must be a multiple of 4 from {MIN_SIDE} to {MAX_SIDE}, e.g. 28, 32 or 64"
+        )
     return int(value)
 
 
@@ -190,16 +211,23 @@ def _read_folder(path: Path, image_size: int | None) -> ImageSet:
     if not path.exists():
         raise DataLoadError(f"{path}: no such folder")
     if not path.is_dir():
-        raise DataLoadError(f"{path}: not a folder of images (give a folder with one sub-folder per class, or a flat folder)")
+        raise DataLoadError(
+            f"{path}: not a folder of images (give a folder with one sub-folder per class, or a flat folder)"
+        )
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     if files and classes:
         raise DataLoadError(f"{path}: has both image files and class sub-folders; use one layout")
     if classes:
-        per_class = {c.name: sorted(p for p in c.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES) for c in classes}
+        per_class = {
+            c.name: sorted(p for p in c.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            for c in classes
+        }
         empty = [name for name, found in per_class.items() if not found]
         if empty:
-            raise DataLoadError(f"{path}: class folders without images: {', '.join(empty[:5])} ({len(empty)} of {len(classes)})")
+            raise DataLoadError(
+                f"{path}: class folders without images: {', '.join(empty[:5])} ({len(empty)} of {len(classes)})"
+            )
         files = [p for found in per_class.values() for p in found]
         labels = [name for name, found in per_class.items() for _ in found]
     elif not files:
@@ -215,14 +243,23 @@ def _read_folder(path: Path, image_size: int | None) -> ImageSet:
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
             bad.append(p.relative_to(path).as_posix())
     if bad:
-        raise DataLoadError(f"{path}: {len(bad)} unreadable image files (first: {', '.join(bad[:3])}); remove or fix them")
+        raise DataLoadError(
+            f"{path}: {len(bad)} unreadable image files (first: {', '.join(bad[:3])}); remove or fix them"
+        )
     return ImageSet(_stack(opened, image_size), labels)
 
 
 def _stack(images: list[Image.Image], image_size: int | None) -> np.ndarray:
     """Equal-sized uint8 array: one colour mode for all (L unless some image has colour), one square side."""
     side = check_side(image_size) if image_size is not None else default_side([im.size for im in images])
-    rgb = [np.asarray(im.convert("RGB").resize((side, side), Image.Resampling.BICUBIC) if im.size != (side, side) else im.convert("RGB")) for im in images]
+    rgb = [
+        np.asarray(
+            im.convert("RGB").resize((side, side), Image.Resampling.BICUBIC)
+            if im.size != (side, side)
+            else im.convert("RGB")
+        )
+        for im in images
+    ]
     array = np.stack(rgb)
     colour = bool((array[..., 0] != array[..., 1]).any() or (array[..., 1] != array[..., 2]).any())
     return np.ascontiguousarray(array if colour else array[..., :1])

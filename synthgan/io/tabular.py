@@ -106,7 +106,8 @@ def validate_frame(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             if longest > MAX_FIELD_CHARS:
                 raise UnreadableFileError(
                     f"{label}: column {str(column)!r} has a field of {longest:,} characters (limit {MAX_FIELD_CHARS:,}); "
-                    "not a table of records - check the delimiter and quoting")
+                    "not a table of records - check the delimiter and quoting"
+                )
     if any(not isinstance(c, str) for c in frame.columns):
         frame = frame.rename(columns=str)
     return frame
@@ -164,7 +165,9 @@ def _guess_header(rows: list[list[str]]) -> bool:
     return True
 
 
-def _read_text(path: Path, head: bytes, *, sep: str | None, header: bool | None, encoding: str) -> pd.DataFrame:
+def _read_text(
+    path: Path, head: bytes, *, sep: str | None, header: bool | None, encoding: str
+) -> pd.DataFrame:
     text = _decode(path, head, encoding)
     if not text.strip():
         raise EmptyTableError(f"{path}: the file is empty; a table needs a header line and data rows")
@@ -180,7 +183,9 @@ def _read_text(path: Path, head: bytes, *, sep: str | None, header: bool | None,
         names = [n.strip() for n in first_rows[0]]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise DuplicateColumnError(f"{path}: duplicate column names {dupes}; rename them so each is unique")
+            raise DuplicateColumnError(
+                f"{path}: duplicate column names {dupes}; rename them so each is unique"
+            )
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -192,7 +197,9 @@ def _read_text(path: Path, head: bytes, *, sep: str | None, header: bool | None,
             engine="c",
         )
     except pd.errors.EmptyDataError:
-        raise EmptyTableError(f"{path}: the file is empty; a table needs a header line and data rows") from None
+        raise EmptyTableError(
+            f"{path}: the file is empty; a table needs a header line and data rows"
+        ) from None
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed rows"
         raise UnreadableFileError(f"{path}: rows do not line up with the header ({detail})") from None

@@ -88,9 +88,15 @@ class ConditionalSampler:
     def _starts(self) -> np.ndarray:
         return np.cumsum(self.counts) - self.counts
 
-    def draw(self, n: int, rng: np.random.Generator, log_frequency: bool, column_p: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def draw(
+        self, n: int, rng: np.random.Generator, log_frequency: bool, column_p: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Choose (column, level) for ``n`` rows: column uniformly (or by ``column_p``), level by (log-)frequency."""
-        col = rng.integers(0, self.n_columns, size=n) if column_p is None else rng.choice(self.n_columns, size=n, p=column_p)
+        col = (
+            rng.integers(0, self.n_columns, size=n)
+            if column_p is None
+            else rng.choice(self.n_columns, size=n, p=column_p)
+        )
         cdf = self._cdfs[log_frequency][col]  # (n, max_width)
         u = rng.random(n)[:, None]
         level = np.minimum((cdf < u).sum(axis=1), self.widths[col] - 1)
@@ -119,7 +125,9 @@ class ConditionalSampler:
         counts sum to ``n_rows``, the running count before a level is exactly where its rows start.
         """
         glob = self.offsets[col] + level
-        return self.order[self._starts[glob] + np.floor(rng.random(len(col)) * self.counts[glob]).astype(np.int64)]
+        return self.order[
+            self._starts[glob] + np.floor(rng.random(len(col)) * self.counts[glob]).astype(np.int64)
+        ]
 
     def to_dict(self) -> dict:
         return {"widths": self.widths.tolist(), "counts": self.counts.tolist()}

@@ -279,7 +279,9 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             batch_size=budget.batch_size,
             pac=self.pac,
         )
-        with torch.random.fork_rng(devices=[]):  # objectives' networks too: seeded from ours, global RNG untouched
+        with torch.random.fork_rng(
+            devices=[]
+        ):  # objectives' networks too: seeded from ours, global RNG untouched
             torch.manual_seed(int(train_rng.integers(2**62)))
             objectives = build_objectives(task, spec.with_objectives(self.objectives))
         init_weights(objectives, torch_gen)

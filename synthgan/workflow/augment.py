@@ -39,8 +39,16 @@ class AugmentPlan:
 
 
 def augment_table(
-    frame: pd.DataFrame, plan: AugmentPlan, out: str | os.PathLike, *, model: CTGAN, policy: Policy | None,
-    holdout: float, seed: int, discrete: list[str] | None = None, provenance: dict | None = None,
+    frame: pd.DataFrame,
+    plan: AugmentPlan,
+    out: str | os.PathLike,
+    *,
+    model: CTGAN,
+    policy: Policy | None,
+    holdout: float,
+    seed: int,
+    discrete: list[str] | None = None,
+    provenance: dict | None = None,
 ) -> Release:
     """Fit ``model`` on ``frame`` minus a holdout, generate per ``plan``, gate, write ``out``."""
     out = check_writable(out)
@@ -51,7 +59,9 @@ def augment_table(
     counts = frame[plan.target].dropna().value_counts()
     wanted = class_targets(counts, "auto") if plan.balance else {}
     if plan.balance and not wanted:
-        raise InvalidParameterError(f"{plan.target!r} is already balanced ({len(counts)} classes of {counts.max()} rows); use -n N")
+        raise InvalidParameterError(
+            f"{plan.target!r} is already balanced ({len(counts)} classes of {counts.max()} rows); use -n N"
+        )
     if (plan.per_class or plan.realism_filter is not None) and not plan.balance:
         raise InvalidParameterError("--per-class and --realism-filter apply to --balance")
     # the holdout keeps the class mix; a class of one row stays in training (rare classes are augment's point)
@@ -59,39 +69,74 @@ def augment_table(
     declared = sorted({plan.target, *(discrete or [])})
     rng = np.random.default_rng(seed)
     if plan.per_class or plan.realism_filter is not None:
-        synthetic = _oversampled(train, plan, wanted, model, seed, [c for c in declared if c != plan.target])[frame.columns]
+        synthetic = _oversampled(train, plan, wanted, model, seed, [c for c in declared if c != plan.target])[
+            frame.columns
+        ]
         schema = Schema.infer(train, discrete_columns=declared)
     else:
         model.fit(train, discrete_columns=declared)
         schema = model.schema_
         if plan.balance:
-            synthetic = pd.concat([model.sample(n, conditions={plan.target: c}, random_state=rng) for c, n in wanted.items()], ignore_index=True)
+            synthetic = pd.concat(
+                [model.sample(n, conditions={plan.target: c}, random_state=rng) for c, n in wanted.items()],
+                ignore_index=True,
+            )
         else:
             synthetic = model.sample(plan.rows, random_state=rng)
     report = decision = report_path = None
     if policy is not None:
         mix = as_labels(synthetic[plan.target]).value_counts(normalize=True)
-        real, hold = (match_mix(t, plan.target, mix, rng) if plan.balance and t is not None else t for t in (train, held))
-        report, decision, report_path = gate_table(synthetic, real, hold, policy, out, schema=schema, support=train)
+        real, hold = (
+            match_mix(t, plan.target, mix, rng) if plan.balance and t is not None else t
+            for t in (train, held)
+        )
+        report, decision, report_path = gate_table(
+            synthetic, real, hold, policy, out, schema=schema, support=train
+        )
     rows = pd.concat([frame, synthetic[frame.columns]], ignore_index=True) if plan.include_real else synthetic
-    metadata = _metadata(len(rows), policy, decision, report, provenance, seed=seed, target=plan.target,
-                         synthetic_rows=len(synthetic), real_rows=len(frame) if plan.include_real else 0,
-                         generated_per_class={str(k): int(v) for k, v in wanted.items()} or None)
+    metadata = _metadata(
+        len(rows),
+        policy,
+        decision,
+        report,
+        provenance,
+        seed=seed,
+        target=plan.target,
+        synthetic_rows=len(synthetic),
+        real_rows=len(frame) if plan.include_real else 0,
+        generated_per_class={str(k): int(v) for k, v in wanted.items()} or None,
+    )
     return Release(write_rows(out, iter([rows]), metadata), report_path, decision, report)
 
 
-def _oversampled(train: pd.DataFrame, plan: AugmentPlan, wanted: dict, model: CTGAN, seed: int, discrete: list[str]) -> pd.DataFrame:
+def _oversampled(
+    train: pd.DataFrame, plan: AugmentPlan, wanted: dict, model: CTGAN, seed: int, discrete: list[str]
+) -> pd.DataFrame:
     """``wanted[c]`` generated rows of each class c, target column included, through SyntheticOversampler
     on the training rows with a class (per-class models and / or the realism filter)."""
     train = train[train[plan.target].notna()]
     have = train[plan.target].value_counts()
     missing = [c for c in wanted if c not in have.index]
     if missing:
-        raise InvalidParameterError(f"classes {missing} have no rows left for training after the holdout; lower --holdout")
-    sampler = SyntheticOversampler(model=model, sampling_strategy={c: int(have[c]) + n for c, n in wanted.items()}, per_class=plan.per_class,
-                                   realism_filter=plan.realism_filter, random_state=seed, discrete_columns=discrete)
-    X_res, y_res = sampler.fit_resample(train.drop(columns=[plan.target]), train[plan.target].reset_index(drop=True))
-    return X_res.iloc[len(train):].assign(**{plan.target: y_res.iloc[len(train):].to_numpy()}).reset_index(drop=True)
+        raise InvalidParameterError(
+            f"classes {missing} have no rows left for training after the holdout; lower --holdout"
+        )
+    sampler = SyntheticOversampler(
+        model=model,
+        sampling_strategy={c: int(have[c]) + n for c, n in wanted.items()},
+        per_class=plan.per_class,
+        realism_filter=plan.realism_filter,
+        random_state=seed,
+        discrete_columns=discrete,
+    )
+    X_res, y_res = sampler.fit_resample(
+        train.drop(columns=[plan.target]), train[plan.target].reset_index(drop=True)
+    )
+    return (
+        X_res.iloc[len(train) :]
+        .assign(**{plan.target: y_res.iloc[len(train) :].to_numpy()})
+        .reset_index(drop=True)
+    )
 
 
 def match_mix(real: pd.DataFrame, target: str, mix: pd.Series, rng: np.random.Generator) -> pd.DataFrame:

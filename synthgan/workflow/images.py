@@ -26,9 +26,19 @@ FOLDER_METADATA = "synthgan.json"
 
 
 def release_images(
-    model, n: int, out: str | os.PathLike, *, train: ImageSet | None, holdout: ImageSet | None, policy: Policy | None,
-    conditions: Mapping | None = None, seed: int | None = None, provenance: Mapping | None = None,
-    fmt: str = "parquet", extractor=None, max_images: int = DEFAULT_MAX_IMAGES,
+    model,
+    n: int,
+    out: str | os.PathLike,
+    *,
+    train: ImageSet | None,
+    holdout: ImageSet | None,
+    policy: Policy | None,
+    conditions: Mapping | None = None,
+    seed: int | None = None,
+    provenance: Mapping | None = None,
+    fmt: str = "parquet",
+    extractor=None,
+    max_images: int = DEFAULT_MAX_IMAGES,
 ) -> Release:
     """Sample ``n`` images from ``model`` and write them to ``out`` if the gate passes (``policy=None`` skips it)."""
     if fmt not in FORMATS:
@@ -45,11 +55,15 @@ def release_images(
         real, hold = _matching(train, label), None if holdout is None else _matching(holdout, label)
         report = evaluate_images(real, images, hold, extractor=extractor, max_images=max_images)
         decision, report_path = judge(report, policy, out, "synthetic images")
-    metadata = _metadata(n, policy, decision, None, provenance, seed=seed, conditions=dict(conditions or {}), kind="images")
+    metadata = _metadata(
+        n, policy, decision, None, provenance, seed=seed, conditions=dict(conditions or {}), kind="images"
+    )
     if report is not None:
         metadata["metrics"] = {k: report.get(k, None) for k in SUMMARY_METRICS}
     if fmt == "png":
-        path = images.write_folder(out, extra_files={FOLDER_METADATA: json.dumps(metadata, indent=2, default=str)})
+        path = images.write_folder(
+            out, extra_files={FOLDER_METADATA: json.dumps(metadata, indent=2, default=str)}
+        )
     else:
         path = write_rows(out, iter([images.to_frame()]), metadata)
     return Release(path, report_path, decision, report)
@@ -61,5 +75,7 @@ def _matching(images: ImageSet, label) -> ImageSet:
         return images
     keep = images.labels == str(label)
     if keep.sum() < 2:
-        raise InvalidParameterError(f"the real data has {int(keep.sum())} images of label {label!r}; too few to judge the output")
+        raise InvalidParameterError(
+            f"the real data has {int(keep.sum())} images of label {label!r}; too few to judge the output"
+        )
     return images.subset(keep)
