@@ -17,6 +17,16 @@ def section_code(title: str) -> str:
     return re.search(r"```python\n(.+?)\n```", text[start:], re.S).group(1)
 
 
+def cells(line: str) -> list[str]:
+    """The stripped cells of one markdown table row."""
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def row(text: str, first: str) -> list[str]:
+    """The cells of the first table row in ``text`` that begins with ``| first``."""
+    return cells(next(line for line in text.splitlines() if line.startswith(f"| {first}")))
+
+
 def test_training_examples_run_and_print_what_they_say(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code = section_code("Training")
@@ -37,9 +47,9 @@ def test_benchmark_ratios_match_the_harness_results():
     results = (ROOT / "benchmarks" / "results" / "harness.md").read_text(encoding="utf-8")
     ratios = {}
     for line in results[results.index("Ratios at equal epochs") :].splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 8 and cells[1].isdigit():
-            ratios[cells[0]] = cells[2:6]  # preprocessing, per epoch, sampling, peak memory
+        found = cells(line)
+        if len(found) == 8 and found[1].isdigit():
+            ratios[found[0]] = found[2:6]  # preprocessing, per epoch, sampling, peak memory
     names = {
         "adult": "Adult",
         "heart": "heart disease",
@@ -47,9 +57,8 @@ def test_benchmark_ratios_match_the_harness_results():
         "diabetes": "diabetes-130",
     }
     for key, name in names.items():
-        row = next(line for line in section.splitlines() if line.startswith(f"| {name} ("))
-        cells = [c.strip() for c in row.strip("|").split("|")]
-        quoted = [cells[1], cells[2], cells[3], cells[4].split(" ")[0]]
+        quoted_row = row(section, f"{name} (")
+        quoted = [*quoted_row[1:4], quoted_row[4].split(" ")[0]]
         expected = [ratios[key][0], ratios[key][1], ratios[key][2], ratios[key][3]]
         # sampling ratios are quoted to three significant figures
         assert quoted[:2] + [quoted[3]] == expected[:2] + [expected[3]], (name, quoted, expected)
@@ -75,13 +84,11 @@ def test_quality_table_quotes_the_quality_results():
     }
     rows = [line for line in section.splitlines()[:40] if line.startswith("| ") and "(" in line.split("|")[3]]
     assert len(rows) == 18
-    for row in rows:
-        cells = [c.strip() for c in row.strip("|").split("|")]
-        table = cells[0].split(" ")[0].replace("chronic", "kidney")
-        block = results[results.index(f"## {table} ") :]
-        line = next(x for x in block.splitlines() if x.startswith(f"| {systems[cells[1]]} |"))
-        figures = [c.strip() for c in line.strip("|").split("|")]
-        assert cells[2:] == [figures[1], figures[3], figures[4], figures[5]], row
+    for line in rows:
+        quoted = cells(line)
+        table = quoted[0].split(" ")[0].replace("chronic", "kidney")
+        figures = row(results[results.index(f"## {table} ") :], f"{systems[quoted[1]]} |")
+        assert quoted[2:] == [figures[1], figures[3], figures[4], figures[5]], line
 
 
 def test_gate_tables_quote_the_calibration_and_oracle_results():
@@ -91,9 +98,9 @@ def test_gate_tables_quote_the_calibration_and_oracle_results():
     calibration = (results / "gate_calibration.md").read_text(encoding="utf-8")
     counts = {}
     for line in calibration.splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 5 and "/" in cells[1]:
-            counts[cells[0]] = cells[1:]
+        found = cells(line)
+        if len(found) == 5 and "/" in found[1]:
+            counts[found[0]] = found[1:]
     table1 = text[text.index("**Table 1.") : text.index("**Table 2.")]
     rows = {
         "trained model (false refusals)": ["trained"],
@@ -107,10 +114,8 @@ def test_gate_tables_quote_the_calibration_and_oracle_results():
         "a holdout contaminated with training rows": ["contaminated_holdout"],
     }
     for label, sets in rows.items():
-        line = next(x for x in table1.splitlines() if x.startswith(f"| {label} |"))
-        cells = [c.strip() for c in line.strip("|").split("|")][1:]
         expected = [", ".join(counts[s][i] for s in sets) for i in range(4)]
-        assert [c.split(" (")[0] for c in cells] == expected, label
+        assert [c.split(" (")[0] for c in row(table1, f"{label} |")[1:]] == expected, label
     oracles = (results / "privacy_oracles.md").read_text(encoding="utf-8")
     table2 = text[text.index("**Table 2.") :]
     names = {
@@ -123,8 +128,5 @@ def test_gate_tables_quote_the_calibration_and_oracle_results():
         "15% near-copies": "near_copies_15pct",
     }
     for label, key in names.items():
-        line = next(x for x in table2.splitlines() if x.startswith(f"| {label} |"))
-        quoted = [c.strip() for c in line.strip("|").split("|")][1:]
-        source = next(x for x in oracles.splitlines() if x.startswith(f"| {key} |"))
-        figures = [c.strip() for c in source.strip("|").split("|")][1:]
+        quoted, figures = row(table2, f"{label} |")[1:], row(oracles, f"{key} |")[1:]
         assert quoted == figures[:6] + figures[7:], label  # README leaves out "any oracle"
