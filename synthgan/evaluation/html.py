@@ -56,7 +56,8 @@ def render(
             "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}</style></head><body>"
         ),
         "<h1>synthgan evaluation report</h1>",
-        "<h2>Scores</h2><table><tr><th>metric</th><th>synthetic</th><th>real holdout (reference)</th><th>meaning</th></tr>",
+        "<h2>Scores</h2><table><tr><th>metric</th><th>synthetic</th><th>real holdout "
+        "(reference)</th><th>meaning</th></tr>",
         *rows,
         "</table>",
     ]

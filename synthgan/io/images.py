@@ -226,7 +226,8 @@ def _read_folder(path: Path, image_size: int | None) -> ImageSet:
         empty = [name for name, found in per_class.items() if not found]
         if empty:
             raise DataLoadError(
-                f"{path}: class folders without images: {', '.join(empty[:5])} ({len(empty)} of {len(classes)})"
+                f"{path}: class folders without images: {', '.join(empty[:5])} ({len(empty)} of "
+                f"{len(classes)})"
             )
         files = [p for found in per_class.values() for p in found]
         labels = [name for name, found in per_class.items() for _ in found]

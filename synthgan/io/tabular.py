@@ -56,7 +56,8 @@ def load_table(
         return validate_frame(source, label)
     if not isinstance(source, (str, os.PathLike)):
         raise DataLoadError(
-            f"cannot load a {type(source).__name__}; pass a pandas DataFrame or a path to a CSV, TSV or Parquet file"
+            f"cannot load a {type(source).__name__}; pass a pandas DataFrame or a path to a CSV, TSV or "
+            "Parquet file"
         )
     path = Path(source)
     if not path.exists():
@@ -105,7 +106,8 @@ def validate_frame(frame: pd.DataFrame, label: str) -> pd.DataFrame:
                 continue
             if longest > MAX_FIELD_CHARS:
                 raise UnreadableFileError(
-                    f"{label}: column {str(column)!r} has a field of {longest:,} characters (limit {MAX_FIELD_CHARS:,}); "
+                    f"{label}: column {str(column)!r} has a field of {longest:,} characters (limit "
+                    f"{MAX_FIELD_CHARS:,}); "
                     "not a table of records - check the delimiter and quoting"
                 )
     if any(not isinstance(c, str) for c in frame.columns):
@@ -128,7 +130,8 @@ def _decode(path: Path, head: bytes, encoding: str) -> str:
         return path.read_bytes().decode(codec)
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(
-            f"{path}: is not valid {encoding} (byte {exc.start}); re-save it as UTF-8 or pass the right encoding"
+            f"{path}: is not valid {encoding} (byte {exc.start}); re-save it as UTF-8 or pass the right "
+            "encoding"
         ) from None
     except LookupError:
         raise DataLoadError(f"encoding={encoding!r} is not a known text encoding") from None

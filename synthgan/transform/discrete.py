@@ -79,7 +79,8 @@ class CategoryEncoder:
                 "merged into the most frequent level",
             )
         warnings.warn(
-            f"column {series.name!r}: {len(rare)} levels seen fewer than {min_count} times ({int(rare.sum())} rows) "
+            f"column {series.name!r}: {len(rare)} levels seen fewer than {min_count} times "
+            f"({int(rare.sum())} rows) "
             f"are not stored; they are {where}",
             SchemaWarning,
             stacklevel=4,

@@ -190,7 +190,8 @@ class TableTransformer:
     def from_dict(cls, data: dict) -> TableTransformer:
         if data.get("version") != STATE_VERSION:
             raise SchemaError(
-                f"transformer state version {data.get('version')!r} is not supported (expected {STATE_VERSION})"
+                f"transformer state version {data.get('version')!r} is not supported (expected "
+                f"{STATE_VERSION})"
             )
         tt = cls(max_fit_rows=int(data["max_fit_rows"]), min_count=int(data.get("min_count", MIN_COUNT)))
         tt.schema_ = Schema.from_dict(data["schema"])
@@ -215,12 +216,15 @@ def refuse_undeclared(frame: pd.DataFrame, schema: Schema) -> None:
         if spec.kind == IDENTIFIER:
             raise SchemaError(
                 f"column {spec.name!r} looks like an identifier (unique per row); declare it to go on: "
-                f"schema={{{spec.name!r}: 'identifier'}} (not learned, fresh keys) or 'categorical', or drop the column"
+                f"schema={{{spec.name!r}: 'identifier'}} (not learned, fresh keys) or 'categorical', or drop "
+                "the column"
             )
         if spec.kind == CATEGORICAL and looks_like_free_text(frame[spec.name]):
             raise SchemaError(
-                f"column {spec.name!r} looks like free text or an identifier ({frame[spec.name].nunique()} levels in "
-                f"{len(frame)} rows); drop it, or declare it: schema={{{spec.name!r}: 'categorical'}} (rare levels are "
+                f"column {spec.name!r} looks like free text or an identifier ({frame[spec.name].nunique()} "
+                "levels in "
+                f"{len(frame)} rows); drop it, or declare it: schema={{{spec.name!r}: 'categorical'}} (rare "
+                "levels are "
                 "merged) or 'identifier'"
             )
 

@@ -74,7 +74,8 @@ def _strata(
         if len(rows) < 2 and refuse_single:
             shown = label.replace("\x1f", ", ")
             raise InvalidParameterError(
-                f"--stratify {','.join(columns)}: the level ({shown}) has {len(rows)} row; each needs at least 2 "
+                f"--stratify {','.join(columns)}: the level ({shown}) has {len(rows)} row; each needs at "
+                "least 2 "
                 "- merge rare levels or stratify on fewer columns"
             )
         groups.append(rng.permutation(rows.to_numpy()))
@@ -95,8 +96,10 @@ def check_holdout(record: dict | None, holdout) -> None:
         return
     if len(holdout) != record.get("holdout_rows") or holdout_sha256(holdout) != record["holdout_sha256"]:
         raise DataLoadError(
-            f"the holdout re-derived from the training data ({len(holdout)} rows) is not the one kept out at fit "
-            f"({record.get('holdout_rows')} rows; sha256 differs); pass the original training file with --real"
+            f"the holdout re-derived from the training data ({len(holdout)} rows) is not the one kept out at "
+            "fit "
+            f"({record.get('holdout_rows')} rows; sha256 differs); pass the original training file with "
+            "--real"
         )
 
 
@@ -110,7 +113,8 @@ def check_disjoint(train: pd.DataFrame, holdout: pd.DataFrame) -> None:
     allowed = int(binom.ppf(0.95, len(h), duplicate_rate)) if duplicate_rate > 0 else 0
     if shared > allowed:
         raise InvalidParameterError(
-            f"--holdout shares {shared} of its {len(h)} rows with --real (at most {allowed} expected from the table's "
+            f"--holdout shares {shared} of its {len(h)} rows with --real (at most {allowed} expected from "
+            "the table's "
             "own duplicates); the holdout must be real rows kept out of training"
         )
 
@@ -173,7 +177,8 @@ def locate_training_file(record: dict | None, override: str | os.PathLike | None
             and (_size(path) != record.get("size") or sha256_of(path) != record["sha256"])
         ):
             raise DataLoadError(
-                f"--real {path} is not the file this model was trained on (size or sha256 differs); pass that file"
+                f"--real {path} is not the file this model was trained on (size or sha256 differs); pass "
+                "that file"
             )
         return path
     if not record or "path" not in record:
