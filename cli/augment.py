@@ -43,7 +43,8 @@ def augment_command(
         bool,
         typer.Option(
             "--per-class",
-            help="With --balance: a model per class to grow, on that class's rows alone (give it more epochs).",
+            help="With --balance: a model per class to grow, on that class's rows alone "
+            "(give it more epochs).",
         ),
     ] = False,
     realism_filter: Annotated[

@@ -40,7 +40,8 @@ CONTINUOUS, INTEGER, CATEGORICAL, DATETIME, CONSTANT, IDENTIFIER = (
     "identifier",
 )
 KINDS = (CONTINUOUS, INTEGER, CATEGORICAL, DATETIME, CONSTANT, IDENTIFIER)
-#: Numeric columns with at most this many distinct values (each seen at least twice on average) are categorical.
+#: Numeric columns with at most this many distinct values (each seen at least twice on average) are
+#: categorical.
 MAX_NUMERIC_LEVELS = 10
 #: Unique-per-row columns are only called identifiers from this many rows on (tiny tables are ambiguous).
 MIN_ROWS_FOR_IDENTIFIER = 20
@@ -225,7 +226,8 @@ def _datetime_format(values: pd.Series) -> str | None:
 
 
 def looks_like_free_text(series: pd.Series) -> bool:
-    """A categorical column with more levels than ``max(50, rows / 2)``: identifiers or free text, not groups."""
+    """A categorical column with more levels than ``max(50, rows / 2)``: identifiers or free text, not
+    groups."""
     return series.dropna().nunique() > max(50, len(series) // 2)
 
 

@@ -75,7 +75,8 @@ class CopyGuard:
         return found
 
     def allowed(self, rows: int) -> int | None:
-        """Copies that ``rows`` fresh real rows would show by chance (95% quantile); None without a holdout."""
+        """Copies that ``rows`` fresh real rows would show by chance (95% quantile); None without a
+        holdout."""
         if self.chance_rate is None:
             return None
         return int(binom.ppf(CONFIDENCE, rows, self.chance_rate)) if self.chance_rate > 0 else 0

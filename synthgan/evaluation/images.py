@@ -120,7 +120,8 @@ def evaluate_images(
 
 
 def _as_channels(images: ImageSet | None, channels: int) -> ImageSet | None:
-    """Grayscale output of a colour training set is compared as colour (a new set; the input is left alone)."""
+    """Grayscale output of a colour training set is compared as colour (a new set; the input is left
+    alone)."""
     if images is None or images.channels == channels or channels != 3:
         return images
     return ImageSet(np.repeat(images.images, 3, axis=3), images.labels)
@@ -139,7 +140,8 @@ def _fidelity(f_train, f_other, train_labels, other_labels, rng) -> dict:
             fid(a, b)
             if min(len(a), len(b)) >= MIN_CLASS_IMAGES
             else {
-                "not_evaluated": f"needs {MIN_CLASS_IMAGES} images of the class on each side ({len(a)} and {len(b)})"
+                "not_evaluated": f"needs {MIN_CLASS_IMAGES} images of the class on each side "
+                f"({len(a)} and {len(b)})"
             }
         )
     out["fid_per_class"] = per_class

@@ -97,7 +97,8 @@ def closest_record(d_train: np.ndarray, d_holdout: np.ndarray, n_train: int, n_h
 
 def near_copies(d_candidates: np.ndarray, d_holdout: np.ndarray) -> tuple[dict, float]:
     """Share of candidates at or under the 1% quantile of held-out rows' nearest training distances, and
-    the 95% limit of that share for a fresh real sample (beta-binomial: the quantile is an order statistic)."""
+    the 95% limit of that share for a fresh real sample (beta-binomial: the quantile is an order
+    statistic)."""
     order = np.sort(d_holdout)
     k = max(1, math.ceil(NEAR_COPY_QUANTILE * len(order)))
     q = float(order[k - 1])

@@ -37,7 +37,8 @@ class CheckResult:
         if self.confidence is not None and self.threshold is not None:
             threshold += f" at {self.confidence:.0%} confidence"
         status = "pass" if self.passed else "FAIL"
-        return f"{status}  {self.metric} = {value}  (required {op} {threshold}){'  ' + self.note if self.note else ''}"
+        note = "  " + self.note if self.note else ""
+        return f"{status}  {self.metric} = {value}  (required {op} {threshold}){note}"
 
 
 @dataclass(frozen=True)

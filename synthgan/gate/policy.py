@@ -49,7 +49,8 @@ class Check:
 
     @property
     def z(self) -> float:
-        """Standard errors the value may lie past the threshold before the check refuses (0 without ``confidence``)."""
+        """Standard errors the value may lie past the threshold before the check refuses (0 without
+        ``confidence``)."""
         return 0.0 if self.confidence is None else float(NormalDist().inv_cdf(self.confidence))
 
     @property

@@ -30,7 +30,8 @@ METADATA_KEY = b"synthgan"
 
 
 def write_rows(path: str | os.PathLike, chunks: Iterable[pd.DataFrame], metadata: dict) -> Path:
-    """Stream ``chunks`` to ``path`` (Parquet, or CSV for a .csv suffix) with ``metadata``; returns the path."""
+    """Stream ``chunks`` to ``path`` (Parquet, or CSV for a .csv suffix) with ``metadata``; returns the
+    path."""
     path = Path(path)
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".csv":

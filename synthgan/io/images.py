@@ -149,7 +149,8 @@ class ImageSet:
 
 
 def load_images(source, labels=None, image_size: int | None = None) -> ImageSet:
-    """An ``ImageSet`` from a folder, an ``ImageSet``, an array or a Parquet export; resized to ``image_size``."""
+    """An ``ImageSet`` from a folder, an ``ImageSet``, an array or a Parquet export; resized to
+    ``image_size``."""
     if isinstance(source, ImageSet):
         images = source if labels is None else ImageSet(source.images, labels)
     elif isinstance(source, (str, os.PathLike)):

@@ -215,7 +215,8 @@ def _read_text(
 
 
 def _tidy_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Trim stray whitespace in string fields, map "?" to NaN, and give whole-number columns with gaps Int64."""
+    """Trim stray whitespace in string fields, map "?" to NaN, and give whole-number columns with gaps
+    Int64."""
     out = {}
     for name in frame.columns:
         col = frame[name]

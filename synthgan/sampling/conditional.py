@@ -91,7 +91,8 @@ class ConditionalSampler:
     def draw(
         self, n: int, rng: np.random.Generator, log_frequency: bool, column_p: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Choose (column, level) for ``n`` rows: column uniformly (or by ``column_p``), level by (log-)frequency."""
+        """Choose (column, level) for ``n`` rows: column uniformly (or by ``column_p``), level by
+        (log-)frequency."""
         col = (
             rng.integers(0, self.n_columns, size=n)
             if column_p is None

@@ -178,7 +178,8 @@ def register_objective(cls: type[Objective]) -> type[Objective]:
 
 
 def build_objectives(task, specs: list[ObjectiveSpec]) -> nn.ModuleList:
-    """Instantiate ``specs`` for ``task`` (a term whose ``build`` returns None does not apply to the task, e.g.
+    """Instantiate ``specs`` for ``task`` (a term whose ``build`` returns None does not apply to the task,
+    e.g.
     a cross-column term on a one-column table); unknown names raise an error listing the registered ones."""
     out = []
     for spec in specs:

@@ -82,7 +82,8 @@ class Layout:
 
 @dataclass(frozen=True)
 class EncodedTable:
-    """A transformed table: ``scalars`` float32 (n, n_scalar) and ``codes`` int32 (n, n_onehot); both keep n rows."""
+    """A transformed table: ``scalars`` float32 (n, n_scalar) and ``codes`` int32 (n, n_onehot); both keep
+    n rows."""
 
     layout: Layout
     scalars: np.ndarray

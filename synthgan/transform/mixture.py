@@ -1,4 +1,5 @@
-"""Variational Gaussian mixtures for many 1-D columns at once (the model of CTGAN's mode-specific normalisation).
+"""Variational Gaussian mixtures for many 1-D columns at once (the model of CTGAN's mode-specific
+normalisation).
 
 This is the model scikit-learn's ``BayesianGaussianMixture`` fits with
 ``weight_concentration_prior_type="dirichlet_process"`` - the same priors (mean prior = data mean,

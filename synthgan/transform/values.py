@@ -89,7 +89,8 @@ def restore_levels(values: np.ndarray, spec: ColumnSpec, extra: dict) -> pd.Seri
 
 
 def cast_series(series: pd.Series, dtype: str) -> pd.Series:
-    """Cast to ``dtype``; where the values cannot hold it (NaN in an int/bool column) keep a faithful fallback."""
+    """Cast to ``dtype``; where the values cannot hold it (NaN in an int/bool column) keep a faithful
+    fallback."""
     try:
         if dtype.startswith(("int", "uint")) and series.isna().any():
             dtype = "Int64" if dtype.startswith("int") else "UInt64"
@@ -122,7 +123,8 @@ def _masked_integers(x: np.ndarray, dtype: str) -> pd.Series | None:
 
 
 def category_dtype_state(series: pd.Series) -> dict:
-    """For a pandas category column, its declared categories and order (so unseen ones survive a round trip)."""
+    """For a pandas category column, its declared categories and order (so unseen ones survive a round
+    trip)."""
     if not isinstance(series.dtype, pd.CategoricalDtype):
         return {}
     from .discrete import json_scalar

@@ -40,7 +40,8 @@ def release_images(
     extractor=None,
     max_images: int = DEFAULT_MAX_IMAGES,
 ) -> Release:
-    """Sample ``n`` images from ``model`` and write them to ``out`` if the gate passes (``policy=None`` skips it)."""
+    """Sample ``n`` images from ``model`` and write them to ``out`` if the gate passes (``policy=None``
+    skips it)."""
     if fmt not in FORMATS:
         raise InvalidParameterError(f"format={fmt!r} is not accepted; use one of {list(FORMATS)}")
     out = Path(out)

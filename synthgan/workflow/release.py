@@ -98,7 +98,8 @@ def release_samples(
     seed: int | None = None,
     provenance: Mapping | None = None,
 ) -> Release:
-    """Sample ``n`` rows from ``model`` and write them to ``out`` if the gate passes (``policy=None`` skips it)."""
+    """Sample ``n`` rows from ``model`` and write them to ``out`` if the gate passes (``policy=None`` skips
+    it)."""
     out = check_writable(out)
     rng = make_rng(seed)
     first = model.sample(min(n, EVAL_ROWS), conditions=conditions, random_state=rng)
@@ -215,7 +216,8 @@ def export_table(
 
 
 def _metadata(rows: int, policy, decision, report, provenance: Mapping | None, **extra) -> dict:
-    """What every exported file records: version, rows, the gate decision (or that it was skipped), key metrics."""
+    """What every exported file records: version, rows, the gate decision (or that it was skipped), key
+    metrics."""
     return {
         "synthgan_version": __version__,
         "rows": rows,
