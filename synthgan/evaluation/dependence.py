@@ -68,8 +68,8 @@ def dependence_kept(
     def trends(other: pd.DataFrame) -> float:
         return float(F.pair_scores(real, other, cols, pairs)["score"].mean())
 
-    if len(holdout) == n:
-        reference = trends(holdout)
+    if len(holdout) == n:  # the whole holdout: its trend-pair scores are the ones just computed
+        reference = float(trending["score"].mean())
     else:  # a holdout larger than the synthetic set: as many real rows as synthetic ones, averaged
         reference = float(
             np.mean([trends(holdout.iloc[draw_rows(len(holdout), n, rng)]) for _ in range(REPEATS)])
