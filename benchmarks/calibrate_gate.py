@@ -20,7 +20,7 @@ Every set should be refused except ``trained``. Results: ``results/gate_calibrat
 counts such as "8/8" per table and set) and ``results/gate_calibration.reports.json`` (every report, for
 ``--redecide``, which re-applies the current default policy without training anything).
 
-    python benchmarks/calibrate_gate.py [--seeds 8] [--tables heart_disease hepatitis ...] [--redecide]
+    python benchmarks/calibrate_gate.py [--seeds 8] [--first-seed 0] [--tables heart_disease ...] [--redecide]
 """
 
 from __future__ import annotations
@@ -337,6 +337,12 @@ def main() -> None:
     parser.add_argument(
         "--seeds", type=int, default=8, help="train each model with seeds 0..N-1 (same split)"
     )
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="start at this seed (seeds FIRST..FIRST+N-1), to split one calibration over several runs",
+    )
     parser.add_argument("--tables", nargs="+", choices=list(tables()), default=list(tables()))
     parser.add_argument(
         "--redecide", action="store_true", help="re-apply the current default policy to saved reports"
@@ -376,7 +382,7 @@ def main() -> None:
         frame = tables()[name]()
         frame = frame.drop(columns=[c for c in IDENTIFIERS if c in frame.columns])
         train, holdout = split_holdout(frame, 0.2, seed=0)
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             new = run_seed(name, train, holdout, seed, policy)
             rows += new
             saved += [

@@ -73,7 +73,9 @@ def augment_command(
         Optional[float],
         typer.Option("--max-time", help="Stop training after the epoch that passes this many seconds."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar, no per-check lines.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="No progress bar, no per-check lines.")
+    ] = False,
 ) -> None:
     """Augment DATA with gated synthetic rows; exit 0 when written, 3 when the gate refuses, 1 on bad input.
 

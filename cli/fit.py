@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import signal
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -174,6 +175,13 @@ def fit_command(
         # a budget in steps goes in at construction: a -classic model then drops the paper's epochs
         estimator = MODELS[model](random_state=seed, **({} if steps is None else {"steps": steps}))
     source = load_images(data, image_size=image_size) if images else load_table(data)
+    if not images and schema is not None:  # declared rules hold on every real row, held-out ones too
+        from synthgan.constraints.plan import check_rows
+        from synthgan.schema import Schema
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            check_rows(source, Schema.infer(source, declared=str(schema)).constraints)
     train, held = split_holdout(source, holdout, seed, strata or None)
     if resume is not None:
         check_holdout(record, held)

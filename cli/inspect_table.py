@@ -27,10 +27,18 @@ def inspect_command(
     json_out: Annotated[
         Optional[Path], typer.Option("--json", help="Write the inferred schema to this JSON file.")
     ] = None,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-constraints",
+            help="List rules every row obeys that chance would hardly give; with --json they are written "
+            "into the schema as declared constraints (delete those you do not want).",
+        ),
+    ] = False,
 ) -> None:
     """Show each column's inferred kind, dtype, missing count and number of levels.
 
-    Example: synthgan inspect patients.csv --discrete ward,sex --json schema.json
+    Example: synthgan inspect patients.csv --suggest-constraints --json schema.json
     """
     frame = load_table(data)
     inferred = Schema.infer(frame, discrete_columns=parse_columns(discrete, "--discrete"), declared=schema)
@@ -43,6 +51,15 @@ def inspect_command(
             f"{col.nunique():>6}"
         )
     typer.echo(f"{len(frame)} rows x {frame.shape[1]} columns")
+    if suggest:
+        from synthgan.constraints import suggest_constraints
+
+        declared = {r.describe() for r in inferred.constraints}
+        found = [r for r in suggest_constraints(frame, inferred) if r.describe() not in declared]
+        typer.echo(f"{len(found)} suggested constraints (each holds on every row; unlikely by chance):")
+        for rule in found:
+            typer.echo(f"  {rule.describe()}")
+        inferred = inferred.with_constraints(found)
     if json_out is not None:
         atomic_write_text(json_out, inferred.to_json() + "\n")
         typer.echo(f"schema written to {json_out}")

@@ -63,7 +63,7 @@ def sample_command(
     eval_images: Annotated[
         int, typer.Option("--eval-images", help="Images only: how many images per side the gate evaluates.")
     ] = DEFAULT_MAX_IMAGES,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Less output.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less output.")] = False,
 ) -> None:
     """Sample N rows, evaluate them against the real train/holdout rows, and write them if the gate passes.
 

@@ -89,6 +89,10 @@ class GateFailedError(SynthganError):
         self.decision = decision
 
 
+class ConstraintError(SynthganError, ValueError):
+    """Declared constraints cannot be met: too few generated rows obey them, or conditions contradict them."""
+
+
 class ConditionError(SynthganError, ValueError):
     """A sampling condition names an unknown column or value, or cannot be met."""
 

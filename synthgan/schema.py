@@ -71,9 +71,21 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class Schema:
-    """An ordered tuple of column specs; immutable, comparable, and round-trips through JSON."""
+    """An ordered tuple of column specs and the rules rows obey (``synthgan.constraints``); immutable,
+    comparable, and round-trips through JSON."""
 
     columns: tuple[ColumnSpec, ...]
+    constraints: tuple = ()
+
+    def __post_init__(self) -> None:
+        if self.constraints:
+            from .constraints.rules import check_rules
+
+            object.__setattr__(self, "constraints", check_rules(self.constraints, self))
+
+    def with_constraints(self, rules) -> Schema:
+        """This schema with ``rules`` added to its constraints (rule objects or their JSON dicts)."""
+        return Schema(self.columns, (*self.constraints, *(rules or ())))
 
     @property
     def names(self) -> list[str]:
@@ -90,7 +102,10 @@ class Schema:
 
     # ---- JSON --------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"version": SCHEMA_VERSION, "columns": [asdict(c) for c in self.columns]}
+        out = {"version": SCHEMA_VERSION, "columns": [asdict(c) for c in self.columns]}
+        if self.constraints:
+            out["constraints"] = [rule.to_dict() for rule in self.constraints]
+        return out
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         """Serialise to a JSON string, and write it to ``path`` when given."""
@@ -118,7 +133,10 @@ class Schema:
         except (KeyError, TypeError):
             raise SchemaError('every schema column needs at least "name" and "kind"') from None
         _check_unique([c.name for c in specs])
-        return cls(specs)
+        rules = data.get("constraints") or []
+        if not isinstance(rules, list):
+            raise SchemaError('"constraints" must be a list of rule objects such as {"type": "range", ...}')
+        return cls(specs, tuple(rules))
 
     @classmethod
     def from_json(cls, source: str | os.PathLike) -> Schema:
@@ -135,9 +153,13 @@ class Schema:
     ) -> Schema:
         """Infer every column's kind; ``discrete_columns`` forces categorical, ``declared`` overrides kinds.
 
-        ``declared`` is a full ``Schema``, a mapping ``{"column": "kind"}``, or a JSON file/string of either.
+        ``declared`` is a full ``Schema``, a mapping ``{"column": "kind"}``, or a JSON file/string of either;
+        a declared schema's ``constraints`` carry over.
         """
         names = [str(c) for c in frame.columns]
+        if isinstance(declared, (str, os.PathLike)):
+            declared = _read_json(declared)
+        rules = _declared_rules(declared)
         overrides = _overrides(declared, names)
         for name in _as_list(discrete_columns, "discrete_columns"):
             if name not in names:
@@ -150,7 +172,7 @@ class Schema:
             series = frame[name]
             kind = overrides.get(name) or infer_kind(series)
             specs.append(_spec_for(series, name, kind, declared=name in overrides))
-        return cls(tuple(specs))
+        return cls(tuple(specs), rules)
 
     def check_frame(self, frame: pd.DataFrame, label: str = "the data") -> None:
         """Raise ``SchemaError`` unless ``frame`` has exactly this schema's columns (order may differ)."""
@@ -258,6 +280,17 @@ def _spec_for(series: pd.Series, name: str, kind: str, declared: bool = False) -
     return ColumnSpec(name, kind, dtype, fmt, declared)
 
 
+def _declared_rules(declared) -> tuple:
+    if isinstance(declared, Schema):
+        return tuple(declared.constraints)
+    if isinstance(declared, Mapping) and "constraints" in declared:
+        rules = declared["constraints"]
+        if not isinstance(rules, list):
+            raise SchemaError('"constraints" must be a list of rule objects such as {"type": "range", ...}')
+        return tuple(rules)
+    return ()
+
+
 def _overrides(declared, names: list[str]) -> dict[str, str]:
     if declared is None:
         return {}
@@ -265,6 +298,8 @@ def _overrides(declared, names: list[str]) -> dict[str, str]:
         declared = _read_json(declared)
     if isinstance(declared, Mapping) and isinstance(declared.get("columns"), (list, Mapping)):
         declared = declared["columns"]
+    elif isinstance(declared, Mapping) and "constraints" in declared:
+        declared = {k: v for k, v in declared.items() if k not in ("constraints", "version")}
     if isinstance(declared, Schema):
         Schema.check_frame(declared, pd.DataFrame(columns=names), "the table")
         mapping = {c.name: c.kind for c in declared.columns}

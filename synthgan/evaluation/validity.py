@@ -4,8 +4,9 @@
 ``validity.unknown_categories`` (cells holding a level the real column never has; the transformer's
 ``"(other)"`` level counts as known where the real column has levels seen fewer than k times, which it
 stands for), ``validity.out_of_range`` (numbers outside the real min-max), ``validity.new_missing``
-(columns with gaps where the real column has none) and ``validity.infinite_values``. Details name
-columns and counts, never values.
+(columns with gaps where the real column has none), ``validity.infinite_values`` and
+``validity.constraint_violations`` (rows breaking a declared constraint; a fixed-combination rule with no
+fitted combinations allows those of the real rows). Details name columns, rules and counts, never values.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..transform.discrete import OTHER
 from .columns import Columns, as_labels, as_numbers
 
 
-def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> dict:
+def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns, rules=()) -> dict:
     dtype = [c for c in real.columns if _family(real[c]) != _family(synthetic[c])]
     unknown, out_of_range, infinite = {}, {}, {}
     for c in cols.categorical:
@@ -40,20 +41,38 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> dict
             if count:
                 out_of_range[c] = count
     new_missing = [c for c in cols.scored if synthetic[c].isna().any() and not real[c].isna().any()]
+    broken = constraint_violations(real, synthetic, rules)
     return {
         "dtype_mismatches": len(dtype),
         "unknown_categories": int(sum(unknown.values())),
         "out_of_range": int(sum(out_of_range.values())),
         "new_missing": len(new_missing),
         "infinite_values": int(sum(infinite.values())),
+        "constraint_violations": int(sum(broken.values())),
         "details": {
             "dtype_mismatch_columns": dtype,
             "unknown_categories_by_column": unknown,
             "out_of_range_by_column": out_of_range,
             "new_missing_columns": new_missing,
             "infinite_by_column": infinite,
+            "constraint_violations_by_rule": broken,
         },
     }
+
+
+def constraint_violations(real: pd.DataFrame, synthetic: pd.DataFrame, rules) -> dict[str, int]:
+    """Synthetic rows breaking each rule, by the rule's description (every rule listed, zeros too)."""
+    from dataclasses import replace
+
+    from ..constraints.rules import FixedCombinations
+    from ..constraints.values import combination_keys
+
+    out = {}
+    for rule in rules:
+        if isinstance(rule, FixedCombinations) and rule.allowed is None:
+            rule = replace(rule, allowed=tuple(set(combination_keys(real, rule.group))))
+        out[rule.describe()] = int(rule.violations(synthetic).sum())
+    return out
 
 
 def _family(series: pd.Series) -> str:

@@ -9,7 +9,6 @@ of (networks, loss terms) is its spec in ``specs.SPECS``; how it trains is ``tra
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -18,9 +17,10 @@ import torch
 from sklearn.base import BaseEstimator
 
 from .._device import resolve_device, resolve_precision
-from .._random import child_seeds, make_rng, torch_generator
+from .._random import make_rng, torch_generator
+from ..constraints.sampling import sample_constrained
 from ..evaluation.columns import Columns
-from ..exceptions import InvalidParameterError, SchemaError
+from ..exceptions import InvalidParameterError
 from ..io.tabular import load_table
 from ..models.generator import init_weights
 from ..models.heads import Heads
@@ -31,14 +31,14 @@ from ..training.budget import Budget, resolve_budget
 from ..training.engine import Trainer
 from ..training.objectives import build_objectives
 from ..training.tabular import TabularTask, TrainingData
-from ..training.validation import Validation, ValidationScorer, check_interval, split_rows
+from ..training.validation import Validation, ValidationScorer, check_interval
 from ..transform.layout import EncodedTable
-from ..transform.table import TableTransformer
 from . import params as P
 from ._common import FittedModel
 from .conditions import resolve
 from .files import TabularFiles
 from .generation import generate
+from .preparation import Prepared, fingerprint, prepare
 from .specs import CRITICS, GENERATORS, SPECS
 
 #: The paper's configuration (``TabularGAN.classic``; ``--model ctgan-classic``).
@@ -46,19 +46,6 @@ CLASSIC = {"epochs": 300, "batch_size": 500, "ema": None, "objectives": {"column
 #: Rows generated (with a fixed seed) for each validation check.
 VALIDATION_ROWS = 2000
 VALIDATION_SEED = 20_231_213
-
-
-@dataclass
-class _Prepared:
-    """The table ready for training: schema, transformer, the encoded training rows, the validation split."""
-
-    schema: Schema
-    transformer: TableTransformer
-    encoded: EncodedTable
-    validation: tuple[pd.DataFrame, pd.DataFrame] | None  # (training rows, rows set aside), with validation
-    sampler: ConditionalSampler | None
-    seeds: dict
-    fingerprint: str
 
 
 class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
@@ -145,10 +132,17 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         return cls(**settings)
 
     # ---- fit -------------------------------------------------------------------------------------
-    def fit(self, data, discrete_columns=None, schema: Schema | Mapping | str | os.PathLike | None = None):
+    def fit(
+        self,
+        data,
+        discrete_columns=None,
+        schema: Schema | Mapping | str | os.PathLike | None = None,
+        constraints=None,
+    ):
         """Learn the table (a DataFrame or a CSV/TSV/Parquet path); returns ``self``.
 
-        ``discrete_columns`` forces columns to be categorical; ``schema`` declares kinds (``Schema.infer``).
+        ``discrete_columns`` forces columns to be categorical; ``schema`` declares kinds (``Schema.infer``)
+        and constraints; ``constraints`` adds rules (``synthgan.constraints``) that every sampled row obeys.
         With ``warm_start=True`` a fitted model (or one from ``load_checkpoint``) continues training on the
         same data up to its ``epochs`` / ``steps`` in all.
         """
@@ -156,7 +150,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         frame = load_table(data)
         resume = getattr(self, "_resume", None) if self.warm_start else None
         if self.warm_start and resume is None and getattr(self, "trainer_", None) is not None:
-            if _fingerprint(frame) != self.fingerprint_:
+            if fingerprint(frame) != self.fingerprint_:
                 raise InvalidParameterError(
                     "warm_start continues on the data the model was fitted on; this table differs"
                 )
@@ -168,7 +162,9 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             }
             budget = self._budget(trainer.task.data.n_rows, self.batch_size_)
         else:
-            prepared = self._prepare(frame, discrete_columns, schema, None if resume is None else resume[0])
+            prepared = self._prepare(
+                frame, discrete_columns, schema, None if resume is None else resume[0], constraints
+            )
             budget = self._budget(
                 len(prepared.encoded), None if resume is None else resume[0]["fitted"]["batch_size"]
             )
@@ -179,46 +175,11 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         self._train(trainer, budget)
         return self
 
-    def _prepare(self, frame: pd.DataFrame, discrete_columns, schema, restored: dict | None) -> _Prepared:
-        """Schema, transformer and encoded rows: fitted here, or what a checkpoint (``restored``) holds."""
-        if restored is None:
-            schema_ = Schema.infer(frame, discrete_columns=discrete_columns, declared=schema)
-            P.category_levels(frame, schema_)
-            transformer_seed, train_seed, sampling_seed, split_seed = child_seeds(
-                make_rng(self.random_state), 4
-            )
-            seeds = {
-                "transformer": transformer_seed,
-                "train": train_seed,
-                "sampling": sampling_seed,
-                "validation": split_seed,
-            }
-            transformer = TableTransformer().fit(frame, schema_, random_state=transformer_seed)
-        else:
-            if _fingerprint(frame) != restored["fitted"]["fingerprint"]:
-                raise InvalidParameterError(
-                    "the checkpoint was trained on other data; resume with the table it was fitted on"
-                )
-            transformer = TableTransformer.from_dict(restored["transformer"])
-            schema_, seeds = transformer.schema_, restored["fitted"]["seeds"]
-        encoded = transformer.transform(frame, random_state=seeds["transformer"])
-        if encoded.layout.width == 0:
-            raise SchemaError("no column can be learned (all are constant or identifiers); nothing to model")
-        held = None
-        if self.validation is not None:
-            rows, aside = split_rows(len(frame), self.validation, seeds["validation"])
-            encoded = EncodedTable(encoded.layout, encoded.scalars[rows], encoded.codes[rows])
-            held = (frame.iloc[rows].reset_index(drop=True), frame.iloc[aside].reset_index(drop=True))
-        sampler = ConditionalSampler.from_codes(encoded.codes, encoded.layout) if self.conditional else None
-        if sampler is not None:
-            sampler.column_p = P.condition_focus(self.condition_focus, sampler.columns)
-            sampler.log_frequency = bool(self.log_frequency)
-        elif self.condition_focus:
-            raise InvalidParameterError(
-                f"condition_focus needs a conditional model (CTGAN); "
-                f"{type(self).__name__} has no conditional vector"
-            )
-        return _Prepared(schema_, transformer, encoded, held, sampler, seeds, _fingerprint(frame))
+    def _prepare(
+        self, frame: pd.DataFrame, discrete_columns, schema, restored: dict | None, constraints=None
+    ) -> Prepared:
+        """Schema, constraints, transformer and encoded rows: fitted, or a checkpoint's (``restored``)."""
+        return prepare(self, frame, discrete_columns, schema, restored, constraints)
 
     def _budget(self, n_rows: int, trained_batch: int | None) -> Budget:
         """The budget for ``n_rows`` training rows; a run that continues keeps the batch it trained with."""
@@ -245,7 +206,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             compile=bool(self.compile),
         )
 
-    def _build(self, prepared: _Prepared, frame: pd.DataFrame, budget: Budget) -> Trainer:
+    def _build(self, prepared: Prepared, frame: pd.DataFrame, budget: Budget) -> Trainer:
         """Networks, objectives and the trainer; the fitted attributes are set here already, so callbacks
         can ``sample`` during training."""
         device = resolve_device(self.device)
@@ -298,6 +259,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             trainer.history,
             heads,
         )
+        self.constraints_ = prepared.plan
         self.sampling_seed_, self.seeds_, self.fingerprint_ = (
             prepared.seeds["sampling"],
             prepared.seeds,
@@ -371,26 +333,25 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
 
         ``conditions={"column": value}`` on categorical columns: every row satisfies them exactly.
         ``random_state`` makes this call reproducible; without it, calls continue one seeded stream.
+        Every row obeys the constraints declared at ``fit``.
         """
         self._check_fitted()
         n = P.sample_count(n)
-        conds = resolve(conditions, self.transformer_)
+        plan = getattr(self, "constraints_", None)
+        conds = resolve(conditions, self.transformer_) if plan is None else None
         if random_state is not None:
             rng = make_rng(random_state)
         else:
             if self._sampling_rng is None:
                 self._sampling_rng = np.random.default_rng(self.sampling_seed_)
             rng = self._sampling_rng
+        if plan is not None:
+            return sample_constrained(plan, self.transformer_, n, conditions, rng, self._draw)
+        return self._draw(n, conds, rng)
+
+    def _draw(self, n: int, conds: list, rng: np.random.Generator) -> pd.DataFrame:
+        """``n`` generated rows meeting the resolved conditions, in the columns the transformer learned."""
         scalars, codes = generate(
             self.generator_, self.heads_, self.sampler_, self.noise_dim_, n, conds, rng, self.autocast_dtype_
         )
         return self.transformer_.inverse_transform(EncodedTable(self.transformer_.layout_, scalars, codes))
-
-
-def _fingerprint(frame: pd.DataFrame) -> str:
-    """SHA-256 over a table's column names and row hashes: equal for the same rows in the same order."""
-    import hashlib
-
-    digest = hashlib.sha256("\x00".join(map(str, frame.columns)).encode("utf-8"))
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()

@@ -16,12 +16,19 @@ from ..transform.table import TableTransformer
 @dataclass(frozen=True)
 class Condition:
     """A requested level: ``position`` of the column among one-hot spans, ``cond_column`` among
-    categorical spans (its index in the conditional vector's blocks), and the level ``code``."""
+    categorical spans (its index in the conditional vector's blocks), and the level ``code``; ``codes``,
+    when given, is a set of accepted levels (``code`` among them), e.g. the kept combinations of a
+    fixed-combination group that hold a condition on one of its columns."""
 
     column: str
     position: int
     cond_column: int
     code: int
+    codes: tuple[int, ...] = ()
+
+    @property
+    def accepted(self) -> tuple[int, ...]:
+        return self.codes or (self.code,)
 
 
 def resolve(conditions: Mapping | None, transformer: TableTransformer) -> list[Condition]:

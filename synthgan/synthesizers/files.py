@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .._device import resolve_device
+from ..constraints.plan import ConstraintPlan
 from ..exceptions import InvalidParameterError, ModelFileError
 from ..sampling.conditional import ConditionalSampler
 from ..transform.table import TableTransformer
@@ -32,6 +33,9 @@ class TabularFiles:
             "params": {k: jsonable(v) for k, v in self.get_params().items() if k != "callbacks"},
             "transformer": self.transformer_.to_dict(),
             "sampler": None if self.sampler_ is None else self.sampler_.to_dict(),
+            "constraints": None
+            if getattr(self, "constraints_", None) is None
+            else self.constraints_.to_dict(),
             "fitted": {
                 **self._training_record(),
                 "feature_names": [str(c) for c in self.feature_names_in_],
@@ -86,6 +90,7 @@ class TabularFiles:
         try:
             model = cls(**_params(meta["params"]))
             transformer = TableTransformer.from_dict(meta["transformer"])
+            plan = ConstraintPlan.from_dict(meta["constraints"]) if meta.get("constraints") else None
             sampler = None if meta["sampler"] is None else ConditionalSampler.from_dict(meta["sampler"])
             fitted = meta["fitted"]
             target = resolve_device(device)
@@ -103,7 +108,7 @@ class TabularFiles:
         generator.to(target).eval()
         dtype = torch.bfloat16 if fitted["precision"] == "bfloat16" else None
         model._set_fitted(
-            transformer.schema_,
+            transformer.schema_ if plan is None else plan.schema,
             transformer,
             sampler,
             generator,
@@ -113,6 +118,18 @@ class TabularFiles:
             dtype,
             restore_history(fitted),
         )
+        model.constraints_ = plan
+        if plan is not None and meta["constraints"].get("custom_not_stored"):
+            import warnings
+
+            from ..schema import SchemaWarning
+
+            warnings.warn(
+                f"{path}: custom constraints {meta['constraints']['custom_not_stored']} were not stored "
+                "(code is never saved); rows are not checked against them",
+                SchemaWarning,
+                stacklevel=3,
+            )
         model.sampling_seed_ = fitted["sampling_seed"]
         model.feature_names_in_ = np.asarray(fitted["feature_names"], dtype=object)
         model.n_features_in_ = len(fitted["feature_names"])

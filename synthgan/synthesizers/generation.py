@@ -88,12 +88,16 @@ class _Batches:
         self.generator, self.heads, self.sampler, self.noise_dim = generator, heads, sampler, noise_dim
         self.conditions, self.dtype, self.seed = conditions, autocast_dtype or torch.float32, seed
         self.device = next(generator.parameters()).device
-        self.fixed = None
+        self.fixed, self.choices = None, None
         if conditions and sampler is not None and sampler.n_columns:
-            rarest = min(conditions, key=lambda c: sampler.counts[sampler.offsets[c.cond_column] + c.code])
-            self.fixed = torch.as_tensor(
-                sampler.offsets[[rarest.cond_column]] + rarest.code, device=self.device
-            )
+            counts = lambda c: sampler.counts[sampler.offsets[c.cond_column] + np.asarray(c.accepted)]  # noqa: E731
+            rarest = min(conditions, key=lambda c: counts(c).sum())
+            index = sampler.offsets[rarest.cond_column] + np.asarray(rarest.accepted)
+            if len(index) == 1:
+                self.fixed = torch.as_tensor(index, device=self.device)
+            else:  # several accepted levels: each row's condition drawn in proportion to the levels' counts
+                weights = counts(rarest).astype(np.float64)
+                self.choices = (index, weights / weights.sum() if weights.sum() > 0 else None)
         self._local = threading.local()
 
     def __call__(self, index: int, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +111,10 @@ class _Batches:
         with torch.inference_mode():
             if self.fixed is not None:
                 cond = self.fixed
+            elif self.choices is not None:
+                cond = torch.as_tensor(
+                    rng.choice(self.choices[0], size=size, p=self.choices[1]), device=self.device
+                )
             elif self.generator.cond_dim:
                 cond = torch.as_tensor(self.sampler.sample_index(size, rng), device=self.device)
             else:
@@ -123,7 +131,7 @@ class _Batches:
             scalars, codes = local.heads(local.frozen(noise, cond), rng)
             scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
         if self.conditions:
-            keep = np.logical_and.reduce([codes[:, c.position] == c.code for c in self.conditions])
+            keep = np.logical_and.reduce([np.isin(codes[:, c.position], c.accepted) for c in self.conditions])
             return scalars[keep], codes[keep].astype(np.int32)
         return scalars.copy(), codes.astype(np.int32)  # copies: the buffers are reused by the next batch
 

@@ -1,0 +1,224 @@
+"""Constraints on real tables: the rules `synthgan inspect --suggest-constraints` finds, declared at fit,
+against the same model without them and against SDV 2.0's constraints on the rules SDV can express.
+
+Per table and seed (quality.py's 75 / 25 split): the rules are suggested from the training rows; then
+
+- ``synthgan``: ``CTGAN(random_state=seed)`` at its defaults, no rules;
+- ``synthgan+rules``: the same, with every suggested rule declared;
+- ``gaussian_copula``: SDV's GaussianCopula, no rules;
+- ``gaussian_copula+rules``: with the rules SDV 2.0 can express (``Inequality``; ``FixedCombinations``, also
+  for an if-then rule between two categorical columns); SDV has no if-then rule on a number column and no
+  sum, so those are listed as not supported. An SDV error is recorded as a crash with its message.
+
+Scores: the share of rows breaking any rule and the rows breaking each rule (every suggested rule, also
+for the systems that did not declare it), SDMetrics quality / shapes / trends against the training rows,
+TSTR (quality.py's), fit seconds and sampling rows per second (as many rows as training rows, the median of
+three alternating calls; timings are only comparable within one run on an otherwise idle machine).
+
+    python benchmarks/bench_constraints.py --seeds 3 [--tables adult diabetes] [--rows 10000]
+
+writes ``results/constraints.json`` (every row; ``--resume`` keeps those there) and ``results/constraints.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from quality import _predict_score, quality, sdmetrics_metadata, split, tables
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SYSTEMS = ("synthgan", "synthgan+rules", "gaussian_copula", "gaussian_copula+rules")
+TABLES = ("adult", "diabetes")
+
+
+def sdv_rules(rules, schema) -> tuple[list, list[str]]:
+    """SDV 2.0 constraint objects for the rules it can express, and the descriptions of those it cannot."""
+    from sdv.cag import FixedCombinations as SdvFixed
+    from sdv.cag import Inequality as SdvInequality
+
+    from synthgan.constraints import FixedCombinations, IfThen, Inequality
+
+    out, unsupported = [], []
+    for rule in rules:
+        if isinstance(rule, Inequality) and rule.offset in (0, "0", None):
+            out.append(SdvInequality(rule.low, rule.high, strict_boundaries=rule.strict))
+        elif isinstance(rule, FixedCombinations):
+            out.append(SdvFixed(list(rule.group)))
+        elif isinstance(rule, IfThen) and schema[rule.then_column].kind == "categorical":
+            out.append(SdvFixed([rule.if_column, rule.then_column]))
+        else:
+            unsupported.append(rule.describe())
+    return out, unsupported
+
+
+def fit_sample(system: str, train: pd.DataFrame, schema, rules, seed: int, steps: int | None = None) -> dict:
+    """Fit ``system``; rows (as many as training rows), fit seconds, sampling rows/s, notes."""
+    start = time.perf_counter()
+    notes = {}
+    if system.startswith("synthgan"):
+        from synthgan import CTGAN
+
+        declared = rules if system.endswith("+rules") else None
+        model = CTGAN(steps=steps, random_state=seed, verbose=False).fit(train, schema=schema, constraints=declared)
+        fit_s = time.perf_counter() - start
+        draw = lambda: model.sample(len(train), random_state=seed)  # noqa: E731
+    else:
+        import torch
+        from sdv.metadata import Metadata
+        from sdv.single_table import GaussianCopulaSynthesizer
+
+        metadata = Metadata.load_from_dict({"tables": {"t": {"columns": sdmetrics_metadata(schema)["columns"]}}})
+        np.random.seed(seed)  # SDV draws from the global RNGs (benchmark only)
+        torch.manual_seed(seed)
+        model = GaussianCopulaSynthesizer(metadata)
+        if system.endswith("+rules"):
+            supported, unsupported = sdv_rules(rules, schema)
+            notes["sdv_rules"], notes["sdv_unsupported"] = len(supported), unsupported
+            try:
+                model.add_constraints(supported)
+            except Exception as exc:  # SDV refusing a rule set is a result
+                return {"crash": f"add_constraints: {type(exc).__name__}: {str(exc)[:300]}", **notes}
+        try:
+            model.fit({"t": train})
+        except Exception as exc:
+            return {"crash": f"fit: {type(exc).__name__}: {str(exc)[:300]}", **notes}
+        fit_s = time.perf_counter() - start
+        draw = lambda: model.sample(len(train))["t"]  # noqa: E731
+    times, rows = [], None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        try:
+            rows = draw()
+        except Exception as exc:
+            return {"crash": f"sample: {type(exc).__name__}: {str(exc)[:300]}", **notes}
+        times.append(time.perf_counter() - t0)
+    return {"rows": rows[list(train.columns)], "fit_s": fit_s, "rows_per_s": len(train) / float(np.median(times)), **notes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("--rows", type=int, default=10_000, help="rows sampled from each table before the split")
+    parser.add_argument("--steps", type=int, default=None, help="synthgan's budget (default: its own; for smoke runs)")
+    parser.add_argument("--out", default=str(RESULTS / "constraints"))
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    from synthgan.constraints import suggest_constraints
+    from synthgan.schema import Schema
+
+    path = Path(args.out + ".json")
+    results = json.loads(path.read_text()) if (args.resume or args.report_only) and path.exists() else []
+    done = {(r["table"], r["seed"], r["system"]) for r in results}
+    for name in [] if args.report_only else args.tables:
+        load, target, _ = tables()[name]
+        frame = load()
+        if len(frame) > args.rows:
+            frame = frame.sample(args.rows, random_state=0).reset_index(drop=True)
+        for seed in range(args.seeds):
+            train, test = split(frame, target, seed)
+            schema = Schema.infer(train)
+            rules = suggest_constraints(train, schema)
+            for system in args.systems:
+                if (name, seed, system) in done:
+                    continue
+                out = fit_sample(system, train, schema, rules, seed, args.steps)
+                row = {"table": name, "seed": seed, "system": system, "rows": len(train), "steps": args.steps,
+                       "rules": [r.describe() for r in rules]}
+                row.update({k: v for k, v in out.items() if k != "rows"})
+                if "rows" in out:
+                    synthetic = out["rows"]
+                    broken = {r.describe(): r.violations(synthetic) for r in _fitted_rules(rules, train)}
+                    row["violating_share"] = float(np.logical_or.reduce(list(broken.values())).mean()) if broken else 0.0
+                    row["violations"] = {k: int(v.sum()) for k, v in broken.items()}
+                    row.update(quality(train, synthetic, schema))
+                    row["tstr"] = _predict_score(synthetic, test, target, schema)
+                results.append(row)
+                print(json.dumps({k: v for k, v in row.items() if k not in ("rules", "violations")}, default=str), flush=True)
+                path.write_text(json.dumps(results, indent=1, default=str))
+    Path(args.out + ".md").write_text(markdown(results))
+
+
+def _fitted_rules(rules, train: pd.DataFrame) -> list:
+    """Fixed-combination rules judged against the combinations of the training rows."""
+    from dataclasses import replace
+
+    from synthgan.constraints import FixedCombinations
+    from synthgan.constraints.values import combination_keys
+
+    return [
+        replace(r, allowed=tuple(set(combination_keys(train, r.group)))) if isinstance(r, FixedCombinations) else r
+        for r in rules
+    ]
+
+
+def _mean_se(values) -> str:
+    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not values:
+        return "-"
+    mean = float(np.mean(values))
+    se = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
+    return f"{mean:.3f}" if math.isnan(se) else f"{mean:.3f} +- {se:.3f}"
+
+
+def markdown(results: list[dict]) -> str:
+    lines = [
+        "# Constraints on real tables (`python benchmarks/bench_constraints.py`)",
+        "",
+        "Rules: those `suggest_constraints` finds on each training split. Mean +- standard error over seeds.",
+        "",
+    ]
+    for name in dict.fromkeys(r["table"] for r in results):
+        rows = [r for r in results if r["table"] == name]
+        seeds = sorted({r["seed"] for r in rows})
+        rules = rows[0]["rules"]
+        lines += [f"## {name} ({rows[0]['rows']} training rows, seeds {seeds}, {len(rules)} rules)", ""]
+        lines += ["| system | rows breaking a rule | quality | shapes | trends | TSTR | fit s | sampling rows/s | crashes |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for system in SYSTEMS:
+            got = [r for r in rows if r["system"] == system]
+            if not got:
+                continue
+            ok = [r for r in got if "crash" not in r]
+            cells = [_mean_se([r.get(k) for r in ok]) for k in ("violating_share", "quality", "shapes", "trends", "tstr", "fit_s", "rows_per_s")]
+            lines.append(f"| {system} | " + " | ".join(cells) + f" | {len(got) - len(ok)}/{len(got)} |")
+        base = {r["seed"]: r for r in rows if r["system"] == "synthgan" and "crash" not in r}
+        paired = [(r, base[r["seed"]]) for r in rows if r["system"] == "synthgan+rules" and r["seed"] in base and "crash" not in r]
+        if paired:
+            lines += ["", "synthgan with rules minus without (paired by seed): " + ", ".join(
+                f"{k} {_mean_se([a[k] - b[k] for a, b in paired])}" for k in ("quality", "trends", "tstr"))
+                + f"; sampling speed ratio {_mean_se([a['rows_per_s'] / b['rows_per_s'] for a, b in paired])}"]
+        sdv = [r for r in rows if r["system"] == "gaussian_copula+rules"]
+        if sdv:
+            unsupported = sdv[0].get("sdv_unsupported", [])
+            lines += ["", f"SDV 2.0 expresses {sdv[0].get('sdv_rules', 0)} of the {len(rules)} rules; not supported: "
+                      + (", ".join(f"`{u}`" for u in unsupported) or "none") + "."]
+            for r in sdv:
+                if "crash" in r:
+                    lines.append(f"- seed {r['seed']}: SDV crashed: {r['crash']}")
+        worst = {}
+        for r in rows:
+            for rule, count in (r.get("violations") or {}).items():
+                worst.setdefault(r["system"], {}).setdefault(rule, []).append(count)
+        lines += ["", "Rows breaking each rule (summed over seeds; rules broken by no system left out):", ""]
+        broken_rules = [rule for rule in rules if any(sum(worst.get(s, {}).get(rule, [0])) for s in worst)]
+        lines += ["| rule | " + " | ".join(worst) + " |", "|---|" + "---|" * len(worst)]
+        for rule in broken_rules:
+            lines.append(f"| `{rule}` | " + " | ".join(str(sum(worst[s].get(rule, [0]))) for s in worst) + " |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""How each declared rule holds: by construction where a transform exists, by rejection where none does.
+
+Fitted on the training table (after checking every real row obeys every rule), a ``ConstraintPlan``
+rewrites the table the model learns and rewrites generated rows back:
+
+- inequality ``high >= low + offset``: the model learns the gap ``high - low - offset`` (in steps of the
+  columns' finest unit) instead of ``high``; generated gaps below the minimum (0, or one step when strict)
+  are raised to it and ``high`` is rebuilt from ``low``, within ``high``'s robust training bounds (which
+  allow every ``low`` the model emits: on every real row ``low + offset <= high``, so the k-th largest
+  too). Where ``low`` is missing the gap is taken from a round reference value (the start of the median's
+  year for dates, the median to two significant digits for numbers), so ``high`` is still learned there.
+- range: generated values are clipped into the declared bounds (the transformer already keeps them within
+  robust training bounds, which lie inside).
+- fixed combinations: the group is learned as one categorical column of the combinations seen at least k
+  times; rarer ones (one patient's combination) are mapped to the nearest kept one, with a warning.
+- if-then: where the if-column has the value, the then-column is set to the required value.
+- sum: the total is set to the sum of the parts (where every part is present); rows whose total falls
+  beyond the total's robust training bounds are rejected.
+- custom rules, and any rule whose column another rule already rewrites (if-then rules on the same
+  if-column may share a then-column: they apply to different rows): rows that break them are rejected,
+  with an early error when too few rows pass (``ConstraintError``).
+
+The plan's state is JSON (no training row, no single patient's value) and goes into the model file.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ConstraintError, SchemaError
+from ..schema import CATEGORICAL, CONTINUOUS, INTEGER, ColumnSpec, Schema, SchemaWarning
+from ..transform.bounds import MIN_COUNT, robust_bounds
+from ..transform.values import cast_series
+from .rules import Custom, FixedCombinations, IfThen, Inequality, Range, Rule, Sum, rule_from_dict
+from .state import fit_combinations, fit_inequality, nearest
+from .values import (
+    _key,
+    clip_range,
+    combination_keys,
+    matches,
+    numbers,
+    restore_group_levels,
+    restore_like,
+    restore_numbers,
+)
+
+
+class ConstraintPlan:
+    """The fitted rules of one table: ``forward`` (table -> what the model learns), ``inverse`` (generated
+    rows -> rows that obey every constructed rule) and ``violations`` (rows breaking any rule)."""
+
+    def __init__(self, schema: Schema, rules: tuple[Rule, ...], state: list[dict]) -> None:
+        self.schema = schema  # the user's table: its columns and the declared rules
+        self.rules = rules
+        self.state = state  # one entry per rule: {"how": "construct" | "reject", ...}
+
+    # ---- fit -----------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, schema: Schema, min_count: int = MIN_COUNT) -> ConstraintPlan:
+        rules = tuple(schema.constraints)
+        check_rows(frame, rules)
+        claimed: dict[str, object] = {}  # column -> who rewrites it
+        state, fitted = [], []
+        for rule in rules:
+            writes, owner = _writes(rule), _owner(rule)
+            if isinstance(rule, Custom) or not writes or any(claimed.get(c, owner) != owner for c in writes):
+                state.append({"how": "reject"})
+                if isinstance(rule, FixedCombinations):  # rejected rows are judged by the kept combinations
+                    kept = fit_combinations(rule, frame, schema, min_count)["combinations"]
+                    state[-1]["combinations"] = kept
+                    rule = replace(rule, allowed=tuple(tuple(c) for c in kept))
+                fitted.append(rule)
+                continue
+            claimed.update(dict.fromkeys(writes, owner))
+            if isinstance(rule, Inequality):
+                state.append(fit_inequality(rule, frame, schema))
+                fitted.append(rule)
+            elif isinstance(rule, FixedCombinations):
+                entry = fit_combinations(rule, frame, schema, min_count)
+                state.append(entry)
+                fitted.append(replace(rule, allowed=tuple(tuple(c) for c in entry["combinations"])))
+            elif isinstance(rule, Sum):
+                total = numbers(frame[rule.total], schema[rule.total])
+                bounds = robust_bounds(total[~np.isnan(total)], min_count)
+                state.append({"how": "construct", "bounds": [float(b) for b in bounds]})
+                fitted.append(rule)
+            else:
+                state.append({"how": "construct"})
+                fitted.append(rule)
+        plan = cls(replace(schema, constraints=tuple(fitted)), tuple(fitted), state)
+        plan._order()
+        return plan
+
+    def _order(self) -> None:
+        """Constructed rules run in an order where a rule's inputs are final before it reads them; a rule
+        that would have to read a column rewritten after it (a cycle) is kept by rejection instead."""
+        pending = [i for i, s in enumerate(self.state) if s["how"] == "construct"]
+        order, done = [], set()
+        while pending:
+            ready = [
+                i
+                for i in pending
+                if not any(
+                    c in _writes(self.rules[j]) for j in pending if j != i for c in _reads(self.rules[i])
+                )
+            ]
+            if not ready:  # a cycle: the last pending rule falls back to rejection
+                self.state[pending[-1]] = {**self.state[pending[-1]], "how": "reject"}
+                pending.pop()
+                continue
+            order += ready
+            done |= set(ready)
+            pending = [i for i in pending if i not in done]
+        self.order = order
+
+    # ---- what the model learns -----------------------------------------------------------------
+    def derived_schema(self) -> Schema:
+        """The schema of ``forward``'s table: gap columns replace ``high``, one column per group."""
+        specs, merged = [], {}
+        for i in self._constructed(FixedCombinations):
+            for c in self.rules[i].group:
+                merged[c] = i
+        gaps = {self.rules[i].high: self.state[i] for i in self._constructed(Inequality)}
+        done = set()
+        for spec in self.schema.columns:
+            if spec.name in merged:
+                i = merged[spec.name]
+                if i not in done:
+                    specs.append(ColumnSpec(self.state[i]["column"], CATEGORICAL, "int64", None, True))
+                    done.add(i)
+            elif spec.name in gaps:
+                kind = INTEGER if gaps[spec.name]["unit"] > 0 else CONTINUOUS
+                specs.append(ColumnSpec(spec.name, kind, "float64", None, True))
+            else:
+                specs.append(spec)
+        return Schema(tuple(specs))
+
+    def forward(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The table the model learns (gaps instead of ``high``, one column per fixed-combination group)."""
+        out = frame.copy()
+        for i in self._constructed(Inequality):
+            rule, s = self.rules[i], self.state[i]
+            low = numbers(frame[rule.low], self.schema[rule.low])
+            high = numbers(frame[rule.high], self.schema[rule.high])
+            base = np.where(np.isnan(low), s["reference"], low)
+            gap = high - base - s["offset"]
+            out[rule.high] = np.round(gap / s["unit"]) if s["unit"] > 0 else gap
+        for i in self._constructed(FixedCombinations):
+            rule, s = self.rules[i], self.state[i]
+            index = {tuple(_key(v) for v in combo): k for k, combo in enumerate(s["combinations"])}
+            keys = combination_keys(frame, rule.group)
+            ids = np.fromiter((index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+            if (ids < 0).any():
+                ids[ids < 0] = [
+                    nearest(k, s["combinations"], s["counts"]) for k in np.asarray(keys, object)[ids < 0]
+                ]
+            position = list(out.columns).index(rule.group[0])
+            out = out.drop(columns=list(rule.group))
+            out.insert(position, s["column"], ids)
+        return out
+
+    # ---- generated rows back -------------------------------------------------------------------
+    def inverse(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Rows in the user's columns and dtypes with every constructed rule holding."""
+        out = frame.copy()
+        for i in self.order:
+            rule, s = self.rules[i], self.state[i]
+            if isinstance(rule, FixedCombinations):
+                ids = out.pop(s["column"]).to_numpy(dtype=np.int64)
+                for j, name in enumerate(rule.group):
+                    values = np.array([combo[j] for combo in s["combinations"]], dtype=object)[ids]
+                    out[name] = restore_group_levels(values, self.schema[name], s["dtypes"][j])
+            elif isinstance(rule, Inequality):
+                out[rule.high] = self._rebuild_high(rule, s, out)
+            elif isinstance(rule, Range):
+                out[rule.column] = clip_range(out[rule.column], rule, self.schema[rule.column])
+            elif isinstance(rule, IfThen):
+                where = rule.applies(out)
+                if where.any():
+                    column = out[rule.then_column].astype(object)
+                    column[where] = rule.then_value if rule.then_value is not None else np.nan
+                    out[rule.then_column] = restore_like(column, self.schema[rule.then_column])
+            elif isinstance(rule, Sum):
+                parts = np.column_stack([numbers(out[c], self.schema[c]) for c in rule.parts])
+                total = numbers(out[rule.total], self.schema[rule.total])
+                whole = ~np.isnan(parts).any(axis=1)
+                total[whole] = parts[whole].sum(axis=1)
+                out[rule.total] = cast_series(pd.Series(total), self.schema[rule.total].dtype).to_numpy()
+        return out[self.schema.names]
+
+    def _rebuild_high(self, rule: Inequality, s: dict, out: pd.DataFrame) -> pd.Series:
+        gap = pd.to_numeric(out[rule.high], errors="coerce").to_numpy(dtype=np.float64)
+        low = numbers(out[rule.low], self.schema[rule.low])
+        present = ~np.isnan(low)
+        steps = gap * s["unit"] if s["unit"] > 0 else gap
+        smallest = (s["unit"] if s["unit"] > 0 else 0.0) if rule.strict else 0.0
+        with np.errstate(invalid="ignore"):
+            steps = np.where(present & (steps < smallest), smallest, steps)
+        base = np.where(present, low, s["reference"]) + s["offset"]
+        high = base + steps
+        if s.get("bounds"):  # within the column's robust training bounds, as the transformer keeps columns
+            high = np.clip(high, *s["bounds"])
+            high = np.where(present & (high < base + smallest), base + smallest, high)
+        if rule.strict and s["unit"] == 0:  # a float that rounds back onto low + offset moves one ulp up
+            high = np.where(present & (high <= base), np.nextafter(base, np.inf), high)
+        return restore_numbers(high, self.schema[rule.high], s.get("tz"))
+
+    def violations(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Rows breaking each rule, by the rule's description; a constructed sum's total beyond its
+        robust training bounds counts too (a total no real row reaches, which the parts can add up to)."""
+        out = {rule.describe(): rule.violations(frame) for rule in self.rules}
+        for i in self._constructed(Sum):
+            rule, (low, high) = self.rules[i], self.state[i]["bounds"]
+            total = numbers(frame[rule.total], self.schema[rule.total])
+            with np.errstate(invalid="ignore"):
+                out[rule.describe()] = out[rule.describe()] | (total < low) | (total > high)
+        return out
+
+    @property
+    def rejects(self) -> bool:
+        """Whether some rows may be rejected (a rule kept by rejection, or a sum's total out of bounds)."""
+        return any(s["how"] == "reject" for s in self.state) or bool(self._constructed(Sum))
+
+    def _constructed(self, kind) -> list[int]:
+        return [
+            i for i, r in enumerate(self.rules) if isinstance(r, kind) and self.state[i]["how"] == "construct"
+        ]
+
+    # ---- conditions ----------------------------------------------------------------------------
+    def group_of(self, column: str) -> tuple[int, FixedCombinations] | None:
+        for i in self._constructed(FixedCombinations):
+            if column in self.rules[i].group:
+                return i, self.rules[i]
+        return None
+
+    def combinations_matching(self, i: int, wanted: dict) -> list[int]:
+        """Ids of group ``i``'s combinations that hold every ``{column: value}`` in ``wanted``."""
+        rule, combos = self.rules[i], self.state[i]["combinations"]
+        frame = pd.DataFrame([list(c) for c in combos], columns=list(rule.group))
+        keep = np.ones(len(frame), dtype=bool)
+        for column, value in wanted.items():
+            keep &= matches(frame[column], value)
+        return [int(k) for k in np.flatnonzero(keep)]
+
+    def check_conditions(self, conditions: dict) -> None:
+        """Refuse conditions that a constructed if-then rule contradicts, naming both."""
+        for i in self._constructed(IfThen):
+            rule = self.rules[i]
+            if rule.if_column in conditions and rule.then_column in conditions:
+                if_hit = matches(pd.Series([conditions[rule.if_column]], dtype=object), rule.if_value)[0]
+                then = pd.Series([conditions[rule.then_column]])
+                if if_hit and not matches(then, rule.then_value)[0]:
+                    raise ConstraintError(
+                        f"the conditions {rule.if_column}={conditions[rule.if_column]!r} and "
+                        f"{rule.then_column}={conditions[rule.then_column]!r} contradict the constraint "
+                        f"{rule.describe()!r}"
+                    )
+
+    # ---- JSON ----------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        stored = [(r, s) for r, s in zip(self.rules, self.state) if not isinstance(r, Custom)]
+        dropped = [r.name for r in self.rules if isinstance(r, Custom)]
+        if dropped:
+            warnings.warn(
+                f"custom constraints {dropped} are Python code and are not stored in the model file; "
+                "filter the loaded model's rows with them yourself",
+                SchemaWarning,
+                stacklevel=3,
+            )
+        return {
+            "schema": replace(self.schema, constraints=()).to_dict(),
+            "rules": [r.to_dict() for r, _ in stored],
+            "state": [s for _, s in stored],
+            "order": [i for i in self.order if not isinstance(self.rules[i], Custom)],
+            "custom_not_stored": dropped,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ConstraintPlan:
+        rules = []
+        for r, s in zip(data["rules"], data["state"]):
+            rule = rule_from_dict(r)
+            if isinstance(rule, FixedCombinations) and "combinations" in s:
+                rule = replace(rule, allowed=tuple(tuple(c) for c in s["combinations"]))
+            rules.append(rule)
+        schema = replace(Schema.from_dict(data["schema"]), constraints=tuple(rules))
+        plan = cls(schema, tuple(rules), list(data["state"]))
+        plan._order()
+        return plan
+
+
+def check_rows(frame: pd.DataFrame, rules) -> None:
+    """Raise ``SchemaError`` naming the first declared rule the real rows break and how many rows do."""
+    for rule in rules:
+        if isinstance(rule, FixedCombinations):
+            continue  # defined by the data itself
+        bad = int(rule.violations(frame).sum())
+        if bad:
+            raise SchemaError(
+                f"the data breaks the declared constraint {rule.describe()!r} in {bad} of {len(frame)} "
+                "rows; fix the data or remove the rule"
+            )
+
+
+# ---- which rule rewrites which column -----------------------------------------------------------
+def _writes(rule: Rule) -> set[str]:
+    if isinstance(rule, Inequality):
+        return {rule.high}
+    if isinstance(rule, Range):
+        return {rule.column}
+    if isinstance(rule, FixedCombinations):
+        return set(rule.group)
+    if isinstance(rule, IfThen):
+        return {rule.then_column}
+    if isinstance(rule, Sum):
+        return {rule.total}
+    return set()
+
+
+def _owner(rule: Rule) -> object:
+    """Rules with the same owner may rewrite the same column: if-then rules on one if-column (they
+    apply to different rows) and nothing else."""
+    return ("if", rule.if_column, rule.then_column) if isinstance(rule, IfThen) else id(rule)
+
+
+def _reads(rule: Rule) -> set[str]:
+    return set(rule.columns) - _writes(rule)

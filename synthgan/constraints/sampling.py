@@ -1,0 +1,99 @@
+"""Sampling under constraints: conditions mapped onto what the model learned, rows rewritten by the plan,
+and rejection (with an early error) for the rules no transform holds.
+
+A condition on a column of a fixed-combination group becomes a condition on the group's column: the set
+of kept combinations that hold it (none -> an error naming the rule). Conditions an if-then rule
+contradicts are refused before anything is generated. When every rule holds by construction and no
+condition can be undone by a rule, one pass gives the rows; otherwise each pass keeps the rows that obey
+every rule and meet every condition, and the acceptance rate of the first pass decides early whether the
+request can finish within ``MAX_OVERDRAW`` times the rows asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ConditionError, ConstraintError
+from .plan import ConstraintPlan, _writes
+from .rules import matches
+
+#: Give up when the rows asked for would need more than this many times as many generated rows.
+MAX_OVERDRAW = 200
+
+
+def sample_constrained(
+    plan: ConstraintPlan,
+    transformer,
+    n: int,
+    conditions: Mapping | None,
+    rng: np.random.Generator,
+    draw: Callable[[int, list, np.random.Generator], pd.DataFrame],
+) -> pd.DataFrame:
+    """``n`` rows obeying every rule of ``plan`` and meeting ``conditions``; ``draw(k, conds, rng)`` gives
+    ``k`` generated rows in the transformer's columns."""
+    from ..synthesizers.conditions import Condition, level_code, resolve
+
+    if conditions is not None and not isinstance(conditions, Mapping):
+        raise ConditionError('conditions must be a mapping like {"column": value}')
+    conditions = dict(conditions or {})
+    for column in conditions:
+        if column not in plan.schema.names:
+            raise ConditionError(
+                f"unknown condition column {column!r}; the table has {plan.schema.names[:20]}"
+            )
+    plan.check_conditions(conditions)
+    plain, groups = {}, {}
+    for column, value in conditions.items():
+        found = plan.group_of(column)
+        if found is None:
+            plain[column] = value
+        else:
+            groups.setdefault(found[0], {})[column] = value
+    conds = resolve(plain, transformer)
+    layout = transformer.layout_
+    onehot = [s.column for s in layout.onehot_spans]
+    category = [s.column for s in layout.category_spans]
+    for i, wanted in groups.items():
+        rule, column = plan.rules[i], plan.state[i]["column"]
+        ids = plan.combinations_matching(i, wanted)
+        if not ids:
+            asked = ", ".join(f"{k}={v!r}" for k, v in wanted.items())
+            raise ConstraintError(
+                f"the conditions {asked} match no combination the constraint {rule.describe()!r} keeps"
+            )
+        encoder = transformer.encoders_[column]
+        codes = tuple(sorted({level_code(encoder, column, k) for k in ids}))
+        conds.append(Condition(column, onehot.index(column), category.index(column), codes[0], codes))
+    written = set().union(*(_writes(plan.rules[i]) for i in plan.order)) if plan.order else set()
+    recheck = {c: v for c, v in plain.items() if c in written}
+    if not plan.rejects and not recheck:
+        return plan.inverse(draw(n, conds, rng))
+    parts, got, drawn = [], 0, 0
+    while got < n:
+        need = n - got
+        ask = (
+            need
+            if drawn == 0
+            else int(min(math.ceil(need * drawn / max(got, 1) * 1.1) + 16, 50 * need + 4096))
+        )
+        rows = plan.inverse(draw(ask, conds, rng))
+        broken = plan.violations(rows)
+        keep = ~np.logical_or.reduce(list(broken.values())) if broken else np.ones(len(rows), dtype=bool)
+        for column, value in recheck.items():
+            keep &= matches(rows[column], value)
+        parts.append(rows[keep])
+        got, drawn = got + int(keep.sum()), drawn + ask
+        rate = got / drawn
+        if got < n and (rate == 0 or n / rate > MAX_OVERDRAW * n + 100_000):
+            worst, share = max(((k, float(v.mean())) for k, v in broken.items()), key=lambda kv: kv[1])
+            conditional = f" with the conditions {conditions}" if conditions else ""
+            raise ConstraintError(
+                f"only {got} of {drawn} generated rows ({rate:.2%}) obey every constraint{conditional}; "
+                f"{share:.1%} break {worst!r}; at this rate {n} rows would need over {MAX_OVERDRAW}x as many "
+                "draws - relax or remove that rule"
+            )
+    return pd.concat(parts, ignore_index=True).iloc[:n].reset_index(drop=True)

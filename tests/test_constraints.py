@@ -1,0 +1,407 @@
+"""Declared constraints: their meaning, JSON, construction in sampling, conditions, inference and checks."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthgan.cli.app import app
+from typer.testing import CliRunner
+
+from synthgan import CTGAN, Schema, evaluate
+from synthgan.constraints import (
+    Custom,
+    FixedCombinations,
+    IfThen,
+    Inequality,
+    Range,
+    Sum,
+    rule_from_dict,
+    suggest_constraints,
+)
+from synthgan.exceptions import ConditionError, ConstraintError, SchemaError
+from synthgan.gate import Policy, decide
+
+runner = CliRunner()
+
+
+def hospital(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A table with real rules: dates in order, blood pressures, a sum, wards and specialties..."""
+    rng = np.random.default_rng(seed)
+    admission = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    sex = rng.choice(["M", "F"], n)
+    drug = rng.choice(["none", "a", "b"], n)
+    ward = rng.choice(["cardio", "neuro", "onco"], n)
+    onco = rng.choice(["blood", "lung"], n)
+    sbp = rng.normal(130, 15, n).round()
+    a, b = rng.integers(0, 50, n), rng.integers(0, 50, n)
+    return pd.DataFrame(
+        {
+            "admission": admission,
+            "discharge": admission + pd.to_timedelta(rng.integers(0, 20, n), unit="D"),
+            "sex": sex,
+            "pregnant": np.where(sex == "M", "No", rng.choice(["Yes", "No"], n, p=[0.2, 0.8])),
+            "drug": drug,
+            "dose": np.where(drug == "none", 0, rng.integers(5, 50, n)).astype(float),
+            "a": a,
+            "b": b,
+            "total": a + b,
+            "ward": ward,
+            "specialty": np.where(ward == "cardio", "heart", np.where(ward == "neuro", "brain", onco)),
+            "sbp": sbp,
+            "dbp": (sbp - rng.uniform(20, 50, n)).round(),
+            "age": rng.integers(18, 90, n),
+        }
+    )
+
+
+RULES = [
+    Inequality("admission", "discharge"),
+    Inequality("dbp", "sbp", strict=True),
+    Range("age", 0, 120),
+    FixedCombinations(["ward", "specialty"]),
+    IfThen("sex", "M", "pregnant", "No"),
+    IfThen("drug", "none", "dose", 0),
+    Sum(["a", "b"], "total"),
+]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> CTGAN:
+    return CTGAN(steps=300, random_state=0, verbose=False).fit(hospital(), constraints=RULES)
+
+
+# ---- what a rule means -------------------------------------------------------------------------
+def test_each_rule_flags_exactly_the_breaking_rows_and_missing_is_no_violation():
+    frame = pd.DataFrame(
+        {
+            "lo": [1.0, 5.0, np.nan, 2.0],
+            "hi": [2.0, 4.0, 3.0, 2.0],
+            "x": [0, 130, 50, -1],
+            "sex": ["M", "M", "F", None],
+            "preg": ["No", "Yes", "Yes", "Yes"],
+            "p1": [1, 2, 3, 4],
+            "p2": [1, 1, 1, 1],
+            "t": [2, 3, 5, np.nan],
+        }
+    )
+    assert Inequality("lo", "hi").violations(frame).tolist() == [False, True, False, False]
+    assert Inequality("lo", "hi", strict=True).violations(frame).tolist() == [False, True, False, True]
+    assert Inequality("lo", "hi", offset=1).violations(frame).tolist() == [False, True, False, True]
+    assert Range("x", 0, 120).violations(frame).tolist() == [False, True, False, True]
+    assert Range("x", 0, 120, low_inclusive=False).violations(frame).tolist() == [True, True, False, True]
+    assert IfThen("sex", "M", "preg", "No").violations(frame).tolist() == [False, True, False, False]
+    assert Sum(["p1", "p2"], "t").violations(frame).tolist() == [False, False, True, False]
+    combos = FixedCombinations(["sex", "preg"], allowed=(("M", "No"), ("F", "Yes")))
+    assert combos.violations(frame).tolist() == [False, True, False, True]
+
+
+def test_datetime_inequality_with_a_duration_offset():
+    frame = pd.DataFrame(
+        {"in": pd.to_datetime(["2020-01-01", "2020-01-05"]), "out": pd.to_datetime(["2020-01-03"] * 2)}
+    )
+    assert Inequality("in", "out", offset="1D").violations(frame).tolist() == [False, True]
+    assert Inequality("in", "out", offset="3D").violations(frame).tolist() == [True, True]
+
+
+@pytest.mark.parametrize("rule", [*RULES[:3], RULES[3], *RULES[4:]])
+def test_rules_round_trip_through_json(rule):
+    assert rule_from_dict(json.loads(json.dumps(rule.to_dict()))) == rule
+
+
+def test_schema_json_carries_constraints_and_checks_them():
+    frame = hospital(100)
+    schema = Schema.infer(frame).with_constraints(RULES)
+    back = Schema.from_json(schema.to_json())
+    assert back == schema and len(back.constraints) == len(RULES)
+    assert Schema.infer(frame, declared=json.loads(schema.to_json())).constraints == schema.constraints
+    assert "constraints" not in Schema.infer(frame).to_dict()  # schemas without rules are unchanged
+
+
+@pytest.mark.parametrize(
+    "rule, fragment",
+    [
+        ({"type": "inequality", "low": "nope", "high": "sbp"}, "unknown column 'nope'"),
+        (
+            {"type": "inequality", "low": "sex", "high": "sbp"},
+            "both columns must be numbers or both datetimes",
+        ),
+        ({"type": "range", "column": "age"}, "needs a low or a high bound"),
+        ({"type": "range", "column": "age", "low": 5, "high": 1}, "is not below high"),
+        ({"type": "range", "column": "sex", "low": 0}, "ranges apply to continuous and integer columns"),
+        ({"type": "fixed_combinations", "columns": ["ward"]}, "two or more different columns"),
+        ({"type": "fixed_combinations", "columns": ["ward", "age"]}, "are not categorical"),
+        ({"type": "sum", "parts": ["a", "sex"], "total": "total"}, "are not number columns"),
+        (
+            {"type": "inequality", "low": "admission", "high": "discharge", "offset": "soon"},
+            "is not a duration",
+        ),
+        ({"type": "between"}, "unknown constraint type 'between'"),
+        ({"type": "if_then", "if": {"column": "sex"}}, "lacks a field"),
+    ],
+)
+def test_bad_rules_are_refused_with_the_reason(rule, fragment):
+    with pytest.raises(SchemaError, match=fragment):
+        Schema.infer(hospital(50)).with_constraints([rule])
+
+
+def test_a_rule_declared_twice_is_refused():
+    with pytest.raises(SchemaError, match="declared twice"):
+        Schema.infer(hospital(50)).with_constraints([Range("age", 0, 120), Range("age", 0, 120)])
+
+
+def test_real_data_breaking_a_declared_rule_is_an_error_naming_rule_and_count():
+    frame = hospital(200)
+    frame.loc[:2, "dbp"] = frame.loc[:2, "sbp"] + 1
+    with pytest.raises(SchemaError, match=r"breaks the declared constraint 'sbp > dbp' in 3 of 200 rows"):
+        CTGAN(steps=5, verbose=False).fit(frame, constraints=[Inequality("dbp", "sbp", strict=True)])
+
+
+# ---- sampling ----------------------------------------------------------------------------------
+def test_every_sampled_row_obeys_every_rule(fitted):
+    rows = fitted.sample(3000, random_state=1)
+    assert {k: int(v.sum()) for k, v in fitted.constraints_.violations(rows).items()} == dict.fromkeys(
+        [r.describe() for r in RULES], 0
+    )
+    real = hospital()
+    assert list(rows.columns) == list(real.columns)
+    assert rows.dtypes.astype(str).to_dict() == real.dtypes.astype(str).to_dict()
+    # rebuilt columns are still learned: the stay's spread and the blood pressures' gap look real
+    stay = (rows.discharge - rows.admission).dt.days
+    assert stay.min() >= 0 and 3 < stay.std() < 9
+    assert 20 <= (rows.sbp - rows.dbp).median() <= 50
+    # values come from the real grid: whole days, integer totals within the real range
+    assert (rows.discharge.dt.normalize() == rows.discharge).all()
+    assert rows.total.between(real.total.min(), real.total.max()).all()
+
+
+def test_conditions_on_constrained_columns(fitted):
+    blood = fitted.sample(200, conditions={"specialty": "blood"}, random_state=2)
+    assert set(blood.specialty) == {"blood"} and set(blood.ward) == {"onco"}
+    pregnant = fitted.sample(200, conditions={"pregnant": "Yes"}, random_state=2)
+    assert set(pregnant.pregnant) == {"Yes"} and set(pregnant.sex) == {"F"}
+    onco = fitted.sample(300, conditions={"ward": "onco"}, random_state=2)
+    assert set(onco.specialty) == {"blood", "lung"}  # both kept combinations, in proportion
+    with pytest.raises(ConstraintError, match="sex='M' and pregnant='Yes' contradict the constraint"):
+        fitted.sample(10, conditions={"sex": "M", "pregnant": "Yes"})
+    with pytest.raises(ConstraintError, match="ward='cardio', specialty='blood' match no combination"):
+        fitted.sample(10, conditions={"ward": "cardio", "specialty": "blood"})
+    with pytest.raises(ConditionError, match="unknown condition column 'nope'"):
+        fitted.sample(10, conditions={"nope": 1})
+
+
+def test_same_seed_same_rows_and_the_model_file_keeps_the_rules(fitted, tmp_path):
+    path = fitted.save(tmp_path / "m.synthgan")
+    loaded = CTGAN.load(path)
+    assert loaded.sample(500, random_state=3).equals(fitted.sample(500, random_state=3))
+    assert [r.describe() for r in loaded.schema_.constraints] == [r.describe() for r in RULES]
+    state = loaded.constraints_.to_dict()["state"]
+    real = hospital()
+    # bounds stored for rebuilt columns are top- and bottom-coded: at least k = 5 real rows at or beyond each
+    for rule, entry in zip(RULES, state):
+        if "bounds" in entry:
+            column = rule.high if isinstance(rule, Inequality) else rule.total
+            if column in ("sbp", "total"):
+                low, high = entry["bounds"]
+                assert (real[column] <= low).sum() >= 5 and (real[column] >= high).sum() >= 5
+    # a missing low value's reference is a round number, not a patient's value
+    assert state[1]["reference"] == float(f"{real.dbp.median():.2g}")
+    assert all(count >= 5 for count in state[3]["counts"])
+
+
+def test_rare_combinations_are_not_stored_or_emitted():
+    frame = hospital(400)
+    frame.loc[:1, ["ward", "specialty"]] = [["neuro", "lung"], ["neuro", "lung"]]  # seen twice: below k=5
+    with pytest.warns(UserWarning, match="combinations seen fewer than 5 times"):
+        model = CTGAN(steps=100, random_state=0, verbose=False).fit(
+            frame, constraints=[FixedCombinations(["ward", "specialty"])]
+        )
+    rows = model.sample(2000, random_state=0)
+    assert not ((rows.ward == "neuro") & (rows.specialty == "lung")).any()
+
+
+def test_missing_low_values_keep_high_learned():
+    frame = hospital(500)
+    frame.loc[::4, "dbp"] = np.nan
+    model = CTGAN(steps=200, random_state=0, verbose=False).fit(
+        frame, constraints=[Inequality("dbp", "sbp", strict=True)]
+    )
+    rows = model.sample(2000, random_state=0)
+    assert rows.dbp.isna().mean() == pytest.approx(0.25, abs=0.1)
+    assert rows.sbp.notna().all() and (rows.sbp[rows.dbp.notna()] > rows.dbp.dropna()).all()
+
+
+def test_text_dates_keep_their_format():
+    frame = hospital(300)
+    frame["admission"] = frame.admission.dt.strftime("%Y/%m/%d")
+    frame["discharge"] = frame.discharge.dt.strftime("%Y/%m/%d")
+    model = CTGAN(steps=100, random_state=0, verbose=False).fit(
+        frame, constraints=[Inequality("admission", "discharge")]
+    )
+    rows = model.sample(500, random_state=0)
+    a, d = (pd.to_datetime(rows[c], format="%Y/%m/%d") for c in ("admission", "discharge"))
+    assert (d >= a).all() and rows.discharge.str.fullmatch(r"\d{4}/\d\d/\d\d").all()
+
+
+def test_custom_rules_are_kept_by_rejection_and_never_stored(tmp_path):
+    frame = hospital(400)
+    rule = Custom("weekday admissions", lambda f: f.admission.dt.dayofweek < 5, ("admission",))
+    frame = frame[rule.predicate(frame)].reset_index(drop=True)
+    model = CTGAN(steps=150, random_state=0, verbose=False).fit(frame, constraints=[rule])
+    rows = model.sample(1000, random_state=0)
+    assert len(rows) == 1000 and (rows.admission.dt.dayofweek < 5).all()
+    with pytest.warns(UserWarning, match="not stored in the model file"):
+        path = model.save(tmp_path / "c.synthgan")
+    with pytest.warns(UserWarning, match="were not stored"):
+        CTGAN.load(path)
+
+
+def test_rejection_too_low_to_finish_fails_early_naming_the_rule():
+    frame = hospital(300)
+    frame["code"] = 7919 * np.arange(len(frame)) % 104_729  # a number no generator hits exactly
+    rule = Custom("code is prime-coded", lambda f: f.code.isin(frame.code), ("code",))
+    model = CTGAN(steps=50, random_state=0, verbose=False).fit(frame.drop(columns=[]), constraints=[rule])
+    with pytest.raises(
+        ConstraintError, match=r"obey every constraint; .* break \"custom rule 'code is prime-coded'\""
+    ):
+        model.sample(10_000, random_state=0)
+
+
+def test_a_rule_on_a_column_another_rule_rewrites_is_kept_by_rejection():
+    frame = hospital(400)
+    model = CTGAN(steps=150, random_state=0, verbose=False).fit(
+        frame, constraints=[Inequality("dbp", "sbp", strict=True), Range("sbp", 60, 250)]
+    )
+    assert [s["how"] for s in model.constraints_.state] == ["construct", "reject"]
+    rows = model.sample(1000, random_state=0)
+    assert (rows.sbp > rows.dbp).all() and rows.sbp.between(60, 250).all()
+
+
+def test_checkpoint_resume_keeps_the_rules(tmp_path):
+    frame = hospital(300)
+    model = CTGAN(steps=40, random_state=0, verbose=False).fit(frame, constraints=RULES[:2])
+    model.save_checkpoint(tmp_path / "m.ckpt")
+    resumed = CTGAN.load_checkpoint(tmp_path / "m.ckpt").set_params(steps=60).fit(frame)
+    assert len(resumed.schema_.constraints) == 2
+    rows = resumed.sample(500, random_state=0)
+    assert (rows.sbp > rows.dbp).all() and (rows.discharge >= rows.admission).all()
+
+
+# ---- evaluation and gate -----------------------------------------------------------------------
+def test_evaluation_counts_violations_per_rule_and_the_gate_refuses_any():
+    real = hospital(300)
+    synthetic = hospital(300, seed=1)
+    synthetic.loc[:9, "dbp"] = synthetic.loc[:9, "sbp"] + 5
+    synthetic.loc[:3, ["ward", "specialty"]] = [["cardio", "lung"]] * 4
+    schema = Schema.infer(real).with_constraints(
+        [Inequality("dbp", "sbp", strict=True), FixedCombinations(["ward", "specialty"])]
+    )
+    report = evaluate(real, synthetic, schema=schema, detection=False).to_dict()
+    assert report["validity"]["constraint_violations"] == 14
+    assert report["validity"]["details"]["constraint_violations_by_rule"] == {
+        "sbp > dbp": 10,
+        "only seen combinations of (ward, specialty)": 4,
+    }
+    decision = decide(report, Policy.default())
+    failed = {c.metric for c in decision.checks if not c.passed}
+    assert "validity.constraint_violations" in failed
+    report["validity"]["constraint_violations"] = 0
+    assert "validity.constraint_violations" not in {
+        c.metric for c in decide(report, Policy.default()).checks if not c.passed
+    }
+
+
+# ---- inference ---------------------------------------------------------------------------------
+def test_suggestions_find_the_planted_rules():
+    found = {r.describe() for r in suggest_constraints(hospital())}
+    assert found == {
+        "sbp > dbp",
+        "discharge >= admission",
+        "a + b == total",
+        "if drug == 'none' then dose == 0.0",
+        "only seen combinations of (ward, specialty)",
+        "only seen combinations of (sex, pregnant)",
+    }
+
+
+def test_no_suggestions_on_independent_columns():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=500),
+            "y": rng.normal(size=500),
+            "k": rng.integers(0, 100, 500),
+            "c": rng.choice(list("abc"), 500),
+            "d": rng.choice(list("uvw"), 500),
+        }
+    )
+    assert suggest_constraints(frame) == []
+
+
+def test_cli_suggests_writes_and_applies_constraints(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hospital().to_csv("h.csv", index=False)
+    result = runner.invoke(app, ["inspect", "h.csv", "--suggest-constraints", "--json", "schema.json"])
+    assert result.exit_code == 0, result.output
+    assert "6 suggested constraints" in result.output and "  sbp > dbp" in result.output
+    written = json.loads((tmp_path / "schema.json").read_text())
+    assert len(written["constraints"]) == 6
+    result = runner.invoke(app, ["fit", "h.csv", "--schema", "schema.json", "--steps", "300", "-q"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["sample", "-n", "1000", "-q"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_parquet("synthetic.parquet")
+    assert (rows.sbp > rows.dbp).all() and (rows.a + rows.b == rows.total).all()
+    report = json.loads((tmp_path / "synthetic.report.json").read_text())
+    section = report.get("validity") or report["report"]["validity"]
+    assert (
+        section["constraint_violations"] == 0
+        and len(section["details"]["constraint_violations_by_rule"]) == 6
+    )
+
+
+def test_cli_fit_refuses_a_rule_the_data_breaks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = hospital(200)
+    frame.loc[0, "age"] = 130
+    frame.to_csv("h.csv", index=False)
+    (tmp_path / "s.json").write_text(
+        json.dumps({"constraints": [{"type": "range", "column": "age", "low": 0, "high": 120}]})
+    )
+    result = runner.invoke(app, ["fit", "h.csv", "--schema", "s.json", "--steps", "5", "-q"])
+    assert result.exit_code == 1
+    assert "breaks the declared constraint '0 <= age <= 120' in 1 of 200 rows" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "model.synthgan").exists()
+
+
+def test_warnings_are_quiet_without_constraints():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Schema.infer(hospital(100)).constraints == ()
+
+
+def test_if_then_rules_on_one_if_column_share_their_then_column():
+    rng = np.random.default_rng(0)
+    grade = rng.choice(["A", "B", "C"], 300)
+    frame = pd.DataFrame(
+        {"grade": grade, "points": pd.Series(grade).map({"A": 3, "B": 2, "C": 1}), "x": rng.normal(size=300)}
+    )
+    rules = [IfThen("grade", g, "points", p) for g, p in (("A", 3), ("B", 2), ("C", 1))]
+    model = CTGAN(steps=60, random_state=0, verbose=False).fit(frame, constraints=rules)
+    assert [s["how"] for s in model.constraints_.state] == ["construct"] * 3
+    rows = model.sample(1000, random_state=0)
+    assert (rows.points == rows.grade.map({"A": 3, "B": 2, "C": 1})).all()
+
+
+def test_a_fixed_combination_kept_by_rejection_still_holds_and_survives_a_save(tmp_path):
+    rules = [IfThen("ward", "cardio", "specialty", "heart"), FixedCombinations(["ward", "specialty"])]
+    model = CTGAN(steps=100, random_state=0, verbose=False).fit(hospital(400), constraints=rules)
+    assert [s["how"] for s in model.constraints_.state] == ["construct", "reject"]
+    loaded = CTGAN.load(model.save(tmp_path / "m.synthgan"))
+    for m in (model, loaded):
+        rows = m.sample(2000, random_state=0)
+        pairs = set(zip(rows.ward, rows.specialty))
+        assert pairs <= {("cardio", "heart"), ("neuro", "brain"), ("onco", "blood"), ("onco", "lung")}
