@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
-from synthgan.exceptions import InvalidParameterError
+import typer
+
+from synthgan.exceptions import GateFailedError, InvalidParameterError, OutputError
 
 #: Where ``synthgan fit`` writes and ``synthgan sample`` reads a model when no -o/-m is given.
 DEFAULT_MODEL = Path("model.synthgan")
@@ -37,3 +41,32 @@ def parse_conditions(values: list[str] | None) -> dict[str, str] | None:
             )
         out[column.strip()] = value
     return out
+
+
+#: The ``--force`` option every command that writes files has.
+FORCE_HELP = "Overwrite output files that exist (without it, an existing output is refused)."
+
+
+def force_option() -> typer.models.OptionInfo:
+    return typer.Option("--force", help=FORCE_HELP)
+
+
+def claim_outputs(*paths: Path | None, force: bool) -> None:
+    """Refuse, before any work, to overwrite an existing output unless ``--force`` was given."""
+    for path in paths:
+        if path is not None and Path(path).is_file() and not force:
+            raise OutputError(f"{path} exists; pass --force to overwrite it")
+
+
+@contextlib.contextmanager
+def replaced_on_refusal(path: Path) -> Iterator[None]:
+    """When the gate refuses a run that was to overwrite ``path`` (with ``--force``), the earlier output is
+    removed: a refused run must not leave a file that looks like its result beside its refusal report."""
+    existed = Path(path).is_file()
+    try:
+        yield
+    except GateFailedError:
+        if existed:
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
+        raise

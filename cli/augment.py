@@ -15,7 +15,7 @@ from synthgan.workflow.augment import AugmentPlan, augment_table
 from synthgan.workflow.holdout import DEFAULT_HOLDOUT, provenance
 
 from ._errors import handle_errors
-from ._options import parse_columns
+from ._options import claim_outputs, force_option, parse_columns, replaced_on_refusal
 
 
 @handle_errors
@@ -76,6 +76,7 @@ def augment_command(
     quiet: Annotated[
         bool, typer.Option("-q", "--quiet", help="No progress bar, no per-check lines.")
     ] = False,
+    force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Augment DATA with gated synthetic rows; exit 0 when written, 3 when the gate refuses, 1 on bad input.
 
@@ -83,6 +84,7 @@ def augment_command(
     """
     if n is not None and n < 1:
         raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
+    claim_outputs(out, force=force)
     rules = None if no_gate else (Policy.from_file(policy) if policy is not None else Policy.default())
     plan = AugmentPlan(
         target=target,
@@ -97,17 +99,18 @@ def augment_command(
     )
     frame = load_table(data)
     record = {"training_data": provenance(data, holdout, seed, len(frame))}
-    result = augment_table(
-        frame,
-        plan,
-        out,
-        model=model,
-        policy=rules,
-        holdout=holdout,
-        seed=seed,
-        discrete=parse_columns(discrete, "--discrete"),
-        provenance=record,
-    )
+    with replaced_on_refusal(out):
+        result = augment_table(
+            frame,
+            plan,
+            out,
+            model=model,
+            policy=rules,
+            holdout=holdout,
+            seed=seed,
+            discrete=parse_columns(discrete, "--discrete"),
+            provenance=record,
+        )
     if result.decision is not None and not quiet:
         for check in result.decision.checks:
             typer.echo(f"  {check.line()}")

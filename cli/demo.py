@@ -16,6 +16,7 @@ from synthgan.workflow.holdout import provenance, split_holdout
 from synthgan.workflow.release import release_samples
 
 from ._errors import handle_errors
+from ._options import FORCE_HELP, claim_outputs, replaced_on_refusal
 
 
 @handle_errors
@@ -29,11 +30,13 @@ def demo_command(
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress output."),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     """Fit, sample, evaluate, gate and export the shipped heart-disease data (303 patients, UCI, CC BY 4.0).
 
     Example: synthgan demo -o /tmp/heart.parquet
     """
+    claim_outputs(out, force=force)
     frame = load_heart_disease()
     typer.echo(
         f"data: {heart_disease_path().name} ({len(frame)} rows x {frame.shape[1]} columns, UCI, CC BY 4.0)"
@@ -47,9 +50,17 @@ def demo_command(
     model = CTGAN(epochs=epochs, random_state=seed, verbose=not quiet).fit(train, schema=schema)
     typer.echo(f"CTGAN: {len(model.loss_values_)} epochs in {time.perf_counter() - start:.1f} s")
     record = {"training_data": provenance(heart_disease_path(), 0.2, seed, len(frame), holdout=holdout)}
-    result = release_samples(
-        model, rows, out, train=train, holdout=holdout, policy=Policy.default(), seed=seed, provenance=record
-    )
+    with replaced_on_refusal(out):
+        result = release_samples(
+            model,
+            rows,
+            out,
+            train=train,
+            holdout=holdout,
+            policy=Policy.default(),
+            seed=seed,
+            provenance=record,
+        )
     typer.echo("evaluation and gate (synthetic vs a fresh real sample):")
     for check in result.decision.checks:
         reference = result.report.get("reference." + check.metric, None)

@@ -11,11 +11,12 @@ from synthgan.evaluation import evaluate
 from synthgan.evaluation.images import DEFAULT_MAX_IMAGES, evaluate_images
 from synthgan.evaluation.report import format_value
 from synthgan.exceptions import InvalidParameterError
-from synthgan.io.images import is_image_source
 from synthgan.io.atomic import check_writable
+from synthgan.io.images import is_image_source
 from synthgan.io.tabular import load_table
 
 from ._errors import handle_errors
+from ._options import claim_outputs, force_option
 
 
 @handle_errors
@@ -52,6 +53,7 @@ def evaluate_command(
     eval_images: Annotated[
         int, typer.Option("--eval-images", help="Images: how many images per side are evaluated.")
     ] = DEFAULT_MAX_IMAGES,
+    force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Print fidelity and privacy scores beside what a fresh real sample (the holdout) scores.
 
@@ -61,6 +63,7 @@ def evaluate_command(
     for path in (json_out, html_out):
         if path is not None:
             check_writable(path)
+    claim_outputs(json_out, html_out, force=force)
     if any(is_image_source(p) for p in (real, synthetic)):
         if html_out is not None or target is not None:
             raise InvalidParameterError(

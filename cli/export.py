@@ -13,6 +13,7 @@ from synthgan.workflow.holdout import sha256_of
 from synthgan.workflow.release import export_table
 
 from ._errors import handle_errors
+from ._options import claim_outputs, force_option, replaced_on_refusal
 
 
 @handle_errors
@@ -30,17 +31,20 @@ def export_command(
     policy: Annotated[
         Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")
     ] = None,
+    force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Gate SYNTHETIC against the real data and write it to OUT only if it passes.
 
     Example: synthgan export other_tool.csv --real train.csv --holdout holdout.csv -o release.parquet
     """
+    claim_outputs(out, force=force)
     rules = Policy.from_file(policy) if policy is not None else Policy.default()
     table = load_table(synthetic, label="the synthetic table")
     train = load_table(real)
     held = load_table(holdout) if holdout is not None else None
     provenance = {"source_file": synthetic.name, "source_sha256": sha256_of(synthetic)}
-    result = export_table(table, out, train=train, holdout=held, policy=rules, provenance=provenance)
+    with replaced_on_refusal(out):
+        result = export_table(table, out, train=train, holdout=held, policy=rules, provenance=provenance)
     for check in result.decision.checks:
         typer.echo(f"  {check.line()}")
     typer.echo(f"{len(table)} rows written to {result.path} (gate passed; report: {result.report_path})")

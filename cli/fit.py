@@ -19,7 +19,7 @@ from synthgan.synthesizers import MODELS, REGISTRY
 from synthgan.workflow.holdout import DEFAULT_HOLDOUT, check_holdout, provenance, sha256_of, split_holdout
 
 from ._errors import fail, handle_errors
-from ._options import DEFAULT_MODEL, parse_columns
+from ._options import DEFAULT_MODEL, claim_outputs, force_option, parse_columns
 
 
 @handle_errors
@@ -132,6 +132,7 @@ def fit_command(
         typer.Option("--max-time", help="Stop after the epoch that passes this many seconds."),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress output.")] = False,
+    force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Fit a GAN on DATA (a table or an image folder); write a model file (weights + JSON; no data rows).
 
@@ -159,6 +160,7 @@ def fit_command(
             param_hint="--model",
         )
     check_writable(out)
+    claim_outputs(out, force=force)
     checkpoint = Path(str(out) + ".ckpt")
     every = _schedule(checkpoint_every)
     strata = parse_columns(stratify, "--stratify")

@@ -12,7 +12,7 @@ from synthgan.io.tabular import load_table
 from synthgan.schema import Schema
 
 from ._errors import handle_errors
-from ._options import parse_columns
+from ._options import claim_outputs, force_option, parse_columns
 
 
 @handle_errors
@@ -35,11 +35,13 @@ def inspect_command(
             "into the schema as declared constraints (delete those you do not want).",
         ),
     ] = False,
+    force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Show each column's inferred kind, dtype, missing count and number of levels.
 
     Example: synthgan inspect patients.csv --suggest-constraints --json schema.json
     """
+    claim_outputs(json_out, force=force)
     frame = load_table(data)
     inferred = Schema.infer(frame, discrete_columns=parse_columns(discrete, "--discrete"), declared=schema)
     width = max(len(c.name) for c in inferred.columns)

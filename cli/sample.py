@@ -17,7 +17,14 @@ from synthgan.workflow.images import release_images
 from synthgan.workflow.release import release_samples
 
 from ._errors import handle_errors
-from ._options import DEFAULT_MODEL, DEFAULT_OUTPUT, parse_conditions
+from ._options import (
+    DEFAULT_MODEL,
+    DEFAULT_OUTPUT,
+    claim_outputs,
+    force_option,
+    parse_conditions,
+    replaced_on_refusal,
+)
 
 
 @handle_errors
@@ -64,6 +71,7 @@ def sample_command(
         int, typer.Option("--eval-images", help="Images only: how many images per side the gate evaluates.")
     ] = DEFAULT_MAX_IMAGES,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less output.")] = False,
+    force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Sample N rows, evaluate them against the real train/holdout rows, and write them if the gate passes.
 
@@ -76,6 +84,7 @@ def sample_command(
     images = isinstance(model, ImageGAN)
     if images and fmt == "png" and out == DEFAULT_OUTPUT:
         out = Path("synthetic_images")
+    claim_outputs(out, force=force)
     rules = (
         None
         if no_gate
@@ -105,8 +114,19 @@ def sample_command(
         seed=seed,
         provenance=provenance,
     )
+    with replaced_on_refusal(out):
+        result = _release(model, images, n, out, common, fmt, features, eval_images)
+    if result.decision is not None and not quiet:
+        for check in result.decision.checks:
+            typer.echo(f"  {check.line()}")
+    gate = "gate passed" if result.decision is not None else "gate skipped (--no-gate)"
+    report = f"; report: {result.report_path}" if result.report_path else ""
+    typer.echo(f"{n} {'images' if images else 'rows'} written to {result.path} ({gate}{report})")
+
+
+def _release(model, images: bool, n: int, out: Path, common: dict, fmt: str, features, eval_images: int):
     if images:
-        result = release_images(
+        return release_images(
             model,
             n,
             out,
@@ -115,16 +135,9 @@ def sample_command(
             extractor=None if features is None else str(features),
             max_images=eval_images,
         )
-    elif fmt != "parquet" or features is not None:
+    if fmt != "parquet" or features is not None:
         raise typer.BadParameter(
             "--format and --features apply to image models only; tables are written by their suffix",
             param_hint="--format",
         )
-    else:
-        result = release_samples(model, n, out, **common)
-    if result.decision is not None and not quiet:
-        for check in result.decision.checks:
-            typer.echo(f"  {check.line()}")
-    gate = "gate passed" if result.decision is not None else "gate skipped (--no-gate)"
-    report = f"; report: {result.report_path}" if result.report_path else ""
-    typer.echo(f"{n} {'images' if images else 'rows'} written to {result.path} ({gate}{report})")
+    return release_samples(model, n, out, **common)

@@ -26,11 +26,15 @@ def test_help_lists_commands_and_version():
 
 def test_inspect_prints_kinds_and_writes_schema(tmp_path):
     data = tmp_path / "p.csv"
-    data.write_text("age,ward,score\n" + "".join(f"{20 + i},{'AB'[i % 2]},{i * 0.37:.2f}\n" for i in range(40)))
+    data.write_text(
+        "age,ward,score\n" + "".join(f"{20 + i},{'AB'[i % 2]},{i * 0.37:.2f}\n" for i in range(40))
+    )
     out = tmp_path / "schema.json"
     result = invoke("inspect", str(data), "--discrete", "age", "--json", str(out))
     assert result.exit_code == 0, result.output
-    assert "age" in result.output and "categorical" in result.output and "40 rows x 3 columns" in result.output
+    assert (
+        "age" in result.output and "categorical" in result.output and "40 rows x 3 columns" in result.output
+    )
     kinds = {c["name"]: c["kind"] for c in json.loads(out.read_text())["columns"]}
     assert kinds == {"age": "categorical", "ward": "categorical", "score": "continuous"}
 
@@ -70,12 +74,28 @@ def test_unwritable_json_output(tmp_path):
 
 
 def test_demo_as_a_real_process(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "synthgan.cli", "demo", "--quiet", "-o", str(tmp_path / "demo.parquet")], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "synthgan.cli", "demo", "--quiet", "-o", str(tmp_path / "demo.parquet")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     assert "303 rows x 14 columns" in out.stdout and (tmp_path / "demo.parquet").exists()
-    assert "100 rows asked with sex=0 -> 100 have sex=0" in out.stdout and "pass  privacy.exact_match_rate" in out.stdout
-    missing = subprocess.run([sys.executable, "-m", "synthgan.cli", "inspect", "/no/such.csv"], capture_output=True, text=True, timeout=300)
-    assert missing.returncode == 1 and missing.stderr.strip() == "error: /no/such.csv: no such file; check the path"
+    assert (
+        "100 rows asked with sex=0 -> 100 have sex=0" in out.stdout
+        and "pass  privacy.exact_match_rate" in out.stdout
+    )
+    missing = subprocess.run(
+        [sys.executable, "-m", "synthgan.cli", "inspect", "/no/such.csv"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (
+        missing.returncode == 1
+        and missing.stderr.strip() == "error: /no/such.csv: no such file; check the path"
+    )
 
 
 def test_evaluate_prints_summary_and_writes_reports(tmp_path):
@@ -85,14 +105,29 @@ def test_evaluate_prints_summary_and_writes_reports(tmp_path):
     rng = np.random.default_rng(0)
 
     def table(n):
-        return pd.DataFrame({"x": rng.normal(size=n).round(3), "c": rng.choice(["a", "b", "c"], n), "y": rng.integers(0, 50, n)})
+        return pd.DataFrame(
+            {
+                "x": rng.normal(size=n).round(3),
+                "c": rng.choice(["a", "b", "c"], n),
+                "y": rng.integers(0, 50, n),
+            }
+        )
 
     table(400).to_csv(tmp_path / "train.csv", index=False)
     table(400).to_parquet(tmp_path / "syn.parquet")
     table(200).to_csv(tmp_path / "hold.csv", index=False)
     result = invoke(
-        "evaluate", str(tmp_path / "train.csv"), str(tmp_path / "syn.parquet"), "--holdout", str(tmp_path / "hold.csv"),
-        "--target", "c", "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"),
+        "evaluate",
+        str(tmp_path / "train.csv"),
+        str(tmp_path / "syn.parquet"),
+        "--holdout",
+        str(tmp_path / "hold.csv"),
+        "--target",
+        "c",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--html",
+        str(tmp_path / "r.html"),
     )
     assert result.exit_code == 0, result.output
     assert "fidelity.column_shapes" in result.output and "privacy.membership_inference_auc" in result.output
@@ -105,5 +140,77 @@ def test_evaluate_bad_input(tmp_path):
     (tmp_path / "b.csv").write_text("x,z\n1,2\n3,4\n")
     result = invoke("evaluate", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"))
     assert result.exit_code == 1 and "missing columns ['y']" in result.output
-    result = invoke("evaluate", str(tmp_path / "a.csv"), str(tmp_path / "a.csv"), "--json", str(tmp_path / "no" / "r.json"))
+    result = invoke(
+        "evaluate",
+        str(tmp_path / "a.csv"),
+        str(tmp_path / "a.csv"),
+        "--json",
+        str(tmp_path / "no" / "r.json"),
+    )
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_outputs_are_not_overwritten_without_force(tmp_path, monkeypatch):
+    from synthgan.data import heart_disease_path
+
+    monkeypatch.chdir(tmp_path)
+    assert invoke("inspect", str(heart_disease_path()), "--json", "s.json").exit_code == 0
+    before = (tmp_path / "s.json").read_bytes()
+    again = invoke("inspect", str(heart_disease_path()), "--json", "s.json")
+    assert again.exit_code == 1 and "s.json exists; pass --force to overwrite it" in again.output
+    assert (tmp_path / "s.json").read_bytes() == before
+    assert invoke("inspect", str(heart_disease_path()), "--json", "s.json", "--force").exit_code == 0
+
+
+def test_a_refused_run_with_force_removes_the_earlier_output(tmp_path, monkeypatch):
+    from synthgan.data import load_heart_disease
+
+    monkeypatch.chdir(tmp_path)
+    frame = load_heart_disease()
+    train, holdout = frame.iloc[:240], frame.iloc[240:]
+    train.to_csv("train.csv", index=False)
+    holdout.to_csv("holdout.csv", index=False)
+    train.to_csv("copies.csv", index=False)  # the training rows themselves: the gate refuses them
+    (tmp_path / "release.parquet").write_bytes(b"an earlier passing release")
+    refused = invoke(
+        "export", "copies.csv", "--real", "train.csv", "--holdout", "holdout.csv", "-o", "release.parquet"
+    )
+    assert refused.exit_code == 1 and "pass --force" in refused.output
+    assert (tmp_path / "release.parquet").exists()
+    refused = invoke(
+        "export",
+        "copies.csv",
+        "--real",
+        "train.csv",
+        "--holdout",
+        "holdout.csv",
+        "-o",
+        "release.parquet",
+        "--force",
+    )
+    assert refused.exit_code == 3
+    assert not (tmp_path / "release.parquet").exists()  # no stale file beside the refusal report
+    assert (tmp_path / "release.report.json").exists()
+
+
+def test_outputs_follow_the_umask_and_checkpoints_stay_private(tmp_path):
+    import os
+
+    import torch
+
+    from synthgan.io.artifacts import save_artifact
+    from synthgan.io.atomic import atomic_write_text
+    from synthgan.training.checkpoint import save_checkpoint
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "release.json", "{}")
+        save_artifact(tmp_path / "m.synthgan", {"class": "Demo"}, {"w": torch.ones(2)})
+        save_checkpoint(tmp_path / "m.ckpt", {"class": "Demo"}, {"w": torch.ones(2)})
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "private.json", "{}")
+    finally:
+        os.umask(old)
+    mode = lambda name: (tmp_path / name).stat().st_mode & 0o777  # noqa: E731
+    assert mode("release.json") == 0o644 and mode("m.synthgan") == 0o644
+    assert mode("m.ckpt") == 0o600 and mode("private.json") == 0o600

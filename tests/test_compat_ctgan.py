@@ -11,7 +11,9 @@ from synthgan.compat.ctgan import CTGAN, InvalidDataError
 
 def frame(n: int = 200) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({"x": rng.normal(10, 2, n), "k": rng.integers(0, 3, n), "c": rng.choice(["a", "b"], n)})
+    return pd.DataFrame(
+        {"x": rng.normal(10, 2, n), "k": rng.integers(0, 3, n), "c": rng.choice(["a", "b"], n)}
+    )
 
 
 def test_constructor_parameters_match_the_reference():
@@ -19,8 +21,20 @@ def test_constructor_parameters_match_the_reference():
 
     params = list(inspect.signature(CTGAN).parameters)
     assert params == [
-        "embedding_dim", "generator_dim", "discriminator_dim", "generator_lr", "generator_decay", "discriminator_lr",
-        "discriminator_decay", "batch_size", "discriminator_steps", "log_frequency", "verbose", "epochs", "pac", "enable_gpu",
+        "embedding_dim",
+        "generator_dim",
+        "discriminator_dim",
+        "generator_lr",
+        "generator_decay",
+        "discriminator_lr",
+        "discriminator_decay",
+        "batch_size",
+        "discriminator_steps",
+        "log_frequency",
+        "verbose",
+        "epochs",
+        "pac",
+        "enable_gpu",
     ]
 
 
@@ -32,7 +46,9 @@ def test_dataframe_fit_sample_and_loss_values(tmp_path):
     assert model.loss_values["Epoch"].tolist() == [0, 1]
     rows = model.sample(30, condition_column="c", condition_value="b")
     assert isinstance(rows, pd.DataFrame) and (rows["c"] == "b").all()
-    assert rows["k"].dtype == np.int64 and rows["k"].nunique() >= 1  # non-discrete whole numbers stay integers
+    assert (
+        rows["k"].dtype == np.int64 and rows["k"].nunique() >= 1
+    )  # non-discrete whole numbers stay integers
     model.save(tmp_path / "m.pkl")
     loaded = CTGAN.load(tmp_path / "m.pkl")
     model.set_random_state(5)
@@ -73,3 +89,23 @@ def test_missing_values_in_continuous_columns_are_modelled():
     model.fit(data, discrete_columns=["c"])
     rows = model.sample(400)
     assert 0.05 < rows["x"].isna().mean() < 0.5
+
+
+def test_numbers_inside_an_object_array_are_learned_as_numbers():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"dose": rng.normal(50, 10, 400).round(2), "ward": rng.choice(["a", "b"], 400)})
+    array = frame.to_numpy()  # mixed columns: an object array, the floats stored as Python objects
+    assert array.dtype == object
+    model = CTGAN(epochs=20, batch_size=100)
+    model.set_random_state(0)
+    model.fit(array, discrete_columns=[1])
+    rows = model.sample(500)
+    doses = rows[:, 0].astype(float)  # numbers, not syn-000001 keys
+    assert 35 < doses.mean() < 65 and doses.std() > 2
+    assert set(rows[:, 1]) <= {"a", "b"}
+
+
+def test_text_in_a_column_not_named_discrete_is_an_error_naming_it():
+    frame = pd.DataFrame({"x": np.arange(50.0), "ward": ["a", "b"] * 25})
+    with pytest.raises(ValueError, match="column 'ward' is not in discrete_columns, so it is continuous"):
+        CTGAN(epochs=1).fit(frame)

@@ -40,5 +40,19 @@ def test_modules_stay_small():
 
 
 def test_console_script_help_runs():
-    out = subprocess.run([sys.executable, "-m", "synthgan.cli", "--help"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "synthgan.cli", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0 and "demo" in out.stdout
+
+
+def test_every_library_package_is_listed_for_installation():
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "synthgan").rglob("__init__.py")
+    }
+    assert found <= listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"

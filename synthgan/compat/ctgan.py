@@ -125,7 +125,7 @@ class CTGAN:
             raise TypeError("``train_data`` should be either pd.DataFrame or np.array.")
         if len(frame) == 0:
             raise InvalidDataError("train_data has no rows")
-        return frame, names
+        return _numbers_as_numbers(frame, names), names
 
     def sample(self, n, condition_column=None, condition_value=None):
         """``n`` rows; with a condition, every row has ``condition_column == condition_value``."""
@@ -173,6 +173,30 @@ class CTGAN:
         obj._model, obj._array_input = model, bool(compat.get("array_input", False))
         obj.loss_values = _loss_frame(model)
         return obj
+
+
+def _numbers_as_numbers(frame: pd.DataFrame, discrete: list[str]) -> pd.DataFrame:
+    """The reference's contract: a column not named discrete is continuous. Numbers stored as objects (what
+    ``DataFrame.to_numpy()`` gives for mixed columns) are converted; text there is an error, not a guess."""
+    converted = {}
+    for name in frame.columns:
+        col = frame[name]
+        if str(name) in discrete or pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        numbers_ = pd.to_numeric(col, errors="coerce")
+        text = int((numbers_.isna() & col.notna()).sum())
+        if text:
+            raise InvalidDataError(
+                f"column {name!r} is not in discrete_columns, so it is continuous, but {text} of its values "
+                "are not numbers; list it in discrete_columns"
+            )
+        converted[name] = numbers_.astype(np.float64)
+    if not converted:
+        return frame
+    frame = frame.copy()
+    for name, values in converted.items():
+        frame[name] = values
+    return frame
 
 
 def _continuous_kinds(frame: pd.DataFrame, discrete: list[str]) -> dict[str, str]:

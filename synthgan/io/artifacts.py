@@ -59,7 +59,7 @@ def save_artifact(
         "checksum": _checksum(meta_text, tensors),
         "tensors": tensors,
     }
-    with atomic_path(path) as tmp:
+    with atomic_path(path, private=fmt != FORMAT) as tmp:  # checkpoints stay private to their owner
         torch.save(payload, tmp)
     return Path(path)
 
