@@ -7,12 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthgan.gate import Policy
-from synthgan.io.export import read_metadata
-from synthgan.io.tabular import load_table
-from synthgan.synthesizers import CTGAN
-from synthgan.workflow.augment import AugmentPlan, augment_table
-from synthgan.workflow.holdout import DEFAULT_HOLDOUT, provenance
+from synthgan.defaults import DEFAULT_HOLDOUT
 
 from ._errors import handle_errors
 from ._options import claim_outputs, force_option, parse_columns, replaced_on_refusal
@@ -82,6 +77,13 @@ def augment_command(
 
     Example: synthgan augment visits.csv --target readmitted --balance --include-real -o train_augmented.parquet
     """
+    from synthgan.gate import Policy
+    from synthgan.io.export import read_metadata
+    from synthgan.io.tabular import load_table
+    from synthgan.synthesizers import CTGAN
+    from synthgan.workflow.augment import AugmentPlan, augment_table
+    from synthgan.workflow.holdout import provenance
+
     if n is not None and n < 1:
         raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
     claim_outputs(out, force=force)

@@ -8,13 +8,6 @@ from pathlib import Path
 
 import typer
 
-from synthgan.data import heart_disease_path, load_heart_disease
-from synthgan.gate import Policy
-from synthgan.schema import Schema
-from synthgan.synthesizers import CTGAN
-from synthgan.workflow.holdout import provenance, split_holdout
-from synthgan.workflow.release import release_samples
-
 from ._errors import handle_errors
 from ._options import FORCE_HELP, claim_outputs, replaced_on_refusal
 
@@ -36,6 +29,13 @@ def demo_command(
 
     Example: synthgan demo -o /tmp/heart.parquet
     """
+    from synthgan.data import heart_disease_path, load_heart_disease
+    from synthgan.gate import Policy
+    from synthgan.schema import Schema
+    from synthgan.synthesizers import CTGAN
+    from synthgan.workflow.holdout import provenance, split_holdout
+    from synthgan.workflow.release import release_samples
+
     claim_outputs(out, force=force)
     frame = load_heart_disease()
     typer.echo(

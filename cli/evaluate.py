@@ -7,13 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthgan.evaluation import evaluate
-from synthgan.evaluation.images import DEFAULT_MAX_IMAGES, evaluate_images
-from synthgan.evaluation.report import format_value
+from synthgan.defaults import DEFAULT_MAX_IMAGES
 from synthgan.exceptions import InvalidParameterError
-from synthgan.io.atomic import check_writable
-from synthgan.io.images import is_image_source
-from synthgan.io.tabular import load_table
 
 from ._errors import handle_errors
 from ._options import claim_outputs, force_option
@@ -60,6 +55,13 @@ def evaluate_command(
     Example: synthgan evaluate train.csv synthetic.parquet --holdout holdout.csv --target outcome --html report.html
     Images:  synthgan evaluate xrays/ synthetic.parquet --json report.json   (a folder or an image export on either side)
     """
+    from synthgan.evaluation import evaluate
+    from synthgan.evaluation.images import evaluate_images
+    from synthgan.evaluation.report import format_value
+    from synthgan.io.atomic import check_writable
+    from synthgan.io.images import is_image_source
+    from synthgan.io.tabular import load_table
+
     for path in (json_out, html_out):
         if path is not None:
             check_writable(path)

@@ -7,11 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthgan.gate import Policy
-from synthgan.io.tabular import load_table
-from synthgan.workflow.holdout import sha256_of
-from synthgan.workflow.release import export_table
-
 from ._errors import handle_errors
 from ._options import claim_outputs, force_option, replaced_on_refusal
 
@@ -37,6 +32,11 @@ def export_command(
 
     Example: synthgan export other_tool.csv --real train.csv --holdout holdout.csv -o release.parquet
     """
+    from synthgan.gate import Policy
+    from synthgan.io.tabular import load_table
+    from synthgan.workflow.holdout import sha256_of
+    from synthgan.workflow.release import export_table
+
     claim_outputs(out, force=force)
     rules = Policy.from_file(policy) if policy is not None else Policy.default()
     table = load_table(synthetic, label="the synthetic table")

@@ -11,12 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from synthgan.defaults import DEFAULT_HOLDOUT
 from synthgan.exceptions import DataLoadError, InvalidParameterError, TrainingInterrupted
-from synthgan.io.atomic import check_writable
-from synthgan.io.images import load_images
-from synthgan.io.tabular import load_table
-from synthgan.synthesizers import MODELS, REGISTRY
-from synthgan.workflow.holdout import DEFAULT_HOLDOUT, check_holdout, provenance, sha256_of, split_holdout
 
 from ._errors import fail, handle_errors
 from ._options import DEFAULT_MODEL, claim_outputs, force_option, parse_columns
@@ -140,6 +136,12 @@ def fit_command(
     Resume:  synthgan fit patients.csv --resume model.synthgan.ckpt --epochs 600
     Images:  synthgan fit xrays/ --image-size 32   (one sub-folder per class)
     """
+    from synthgan.io.atomic import check_writable
+    from synthgan.io.images import load_images
+    from synthgan.io.tabular import load_table
+    from synthgan.synthesizers import MODELS
+    from synthgan.workflow.holdout import check_holdout, provenance, split_holdout
+
     images = data.is_dir()
     given_model = model
     model = model or ("imagegan" if images else "ctgan")
@@ -265,8 +267,10 @@ def _checkpoint_callback(path: Path, every: dict, record: dict, model: str):
 def _resumed(path: Path, model: str | None, data: Path):
     """The estimator of a checkpoint, its data record (after checking that ``data`` is the same file) and
     its model name (``--model`` when given must name the checkpoint's class)."""
+    from synthgan.synthesizers import REGISTRY
     from synthgan.synthesizers.base import TabularGAN
     from synthgan.training.checkpoint import load_checkpoint
+    from synthgan.workflow.holdout import sha256_of
 
     meta, _ = load_checkpoint(path)
     cls = REGISTRY.get(str(meta.get("class", "")).lower())

@@ -7,10 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthgan.io.atomic import atomic_write_text
-from synthgan.io.tabular import load_table
-from synthgan.schema import Schema
-
 from ._errors import handle_errors
 from ._options import claim_outputs, force_option, parse_columns
 
@@ -41,6 +37,10 @@ def inspect_command(
 
     Example: synthgan inspect patients.csv --suggest-constraints --json schema.json
     """
+    from synthgan.io.atomic import atomic_write_text
+    from synthgan.io.tabular import load_table
+    from synthgan.schema import Schema
+
     claim_outputs(json_out, force=force)
     frame = load_table(data)
     inferred = Schema.infer(frame, discrete_columns=parse_columns(discrete, "--discrete"), declared=schema)

@@ -7,14 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthgan.evaluation.images import DEFAULT_MAX_IMAGES
-from synthgan.gate import Policy
-from synthgan.io.images import load_images
-from synthgan.io.tabular import load_table
-from synthgan.synthesizers import ImageGAN, load_model
-from synthgan.workflow.holdout import check_holdout, locate_training_file, sha256_of, split_holdout
-from synthgan.workflow.images import release_images
-from synthgan.workflow.release import release_samples
+from synthgan.defaults import DEFAULT_MAX_IMAGES
 
 from ._errors import handle_errors
 from ._options import (
@@ -78,6 +71,12 @@ def sample_command(
     Example: synthgan sample -n 10000 --condition diagnosis=rare -o rare.parquet
     Images:  synthgan sample -n 200 --condition label=7 -o sevens/ --format png
     """
+    from synthgan.gate import Policy
+    from synthgan.io.images import load_images
+    from synthgan.io.tabular import load_table
+    from synthgan.synthesizers import ImageGAN, load_model
+    from synthgan.workflow.holdout import check_holdout, locate_training_file, sha256_of, split_holdout
+
     if n < 1:
         raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
     model = load_model(model_path)
@@ -125,6 +124,9 @@ def sample_command(
 
 
 def _release(model, images: bool, n: int, out: Path, common: dict, fmt: str, features, eval_images: int):
+    from synthgan.workflow.images import release_images
+    from synthgan.workflow.release import release_samples
+
     if images:
         return release_images(
             model,

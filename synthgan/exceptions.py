@@ -12,8 +12,6 @@ Example:
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFitted
-
 
 class SynthganError(Exception):
     """Base class: every deliberate synthgan error derives from it."""
@@ -45,10 +43,6 @@ class DuplicateColumnError(DataLoadError):
 
 class SchemaError(SynthganError, ValueError):
     """A schema (inferred, declared or loaded from JSON) is invalid or does not fit the data."""
-
-
-class NotFittedError(SynthganError, _SklearnNotFitted):
-    """A model or transformer was used before ``fit``."""
 
 
 class InvalidParameterError(SynthganError, ValueError):
@@ -101,3 +95,18 @@ def check_choice(name: str, value: object, accepted: list | tuple) -> None:
     """Raise ``InvalidParameterError`` naming ``name`` and the accepted values unless ``value`` is one."""
     if value not in accepted:
         raise InvalidParameterError(f"{name}={value!r} is not accepted; use one of {list(accepted)}")
+
+
+def __getattr__(name: str):
+    """``NotFittedError`` is built on first use: it also derives from scikit-learn's, and importing
+    scikit-learn here would make every ``synthgan`` command (``--help`` too) wait for it."""
+    if name == "NotFittedError":
+        from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+
+        class NotFittedError(SynthganError, _SklearnNotFitted):
+            """A model or transformer was used before ``fit``."""
+
+        NotFittedError.__module__ = __name__
+        globals()[name] = NotFittedError
+        return NotFittedError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -214,3 +214,18 @@ def test_outputs_follow_the_umask_and_checkpoints_stay_private(tmp_path):
     mode = lambda name: (tmp_path / name).stat().st_mode & 0o777  # noqa: E731
     assert mode("release.json") == 0o644 and mode("m.synthgan") == 0o644
     assert mode("m.ckpt") == 0o600 and mode("private.json") == 0o600
+
+
+def test_help_answers_without_loading_the_heavy_libraries():
+    """`synthgan --help` (and every command's --help) imports neither torch, pandas nor scikit-learn."""
+    code = (
+        "import sys\n"
+        "from synthgan.cli.app import app\n"
+        "from typer.testing import CliRunner\n"
+        "for args in ([], ['fit'], ['sample'], ['evaluate'], ['export'], ['augment'], ['inspect'], ['demo']):\n"
+        "    assert CliRunner().invoke(app, [*args, '--help']).exit_code == 0\n"
+        "print(sorted(m for m in ('torch', 'pandas', 'sklearn', 'numpy') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

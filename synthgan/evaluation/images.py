@@ -28,14 +28,13 @@ import numpy as np
 
 from .._random import make_rng
 from .._version import __version__
-from ..io.images import ImageSet, load_images
+from ..defaults import DEFAULT_MAX_IMAGES  # noqa: F401  (re-exported)
 from ..exceptions import DataLoadError
+from ..io.images import ImageSet, load_images
 from .distance import nearest
 from .fid import FeatureExtractor, fid, kid
 from .report import Report
 
-#: Images per side the evaluation uses (seeded subsamples); feature extraction dominates its cost.
-DEFAULT_MAX_IMAGES = 500
 #: Per-class FID needs at least this many images of the class on each side.
 MIN_CLASS_IMAGES = 10
 MEMORISATION_QUANTILE = 0.05

@@ -18,10 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
+from ..defaults import DEFAULT_HOLDOUT  # noqa: F401  (re-exported)
 from ..exceptions import DataLoadError, InvalidParameterError
-
-#: Share of rows kept out of training by ``synthgan fit`` (the privacy baseline of the gate).
-DEFAULT_HOLDOUT = 0.2
 
 
 def split_holdout(
