@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Literal
 
 import typer
 
@@ -14,6 +14,11 @@ from synthgan.exceptions import GateFailedError, InvalidParameterError, OutputEr
 DEFAULT_MODEL = Path("model.synthgan")
 #: Where ``synthgan sample`` writes when no -o is given.
 DEFAULT_OUTPUT = Path("synthetic.parquet")
+#: The choices of the typed options (Typer shows them in --help and refuses anything else).
+ModelName = Literal["ctgan", "wgan", "ctgan-classic", "wgan-classic", "imagegan"]
+Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "float32", "bfloat16"]
+OutputFormat = Literal["parquet", "png"]
 
 
 def parse_columns(value: str | None, option: str) -> list[str] | None:
@@ -26,6 +31,22 @@ def parse_columns(value: str | None, option: str) -> list[str] | None:
             f"{option} {value!r}: give comma-separated column names, e.g. {option} sex,ward"
         )
     return names
+
+
+def parse_shares(value: str, option: str) -> dict[str, float]:
+    """``"diagnosis=0.5,ward=0.2"`` -> ``{"diagnosis": 0.5, "ward": 0.2}``."""
+    out = {}
+    for item in value.split(","):
+        column, sep, share = item.partition("=")
+        try:
+            out[column.strip()] = float(share)
+        except ValueError:
+            sep = ""
+        if not sep or not column.strip():
+            raise InvalidParameterError(
+                f"{option} {value!r}: use COLUMN=SHARE[,COLUMN=SHARE], e.g. {option} diagnosis=0.5"
+            )
+    return out
 
 
 def parse_conditions(values: list[str] | None) -> dict[str, str] | None:

@@ -60,6 +60,7 @@ app = typer.Typer(
     help="Synthetic tabular and medical data you can trust: learn, sample, evaluate, gate, export.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain, conventional help: flags without a value metavar, no boxes
     pretty_exceptions_show_locals=False,  # locals could hold patient data
     context_settings={"help_option_names": ["-h", "--help"]},
 )

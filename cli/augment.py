@@ -15,7 +15,9 @@ from ._options import claim_outputs, force_option, parse_columns, replaced_on_re
 
 @handle_errors
 def augment_command(
-    data: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet file to augment.", show_default=False)],
+    data: Annotated[
+        Path, typer.Argument(metavar="DATA", help="CSV, TSV or Parquet file to augment.", show_default=False)
+    ],
     target: Annotated[
         str, typer.Option("--target", help="The class column (learned as a category).", show_default=False)
     ],
@@ -75,6 +77,7 @@ def augment_command(
 ) -> None:
     """Augment DATA with gated synthetic rows; exit 0 when written, 3 when the gate refuses, 1 on bad input.
 
+    \b
     Example: synthgan augment visits.csv --target readmitted --balance --include-real -o train_augmented.parquet
     """
     from synthgan.gate import Policy

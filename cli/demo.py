@@ -27,6 +27,7 @@ def demo_command(
 ) -> None:
     """Fit, sample, evaluate, gate and export the shipped heart-disease data (303 patients, UCI, CC BY 4.0).
 
+    \b
     Example: synthgan demo -o /tmp/heart.parquet
     """
     from synthgan.data import heart_disease_path, load_heart_disease

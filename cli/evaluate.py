@@ -19,11 +19,14 @@ def evaluate_command(
     real: Annotated[
         Path,
         typer.Argument(
-            help="The real rows the generator learned from (CSV/TSV/Parquet).", show_default=False
+            metavar="REAL",
+            help="The real rows the generator learned from (CSV/TSV/Parquet).",
+            show_default=False,
         ),
     ],
     synthetic: Annotated[
-        Path, typer.Argument(help="The synthetic rows (CSV/TSV/Parquet).", show_default=False)
+        Path,
+        typer.Argument(metavar="SYNTHETIC", help="The synthetic rows (CSV/TSV/Parquet).", show_default=False),
     ],
     holdout: Annotated[
         Optional[Path],
@@ -52,6 +55,7 @@ def evaluate_command(
 ) -> None:
     """Print fidelity and privacy scores beside what a fresh real sample (the holdout) scores.
 
+    \b
     Example: synthgan evaluate train.csv synthetic.parquet --holdout holdout.csv --target outcome --html report.html
     Images:  synthgan evaluate xrays/ synthetic.parquet --json report.json   (a folder or an image export on either side)
     """

@@ -13,7 +13,10 @@ from ._options import claim_outputs, force_option, replaced_on_refusal
 
 @handle_errors
 def export_command(
-    synthetic: Annotated[Path, typer.Argument(help="Synthetic table (CSV/TSV/Parquet).", show_default=False)],
+    synthetic: Annotated[
+        Path,
+        typer.Argument(metavar="SYNTHETIC", help="Synthetic table (CSV/TSV/Parquet).", show_default=False),
+    ],
     real: Annotated[
         Path, typer.Option("--real", help="The real rows the generator learned from.", show_default=False)
     ],
@@ -30,6 +33,7 @@ def export_command(
 ) -> None:
     """Gate SYNTHETIC against the real data and write it to OUT only if it passes.
 
+    \b
     Example: synthgan export other_tool.csv --real train.csv --holdout holdout.csv -o release.parquet
     """
     from synthgan.gate import Policy

@@ -15,7 +15,16 @@ from synthgan.defaults import DEFAULT_HOLDOUT
 from synthgan.exceptions import DataLoadError, InvalidParameterError, TrainingInterrupted
 
 from ._errors import fail, handle_errors
-from ._options import DEFAULT_MODEL, claim_outputs, force_option, parse_columns
+from ._options import (
+    DEFAULT_MODEL,
+    Device,
+    ModelName,
+    Precision,
+    claim_outputs,
+    force_option,
+    parse_columns,
+    parse_shares,
+)
 
 
 @handle_errors
@@ -23,13 +32,14 @@ def fit_command(
     data: Annotated[
         Path,
         typer.Argument(
+            metavar="DATA",
             help="CSV, TSV or Parquet file, or a folder of images (one sub-folder per class).",
             show_default=False,
         ),
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Model file to write.")] = DEFAULT_MODEL,
     model: Annotated[
-        Optional[str],
+        Optional[ModelName],
         typer.Option(
             "--model",
             help="ctgan (conditional) or wgan for tables (-classic: the paper's settings); imagegan.",
@@ -122,7 +132,18 @@ def fit_command(
             help="Continue the training checkpoint CKPT on the same data, up to --epochs / --steps in all.",
         ),
     ] = None,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[Device, typer.Option("--device", help="Where to train.")] = "auto",
+    precision: Annotated[
+        Precision,
+        typer.Option("--precision", help="Training arithmetic: auto (bfloat16 where the CPU/GPU has it)."),
+    ] = "auto",
+    condition_focus: Annotated[
+        Optional[str],
+        typer.Option(
+            "--condition-focus",
+            help="CTGAN: share of training steps conditioned on these columns, e.g. 'diagnosis=0.5'.",
+        ),
+    ] = None,
     max_time: Annotated[
         Optional[float],
         typer.Option("--max-time", help="Stop after the epoch that passes this many seconds."),
@@ -132,6 +153,7 @@ def fit_command(
 ) -> None:
     """Fit a GAN on DATA (a table or an image folder); write a model file (weights + JSON; no data rows).
 
+    \b
     Example: synthgan fit patients.csv --discrete ward,sex   (then: synthgan sample -n 10000)
     Resume:  synthgan fit patients.csv --resume model.synthgan.ckpt --epochs 600
     Images:  synthgan fit xrays/ --image-size 32   (one sub-folder per class)
@@ -195,11 +217,14 @@ def fit_command(
         "epochs": epochs,
         "batch_size": batch_size,
         "device": device,
+        "precision": precision,
         "max_time": max_time,
         "verbose": not quiet,
     }
     if not images:
         settings.update(steps=steps, ema=ema, validation=validation, patience=patience)
+        if condition_focus is not None:
+            settings["condition_focus"] = parse_shares(condition_focus, "--condition-focus")
         settings.update(callbacks=[_checkpoint_callback(checkpoint, every, record, model)])
     else:
         settings["ema"] = ema

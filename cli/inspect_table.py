@@ -13,7 +13,9 @@ from ._options import claim_outputs, force_option, parse_columns
 
 @handle_errors
 def inspect_command(
-    data: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet file.", show_default=False)],
+    data: Annotated[
+        Path, typer.Argument(metavar="DATA", help="CSV, TSV or Parquet file.", show_default=False)
+    ],
     discrete: Annotated[
         Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")
     ] = None,
@@ -35,6 +37,7 @@ def inspect_command(
 ) -> None:
     """Show each column's inferred kind, dtype, missing count and number of levels.
 
+    \b
     Example: synthgan inspect patients.csv --suggest-constraints --json schema.json
     """
     from synthgan.io.atomic import atomic_write_text

@@ -13,6 +13,8 @@ from ._errors import handle_errors
 from ._options import (
     DEFAULT_MODEL,
     DEFAULT_OUTPUT,
+    Device,
+    OutputFormat,
     claim_outputs,
     force_option,
     parse_conditions,
@@ -47,7 +49,7 @@ def sample_command(
         bool, typer.Option("--no-gate", help="Skip the gate (recorded in the output's metadata).")
     ] = False,
     fmt: Annotated[
-        str,
+        OutputFormat,
         typer.Option(
             "--format",
             help="Images only: parquet (PNG bytes + label columns) or png (one sub-folder per class).",
@@ -63,14 +65,17 @@ def sample_command(
     eval_images: Annotated[
         int, typer.Option("--eval-images", help="Images only: how many images per side the gate evaluates.")
     ] = DEFAULT_MAX_IMAGES,
+    device: Annotated[Device, typer.Option("--device", help="Where to generate.")] = "auto",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less output.")] = False,
     force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Sample N rows, evaluate them against the real train/holdout rows, and write them if the gate passes.
 
+    \b
     Example: synthgan sample -n 10000 --condition diagnosis=rare -o rare.parquet
     Images:  synthgan sample -n 200 --condition label=7 -o sevens/ --format png
     """
+    from synthgan._device import resolve_device
     from synthgan.gate import Policy
     from synthgan.io.images import load_images
     from synthgan.io.tabular import load_table
@@ -79,7 +84,7 @@ def sample_command(
 
     if n < 1:
         raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
-    model = load_model(model_path)
+    model = load_model(model_path, device=resolve_device(device).type)
     images = isinstance(model, ImageGAN)
     if images and fmt == "png" and out == DEFAULT_OUTPUT:
         out = Path("synthetic_images")

@@ -120,7 +120,7 @@ CASES = [
     ("batch_size_zero", ["fit", "{d}/good.csv", "--batch-size", "0", "-o", "{o}"], "batch_size=0"),
     ("holdout_out_of_range", ["fit", "{d}/good.csv", "--holdout", "1.5", "-o", "{o}"], "holdout=1.5"),
     ("max_time_negative", ["fit", "{d}/good.csv", "--max-time", "-1", "-o", "{o}"], "max_time=-1.0"),
-    ("unknown_model", ["fit", "{d}/good.csv", "--model", "vae", "-o", "{o}"], "'vae' is not a model"),
+    ("unknown_model", ["fit", "{d}/good.csv", "--model", "vae", "-o", "{o}"], "'vae' is not one of 'ctgan', 'wgan'"),
     ("model_out_is_folder", ["fit", "{d}/good.csv", "-o", "{d}/folder.synthgan"], "is a folder"),
     ("unwritable_output", ["fit", "{d}/good.csv", "-o", "{d}/good.csv/m.synthgan"], "good.csv"),
     ("n_zero", ["sample", "-m", "{d}/model.synthgan", "-n", "0", "-o", "{o}", "--no-gate"], "not a positive number"),

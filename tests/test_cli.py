@@ -229,3 +229,42 @@ def test_help_answers_without_loading_the_heavy_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_typed_choices_and_new_options(tmp_path, monkeypatch):
+    from synthgan.data import heart_disease_path
+    from synthgan.synthesizers import load_model
+
+    monkeypatch.chdir(tmp_path)
+    for args, fragment in (
+        (["fit", "x.csv", "--device", "tpu"], "'tpu' is not one of 'auto', 'cpu', 'cuda'"),
+        (["fit", "x.csv", "--precision", "half"], "'half' is not one of 'auto', 'float32', 'bfloat16'"),
+        (["sample", "-n", "5", "--device", "gpu"], "'gpu' is not one of 'auto', 'cpu', 'cuda'"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2 and fragment in result.output
+    bad = invoke("fit", str(heart_disease_path()), "--condition-focus", "sex", "--steps", "5", "-q")
+    assert bad.exit_code == 1 and "use COLUMN=SHARE" in bad.output
+    result = invoke(
+        "fit",
+        str(heart_disease_path()),
+        "--steps",
+        "20",
+        "--precision",
+        "float32",
+        "--condition-focus",
+        "sex=0.5",
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    params = load_model("model.synthgan").get_params()
+    assert params["precision"] == "float32" and params["condition_focus"] == {"sex": 0.5}
+    result = invoke("sample", "-n", "50", "--device", "cpu", "--no-gate", "-q")
+    assert result.exit_code == 0, result.output
+
+
+def test_help_is_plain_text_with_conventional_flags():
+    out = invoke("fit", "--help").output
+    assert "Usage: synthgan fit [OPTIONS] {DATA}" in out
+    assert "-q, --quiet " in out and "<bool>" not in out and "│" not in out
+    assert "--model [ctgan|wgan|ctgan-classic|wgan-classic|imagegan]" in out or "<ctgan|wgan|" in out

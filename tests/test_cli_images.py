@@ -98,7 +98,7 @@ def test_gate_refusal_writes_nothing_and_exits_3(workdir):
         (["fit", "digits", "--image-size", "30"], "multiple of 4"),
         (["fit", "empty_dir"], "no images found"),
         (["sample", "-m", "digits.synthgan", "-n", "5", "--condition", "label=cat"], "classes: 0, 1, 7"),
-        (["sample", "-m", "digits.synthgan", "-n", "5", "--format", "gif", "--no-gate"], "format='gif'"),
+        (["sample", "-m", "digits.synthgan", "-n", "5", "--format", "gif", "--no-gate"], "'gif' is not one of 'parquet', 'png'"),
         (["sample", "-m", "digits.synthgan", "-n", "5", "--features", "missing.pt"], "no such feature-extractor file"),
     ],
 )
