@@ -230,3 +230,16 @@ def test_html_suppresses_cells_under_k(monkeypatch, tmp_path):
     assert ("real", True) in drawn and ("real holdout", True) in drawn and ("synthetic", False) in drawn
     counts, _ = np.histogram(np.r_[0.0, np.zeros(3), np.ones(10)], bins=[0, 0.5, 1.0])
     assert counts.tolist() == [4, 10] and "data:image/png" in page
+
+
+def test_a_column_whose_other_values_are_too_rare_to_store_is_not_collapsed():
+    from synthgan.evaluation.columns import Columns
+    from synthgan.evaluation.fidelity import collapsed_columns
+    from synthgan.schema import Schema
+
+    real = pd.DataFrame({"drug": ["No"] * 995 + ["Steady"] * 2 + ["Up"] * 3, "ward": ["a", "b"] * 500})
+    cols = Columns.from_schema(Schema.infer(real))
+    only_no = pd.DataFrame({"drug": ["No"] * 1000, "ward": ["a", "b"] * 500})
+    assert collapsed_columns(real, only_no, cols) == []  # "Steady" and "Up" are under k = 5 rows
+    one_ward = pd.DataFrame({"drug": ["No"] * 1000, "ward": ["a"] * 1000})
+    assert collapsed_columns(real, one_ward, cols) == ["ward"]

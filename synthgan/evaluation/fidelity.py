@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp, wasserstein_distance
 
+from ..transform.bounds import MIN_COUNT
 from .columns import Columns, as_labels, as_numbers
 
 PEARSON_TREND = 0.5
@@ -231,5 +232,10 @@ def missingness(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> d
 
 
 def collapsed_columns(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> list[str]:
-    """Columns with two or more values in the real data but at most one in the synthetic data."""
-    return [c for c in cols.scored if real[c].nunique() >= 2 and synthetic[c].nunique() <= 1]
+    """Columns with two or more values each held by at least k = ``MIN_COUNT`` real rows (values a model may
+    emit: rarer ones are never stored) but at most one value in the synthetic data."""
+    return [
+        c
+        for c in cols.scored
+        if int((real[c].value_counts() >= MIN_COUNT).sum()) >= 2 and synthetic[c].nunique() <= 1
+    ]
