@@ -207,3 +207,20 @@ def test_examples_ci_script_runs_the_recipe(workdir):
     assert pd.read_parquet(workdir / "build" / "train.parquet")["sex"].value_counts().tolist() == [206, 206]
     usage = subprocess.run(["bash", str(ROOT / "examples" / "ci" / "augment.sh")], capture_output=True, text=True, env=env)
     assert usage.returncode == 2 and "usage:" in usage.stderr
+    only = subprocess.run(["bash", str(ROOT / "examples" / "ci" / "augment.sh"), "heart.csv", "sex", "build/syn.parquet"],
+                          cwd=workdir, env={**env, "SYNTHGAN_INCLUDE_REAL": "0"}, capture_output=True, text=True, timeout=600)
+    assert only.returncode == 0, only.stderr
+    synthetic = pd.read_parquet(workdir / "build" / "syn.parquet")
+    from synthgan.io.export import read_metadata
+
+    full = read_metadata(workdir / "build" / "train.parquet")
+    assert len(synthetic) == full["synthetic_rows"] > 0 and set(synthetic["sex"]) == {0}  # no real row
+
+
+def test_the_ci_workflow_keeps_real_rows_out_of_artifacts_and_pins_versions():
+    text = (ROOT / "examples" / "ci" / "github-actions.yml").read_text()
+    upload = text[text.index("actions/upload-artifact"):]
+    assert "synthetic_rows.parquet" in upload and "data/train.csv" not in upload
+    assert 'SYNTHGAN_INCLUDE_REAL: "0"' in text and "--include-real" not in text
+    assert 'TORCH_VERSION: "2.13.0"' in text and "synthgan==${SYNTHGAN_VERSION}" in text
+    assert "actions/cache@v4" in text and "~/.cache/pip" in text

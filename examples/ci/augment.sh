@@ -6,16 +6,21 @@
 #
 # Environment: SYNTHGAN_EPOCHS (default 300), SYNTHGAN_POLICY (a gate policy TOML; default: built-in),
 # SYNTHGAN_SEED (default 0), SYNTHGAN_HOLDOUT (share of rows kept out as the gate's baseline, default 0.2;
-# the gate compares generated rows with held-out rows of the same classes, at least 30 of them). Exit codes: 0 written, 3 refused by the gate (nothing written; the JSON
-# report beside OUT says why), anything else: bad input or a failure.
+# the gate compares generated rows with held-out rows of the same classes, at least 30 of them),
+# SYNTHGAN_INCLUDE_REAL (1, the default: OUT holds the real rows and then the synthetic ones; 0: the
+# synthetic rows only - what a CI artifact may hold). Exit codes: 0 written, 3 refused by the gate (nothing
+# written; the JSON report beside OUT says why), anything else: bad input or a failure.
 set -euo pipefail
 if [ "$#" -ne 3 ]; then
   echo "usage: $0 DATA TARGET OUT" >&2
   exit 2
 fi
 data="$1"; target="$2"; out="$3"
-args=(augment "$data" --target "$target" --balance --include-real -o "$out"
+args=(augment "$data" --target "$target" --balance -o "$out" --force
       --epochs "${SYNTHGAN_EPOCHS:-300}" --seed "${SYNTHGAN_SEED:-0}" --holdout "${SYNTHGAN_HOLDOUT:-0.2}" --quiet)
+if [ "${SYNTHGAN_INCLUDE_REAL:-1}" = "1" ]; then
+  args+=(--include-real)
+fi
 if [ -n "${SYNTHGAN_POLICY:-}" ]; then
   args+=(--policy "$SYNTHGAN_POLICY")
 fi
