@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Iterator, Literal
 
@@ -90,4 +91,43 @@ def replaced_on_refusal(path: Path) -> Iterator[None]:
         if existed:
             with contextlib.suppress(OSError):
                 Path(path).unlink()
+        raise
+
+
+#: The ``--json`` flag of the commands that release rows: one JSON summary on stdout, for CI steps.
+JSON_HELP = "Print one JSON summary on stdout (output, rows, gate decision, report) instead of text lines."
+
+
+def json_option() -> typer.models.OptionInfo:
+    return typer.Option("--json", help=JSON_HELP)
+
+
+def summary(command: str, output, rows, decision, report_path, exit_code: int = 0, **extra) -> dict:
+    """What a CI step needs from a release: where, how many, and the gate's verdict with every check."""
+    return {
+        "command": command,
+        "exit_code": exit_code,
+        "output": None if output is None else str(output),
+        "rows": rows,
+        "gate": None if decision is None else decision.to_dict(),
+        "report": None if report_path is None else str(report_path),
+        **extra,
+    }
+
+
+def emit(data: dict) -> None:
+    typer.echo(json.dumps(data, default=str))
+
+
+@contextlib.contextmanager
+def summarised_refusal(enabled: bool, command: str, out: Path) -> Iterator[None]:
+    """With ``--json``, a gate refusal also prints its summary (exit code 3, nothing written) on stdout."""
+    try:
+        yield
+    except GateFailedError as exc:
+        if enabled:
+            from synthgan.workflow.release import report_path_for
+
+            report = report_path_for(out)
+            emit(summary(command, None, 0, exc.decision, report if report.exists() else None, exit_code=3))
         raise

@@ -10,7 +10,16 @@ import typer
 from synthgan.defaults import DEFAULT_HOLDOUT
 
 from ._errors import handle_errors
-from ._options import claim_outputs, force_option, parse_columns, replaced_on_refusal
+from ._options import (
+    claim_outputs,
+    emit,
+    force_option,
+    json_option,
+    parse_columns,
+    replaced_on_refusal,
+    summarised_refusal,
+    summary,
+)
 
 
 @handle_errors
@@ -74,6 +83,7 @@ def augment_command(
         bool, typer.Option("-q", "--quiet", help="No progress bar, no per-check lines.")
     ] = False,
     force: Annotated[bool, force_option()] = False,
+    as_json: Annotated[bool, json_option()] = False,
 ) -> None:
     """Augment DATA with gated synthetic rows; exit 0 when written, 3 when the gate refuses, 1 on bad input.
 
@@ -104,7 +114,7 @@ def augment_command(
     )
     frame = load_table(data)
     record = {"training_data": provenance(data, holdout, seed, len(frame))}
-    with replaced_on_refusal(out):
+    with summarised_refusal(as_json, "augment", out), replaced_on_refusal(out):
         result = augment_table(
             frame,
             plan,
@@ -116,12 +126,16 @@ def augment_command(
             discrete=parse_columns(discrete, "--discrete"),
             provenance=record,
         )
+    written = read_metadata(result.path) if result.path.suffix.lower() != ".csv" else {}
+    if as_json:
+        rows = {k: written.get(k) for k in ("synthetic_rows", "real_rows")}
+        total = None if None in rows.values() else sum(rows.values())
+        return emit(summary("augment", result.path, total, result.decision, result.report_path, **rows))
     if result.decision is not None and not quiet:
         for check in result.decision.checks:
             typer.echo(f"  {check.line()}")
     gate = "gate passed" if result.decision is not None else "gate skipped (--no-gate)"
     report = f"; report: {result.report_path}" if result.report_path else ""
-    written = read_metadata(result.path) if result.path.suffix.lower() != ".csv" else {}
     counts = (
         f"{written['synthetic_rows']} synthetic + {written['real_rows']} real rows" if written else "rows"
     )

@@ -36,7 +36,10 @@ def evaluate_command(
         Optional[str], typer.Option("--target", help="Column to predict for the ML-efficacy score.")
     ] = None,
     json_out: Annotated[
-        Optional[Path], typer.Option("--json", help="Write the full report as JSON here.")
+        Optional[Path],
+        typer.Option(
+            "--json", help="Write the full report as JSON here ('-': on stdout, instead of the text)."
+        ),
     ] = None,
     html_out: Annotated[
         Optional[Path], typer.Option("--html", help="Write a self-contained HTML report here.")
@@ -51,6 +54,10 @@ def evaluate_command(
     eval_images: Annotated[
         int, typer.Option("--eval-images", help="Images: how many images per side are evaluated.")
     ] = DEFAULT_MAX_IMAGES,
+    schema: Annotated[
+        Optional[Path],
+        typer.Option("--schema", help="JSON schema (kinds, constraints: violations are counted per rule)."),
+    ] = None,
     force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Print fidelity and privacy scores beside what a fresh real sample (the holdout) scores.
@@ -66,10 +73,14 @@ def evaluate_command(
     from synthgan.io.images import is_image_source
     from synthgan.io.tabular import load_table
 
+    stdout = json_out is not None and str(json_out) == "-"
+    if stdout:
+        json_out = None
     for path in (json_out, html_out):
         if path is not None:
             check_writable(path)
     claim_outputs(json_out, html_out, force=force)
+    say = (lambda text: None) if stdout else typer.echo  # noqa: E731
     if any(is_image_source(p) for p in (real, synthetic)):
         if html_out is not None or target is not None:
             raise InvalidParameterError(
@@ -84,23 +95,32 @@ def evaluate_command(
             random_state=seed,
         )
         for key in ("fidelity.fid", "fidelity.kid", "privacy.memorisation_share", "privacy.exact_copies"):
-            typer.echo(
+            say(
                 f"{key:<28} {format_value(report.get(key, None)):>12}  real reference "
                 f"{format_value(report.get('reference.' + key, None)):>12}"
             )
         if json_out is not None:
             report.to_json(json_out)
-            typer.echo(f"report written to {json_out}")
+            say(f"report written to {json_out}")
+        if stdout:
+            typer.echo(report.to_json())
         return
     tables = {"real": load_table(real), "synthetic": load_table(synthetic)}
     tables["holdout"] = load_table(holdout) if holdout is not None else None
     report = evaluate(
-        tables["real"], tables["synthetic"], tables["holdout"], target=target, random_state=seed
+        tables["real"],
+        tables["synthetic"],
+        tables["holdout"],
+        target=target,
+        schema=None if schema is None else str(schema),
+        random_state=seed,
     )
-    typer.echo(report.summary())
+    say(report.summary())
     if json_out is not None:
         report.to_json(json_out)
-        typer.echo(f"report written to {json_out}")
+        say(f"report written to {json_out}")
     if html_out is not None:
         report.to_html(html_out, tables["real"], tables["synthetic"], tables["holdout"])
-        typer.echo(f"HTML report written to {html_out}")
+        say(f"HTML report written to {html_out}")
+    if stdout:
+        typer.echo(report.to_json())

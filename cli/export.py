@@ -8,7 +8,15 @@ from typing import Annotated, Optional
 import typer
 
 from ._errors import handle_errors
-from ._options import claim_outputs, force_option, replaced_on_refusal
+from ._options import (
+    claim_outputs,
+    emit,
+    force_option,
+    json_option,
+    replaced_on_refusal,
+    summarised_refusal,
+    summary,
+)
 
 
 @handle_errors
@@ -30,6 +38,7 @@ def export_command(
         Optional[Path], typer.Option("--policy", help="Gate policy TOML (default: the built-in policy).")
     ] = None,
     force: Annotated[bool, force_option()] = False,
+    as_json: Annotated[bool, json_option()] = False,
 ) -> None:
     """Gate SYNTHETIC against the real data and write it to OUT only if it passes.
 
@@ -47,8 +56,10 @@ def export_command(
     train = load_table(real)
     held = load_table(holdout) if holdout is not None else None
     provenance = {"source_file": synthetic.name, "source_sha256": sha256_of(synthetic)}
-    with replaced_on_refusal(out):
+    with summarised_refusal(as_json, "export", out), replaced_on_refusal(out):
         result = export_table(table, out, train=train, holdout=held, policy=rules, provenance=provenance)
+    if as_json:
+        return emit(summary("export", result.path, len(table), result.decision, result.report_path))
     for check in result.decision.checks:
         typer.echo(f"  {check.line()}")
     typer.echo(f"{len(table)} rows written to {result.path} (gate passed; report: {result.report_path})")

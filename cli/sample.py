@@ -16,9 +16,13 @@ from ._options import (
     Device,
     OutputFormat,
     claim_outputs,
+    emit,
     force_option,
+    json_option,
     parse_conditions,
     replaced_on_refusal,
+    summarised_refusal,
+    summary,
 )
 
 
@@ -67,6 +71,7 @@ def sample_command(
     ] = DEFAULT_MAX_IMAGES,
     device: Annotated[Device, typer.Option("--device", help="Where to generate.")] = "auto",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less output.")] = False,
+    as_json: Annotated[bool, json_option()] = False,
     force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Sample N rows, evaluate them against the real train/holdout rows, and write them if the gate passes.
@@ -118,8 +123,10 @@ def sample_command(
         seed=seed,
         provenance=provenance,
     )
-    with replaced_on_refusal(out):
+    with summarised_refusal(as_json, "sample", out), replaced_on_refusal(out):
         result = _release(model, images, n, out, common, fmt, features, eval_images)
+    if as_json:
+        return emit(summary("sample", result.path, n, result.decision, result.report_path))
     if result.decision is not None and not quiet:
         for check in result.decision.checks:
             typer.echo(f"  {check.line()}")

@@ -268,3 +268,80 @@ def test_help_is_plain_text_with_conventional_flags():
     assert "Usage: synthgan fit [OPTIONS] {DATA}" in out
     assert "-q, --quiet " in out and "<bool>" not in out and "│" not in out
     assert "--model [ctgan|wgan|ctgan-classic|wgan-classic|imagegan]" in out or "<ctgan|wgan|" in out
+
+
+def test_json_summaries_on_stdout(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from synthgan.data import heart_disease_path, load_heart_disease
+
+    monkeypatch.chdir(tmp_path)
+    frame = load_heart_disease()
+    train, holdout = frame.iloc[:240], frame.iloc[240:]
+    train.to_csv("train.csv", index=False)
+    holdout.to_csv("holdout.csv", index=False)
+    shuffled = pd.DataFrame(
+        {c: train[c].sample(frac=1, random_state=i).to_numpy() for i, c in enumerate(train)}
+    )
+    shuffled.to_csv("shuffled.csv", index=False)
+    (tmp_path / "valid.toml").write_text('[[check]]\nmetric = "validity.unknown_categories"\nmax = 0\n')
+    passed = invoke(
+        "export",
+        "shuffled.csv",
+        "--real",
+        "train.csv",
+        "--holdout",
+        "holdout.csv",
+        "-o",
+        "a.parquet",
+        "--policy",
+        "valid.toml",
+        "--json",
+    )
+    assert passed.exit_code == 0, passed.output
+    data = json.loads(passed.stdout)
+    assert data["command"] == "export" and data["exit_code"] == 0 and data["rows"] == 240
+    assert data["output"] == "a.parquet" and data["gate"]["passed"] and data["report"] == "a.report.json"
+    refused = invoke(
+        "export", "train.csv", "--real", "train.csv", "--holdout", "holdout.csv", "-o", "b.parquet", "--json"
+    )
+    assert refused.exit_code == 3
+    data = json.loads(refused.stdout)
+    assert data["exit_code"] == 3 and data["output"] is None and not data["gate"]["passed"]
+    assert "privacy.unique_copies_excess" in {c["metric"] for c in data["gate"]["checks"] if not c["passed"]}
+    evaluated = invoke("evaluate", "train.csv", "shuffled.csv", "--holdout", "holdout.csv", "--json", "-")
+    assert evaluated.exit_code == 0
+    assert set(json.loads(evaluated.stdout)) >= {"validity", "fidelity", "privacy", "reference", "meta"}
+    assert invoke("fit", str(heart_disease_path()), "--steps", "20", "-q").exit_code == 0
+    sampled = invoke("sample", "-n", "30", "--no-gate", "--json")
+    assert sampled.exit_code == 0
+    data = json.loads(sampled.stdout)
+    assert data["rows"] == 30 and data["gate"] is None and data["output"] == "synthetic.parquet"
+
+
+def test_augment_json_summary_counts_the_rows(tmp_path, monkeypatch):
+    from synthgan.data import load_heart_disease
+
+    monkeypatch.chdir(tmp_path)
+    load_heart_disease().to_csv("heart.csv", index=False)
+    (tmp_path / "valid.toml").write_text('[[check]]\nmetric = "validity.unknown_categories"\nmax = 0\n')
+    result = invoke(
+        "augment",
+        "heart.csv",
+        "--target",
+        "sex",
+        "--balance",
+        "--include-real",
+        "-o",
+        "aug.parquet",
+        "--epochs",
+        "2",
+        "--policy",
+        "valid.toml",
+        "-q",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["command"] == "augment" and data["rows"] == data["synthetic_rows"] + data["real_rows"]
+    assert data["synthetic_rows"] > 0 and data["gate"]["passed"]
