@@ -73,6 +73,13 @@ def fit_command(
             show_default="from the data",
         ),
     ] = None,
+    window: Annotated[
+        Optional[str],
+        typer.Option(
+            "--window",
+            help="DICOM: CENTRE,WIDTH of the grey-level window, e.g. 40,400 (default: each file's own).",
+        ),
+    ] = None,
     discrete: Annotated[
         Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")
     ] = None,
@@ -159,6 +166,7 @@ def fit_command(
     Images:  synthgan fit xrays/ --image-size 32   (one sub-folder per class)
     """
     from synthgan.io.atomic import check_writable
+    from synthgan.io.dicom import parse_window
     from synthgan.io.images import load_images
     from synthgan.io.tabular import load_table
     from synthgan.synthesizers import MODELS
@@ -178,6 +186,9 @@ def fit_command(
         )
     if image_size is not None and not images:
         raise typer.BadParameter("only applies to image folders", param_hint="--image-size")
+    if window is not None and not images:
+        raise typer.BadParameter("only applies to DICOM image folders", param_hint="--window")
+    dicom_window = parse_window(window)
     if images and (steps, validation, patience, checkpoint_every, resume) != (None,) * 5:
         raise typer.BadParameter(
             "--steps, --validation, --patience, --checkpoint-every and --resume apply to tables",
@@ -200,7 +211,7 @@ def fit_command(
     else:
         # a budget in steps goes in at construction: a -classic model then drops the paper's epochs
         estimator = MODELS[model](random_state=seed, **({} if steps is None else {"steps": steps}))
-    source = load_images(data, image_size=image_size) if images else load_table(data)
+    source = load_images(data, image_size=image_size, window=dicom_window) if images else load_table(data)
     if not images and schema is not None:  # declared rules hold on every real row, held-out ones too
         from synthgan.constraints.plan import check_rows
         from synthgan.schema import Schema
@@ -213,6 +224,8 @@ def fit_command(
         check_holdout(record, held)
     else:
         record = provenance(data, holdout, seed, len(source), holdout=held, stratify=strata)
+        if dicom_window is not None:
+            record["dicom_window"] = list(dicom_window)
     settings = {
         "epochs": epochs,
         "batch_size": batch_size,

@@ -105,7 +105,14 @@ def sample_command(
     train = holdout = None
     if rules is not None:
         source = locate_training_file(record, real)
-        data = load_images(source, image_size=model.image_size_) if images else load_table(source)
+        window = (record or {}).get("dicom_window")
+        data = (
+            load_images(
+                source, image_size=model.image_size_, window=None if window is None else tuple(window)
+            )
+            if images
+            else load_table(source)
+        )
         train, holdout = (
             split_holdout(
                 data, record["holdout_fraction"], record["holdout_seed"], record.get("holdout_stratify")

@@ -3,6 +3,8 @@ into one ``ImageSet`` of equal-sized uint8 images; write them back as PNG bytes 
 
 Grayscale or RGB is decided for the whole set (RGB only if some image has colour), and every image
 is resized to one square size (default: the median side rounded to a multiple of 4, at most 64).
+DICOM files (``.dcm``) are read by ``dicom.py``: rescaled, windowed and resized at full depth, then
+scaled to 8 bits; multi-frame files give one image per frame; no header element is read.
 
 Example:
     >>> import numpy as np
@@ -26,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from ..exceptions import DataLoadError, InvalidParameterError
 
 #: File endings read from a folder (Pillow decodes them).
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm")
 #: Image sides the convolutional models accept: multiples of 4 in this range.
 MIN_SIDE, MAX_SIDE = 8, 64
 
@@ -148,9 +150,9 @@ class ImageSet:
         return folder
 
 
-def load_images(source, labels=None, image_size: int | None = None) -> ImageSet:
+def load_images(source, labels=None, image_size: int | None = None, window=None) -> ImageSet:
     """An ``ImageSet`` from a folder, an ``ImageSet``, an array or a Parquet export; resized to
-    ``image_size``."""
+    ``image_size``. ``window`` (centre, width) overrides the DICOM files' own windows."""
     if isinstance(source, ImageSet):
         images = source if labels is None else ImageSet(source.images, labels)
     elif isinstance(source, (str, os.PathLike)):
@@ -158,7 +160,7 @@ def load_images(source, labels=None, image_size: int | None = None) -> ImageSet:
         if path.is_file() and path.suffix.lower() == ".parquet":
             images = ImageSet.from_frame(pd.read_parquet(path), image_size)
         else:
-            images = _read_folder(path, image_size)
+            images = _read_folder(path, image_size, window)
         if labels is not None:
             images = ImageSet(images.images, labels)
     else:
@@ -208,7 +210,7 @@ def default_side(sizes: list[tuple[int, int]]) -> int:
     return int(min(MAX_SIDE, max(MIN_SIDE, 4 * round(median / 4))))
 
 
-def _read_folder(path: Path, image_size: int | None) -> ImageSet:
+def _read_folder(path: Path, image_size: int | None, window=None) -> ImageSet:
     if not path.exists():
         raise DataLoadError(f"{path}: no such folder")
     if not path.is_dir():
@@ -236,35 +238,58 @@ def _read_folder(path: Path, image_size: int | None) -> ImageSet:
         raise DataLoadError(f"{path}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
     else:
         labels = None
-    opened, bad = [], []
-    for p in files:
+    opened, kept, bad, dicom_errors = [], [], [], []
+    for p, label in zip(files, labels if labels is not None else [None] * len(files)):
+        if p.suffix.lower() == ".dcm":
+            from .dicom import read_dicom
+
+            try:
+                frames = read_dicom(p, window)
+            except DataLoadError as exc:
+                dicom_errors.append(str(exc))
+                continue
+            opened += frames
+            kept += [label] * len(frames)
+            continue
         try:
             with Image.open(p) as image:
                 image.load()
                 opened.append(image.copy())
+                kept.append(label)
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
             bad.append(p.relative_to(path).as_posix())
+    if dicom_errors:
+        raise DataLoadError(
+            f"{path}: {len(dicom_errors)} DICOM files cannot be used (first: {dicom_errors[0]})"
+        )
     if bad:
         raise DataLoadError(
             f"{path}: {len(bad)} unreadable image files (first: {', '.join(bad[:3])}); remove or fix them"
         )
-    return ImageSet(_stack(opened, image_size), labels)
+    return ImageSet(_stack(opened, image_size), None if labels is None else kept)
 
 
 def _stack(images: list[Image.Image], image_size: int | None) -> np.ndarray:
     """Equal-sized uint8 array: one colour mode for all (L unless some image has colour), one square side."""
     side = check_side(image_size) if image_size is not None else default_side([im.size for im in images])
-    rgb = [
-        np.asarray(
-            im.convert("RGB").resize((side, side), Image.Resampling.BICUBIC)
-            if im.size != (side, side)
-            else im.convert("RGB")
-        )
-        for im in images
-    ]
+    rgb = [_rgb(im, side) for im in images]
     array = np.stack(rgb)
     colour = bool((array[..., 0] != array[..., 1]).any() or (array[..., 1] != array[..., 2]).any())
     return np.ascontiguousarray(array if colour else array[..., :1])
+
+
+def _rgb(image: Image.Image, side: int) -> np.ndarray:
+    """(side, side, 3) uint8; a float image (mode ``F``, values 0-255: DICOM) is resized before it is
+    rounded to 8 bits, so its depth is kept until this last scaling."""
+    if image.mode == "F":
+        if image.size != (side, side):
+            image = image.resize((side, side), Image.Resampling.BICUBIC)
+        gray = np.clip(np.rint(np.asarray(image, dtype=np.float64)), 0, 255).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2)
+    image = image.convert("RGB")
+    if image.size != (side, side):
+        image = image.resize((side, side), Image.Resampling.BICUBIC)
+    return np.asarray(image)
 
 
 def _squeeze(image: np.ndarray) -> np.ndarray:
