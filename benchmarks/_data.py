@@ -9,10 +9,26 @@ from pathlib import Path
 
 import pandas as pd
 
-SHARED = Path(os.environ.get("SYNTHGAN_SHARED", Path(__file__).resolve().parents[1].parent / "shared")) / "datasets"
+SHARED = (
+    Path(os.environ.get("SYNTHGAN_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+    / "datasets"
+)
 ADULT_COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
-    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
 ]
 
 
@@ -24,7 +40,13 @@ def require(path: Path) -> Path:
 
 def adult(complete_rows_only: bool = True) -> pd.DataFrame:
     """UCI Adult training table; the reference ctgan cannot take NaN in numbers, so complete rows by default."""
-    df = pd.read_csv(require(SHARED / "adult" / "adult.data"), header=None, names=ADULT_COLUMNS, skipinitialspace=True, na_values="?")
+    df = pd.read_csv(
+        require(SHARED / "adult" / "adult.data"),
+        header=None,
+        names=ADULT_COLUMNS,
+        skipinitialspace=True,
+        na_values="?",
+    )
     return df.dropna().reset_index(drop=True) if complete_rows_only else df
 
 

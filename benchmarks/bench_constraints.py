@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from quality import _predict_score, quality, sdmetrics_metadata, split, tables
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -67,7 +66,9 @@ def fit_sample(system: str, train: pd.DataFrame, schema, rules, seed: int, steps
         from synthgan import CTGAN
 
         declared = rules if system.endswith("+rules") else None
-        model = CTGAN(steps=steps, random_state=seed, verbose=False).fit(train, schema=schema, constraints=declared)
+        model = CTGAN(steps=steps, random_state=seed, verbose=False).fit(
+            train, schema=schema, constraints=declared
+        )
         fit_s = time.perf_counter() - start
         draw = lambda: model.sample(len(train), random_state=seed)  # noqa: E731
     else:
@@ -75,7 +76,9 @@ def fit_sample(system: str, train: pd.DataFrame, schema, rules, seed: int, steps
         from sdv.metadata import Metadata
         from sdv.single_table import GaussianCopulaSynthesizer
 
-        metadata = Metadata.load_from_dict({"tables": {"t": {"columns": sdmetrics_metadata(schema)["columns"]}}})
+        metadata = Metadata.load_from_dict(
+            {"tables": {"t": {"columns": sdmetrics_metadata(schema)["columns"]}}}
+        )
         np.random.seed(seed)  # SDV draws from the global RNGs (benchmark only)
         torch.manual_seed(seed)
         model = GaussianCopulaSynthesizer(metadata)
@@ -100,7 +103,12 @@ def fit_sample(system: str, train: pd.DataFrame, schema, rules, seed: int, steps
         except Exception as exc:
             return {"crash": f"sample: {type(exc).__name__}: {str(exc)[:300]}", **notes}
         times.append(time.perf_counter() - t0)
-    return {"rows": rows[list(train.columns)], "fit_s": fit_s, "rows_per_s": len(train) / float(np.median(times)), **notes}
+    return {
+        "rows": rows[list(train.columns)],
+        "fit_s": fit_s,
+        "rows_per_s": len(train) / float(np.median(times)),
+        **notes,
+    }
 
 
 def main() -> None:
@@ -108,8 +116,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
-    parser.add_argument("--rows", type=int, default=10_000, help="rows sampled from each table before the split")
-    parser.add_argument("--steps", type=int, default=None, help="synthgan's budget (default: its own; for smoke runs)")
+    parser.add_argument(
+        "--rows", type=int, default=10_000, help="rows sampled from each table before the split"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=None, help="synthgan's budget (default: its own; for smoke runs)"
+    )
     parser.add_argument("--out", default=str(RESULTS / "constraints"))
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--report-only", action="store_true")
@@ -134,18 +146,31 @@ def main() -> None:
                 if (name, seed, system) in done:
                     continue
                 out = fit_sample(system, train, schema, rules, seed, args.steps)
-                row = {"table": name, "seed": seed, "system": system, "rows": len(train), "steps": args.steps,
-                       "rules": [r.describe() for r in rules]}
+                row = {
+                    "table": name,
+                    "seed": seed,
+                    "system": system,
+                    "rows": len(train),
+                    "steps": args.steps,
+                    "rules": [r.describe() for r in rules],
+                }
                 row.update({k: v for k, v in out.items() if k != "rows"})
                 if "rows" in out:
                     synthetic = out["rows"]
                     broken = {r.describe(): r.violations(synthetic) for r in _fitted_rules(rules, train)}
-                    row["violating_share"] = float(np.logical_or.reduce(list(broken.values())).mean()) if broken else 0.0
+                    row["violating_share"] = (
+                        float(np.logical_or.reduce(list(broken.values())).mean()) if broken else 0.0
+                    )
                     row["violations"] = {k: int(v.sum()) for k, v in broken.items()}
                     row.update(quality(train, synthetic, schema))
                     row["tstr"] = _predict_score(synthetic, test, target, schema)
                 results.append(row)
-                print(json.dumps({k: v for k, v in row.items() if k not in ("rules", "violations")}, default=str), flush=True)
+                print(
+                    json.dumps(
+                        {k: v for k, v in row.items() if k not in ("rules", "violations")}, default=str
+                    ),
+                    flush=True,
+                )
                 path.write_text(json.dumps(results, indent=1, default=str))
     Path(args.out + ".md").write_text(markdown(results))
 
@@ -158,7 +183,9 @@ def _fitted_rules(rules, train: pd.DataFrame) -> list:
     from synthgan.constraints.values import combination_keys
 
     return [
-        replace(r, allowed=tuple(set(combination_keys(train, r.group)))) if isinstance(r, FixedCombinations) else r
+        replace(r, allowed=tuple(set(combination_keys(train, r.group))))
+        if isinstance(r, FixedCombinations)
+        else r
         for r in rules
     ]
 
@@ -184,26 +211,44 @@ def markdown(results: list[dict]) -> str:
         seeds = sorted({r["seed"] for r in rows})
         rules = rows[0]["rules"]
         lines += [f"## {name} ({rows[0]['rows']} training rows, seeds {seeds}, {len(rules)} rules)", ""]
-        lines += ["| system | rows breaking a rule | quality | shapes | trends | TSTR | fit s | sampling rows/s | crashes |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "| system | rows breaking a rule | quality | shapes | trends | TSTR | fit s | sampling rows/s | crashes |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for system in SYSTEMS:
             got = [r for r in rows if r["system"] == system]
             if not got:
                 continue
             ok = [r for r in got if "crash" not in r]
-            cells = [_mean_se([r.get(k) for r in ok]) for k in ("violating_share", "quality", "shapes", "trends", "tstr", "fit_s", "rows_per_s")]
+            cells = [
+                _mean_se([r.get(k) for r in ok])
+                for k in ("violating_share", "quality", "shapes", "trends", "tstr", "fit_s", "rows_per_s")
+            ]
             lines.append(f"| {system} | " + " | ".join(cells) + f" | {len(got) - len(ok)}/{len(got)} |")
         base = {r["seed"]: r for r in rows if r["system"] == "synthgan" and "crash" not in r}
-        paired = [(r, base[r["seed"]]) for r in rows if r["system"] == "synthgan+rules" and r["seed"] in base and "crash" not in r]
+        paired = [
+            (r, base[r["seed"]])
+            for r in rows
+            if r["system"] == "synthgan+rules" and r["seed"] in base and "crash" not in r
+        ]
         if paired:
-            lines += ["", "synthgan with rules minus without (paired by seed): " + ", ".join(
-                f"{k} {_mean_se([a[k] - b[k] for a, b in paired])}" for k in ("quality", "trends", "tstr"))
-                + f"; sampling speed ratio {_mean_se([a['rows_per_s'] / b['rows_per_s'] for a, b in paired])}"]
+            lines += [
+                "",
+                "synthgan with rules minus without (paired by seed): "
+                + ", ".join(
+                    f"{k} {_mean_se([a[k] - b[k] for a, b in paired])}" for k in ("quality", "trends", "tstr")
+                )
+                + f"; sampling speed ratio {_mean_se([a['rows_per_s'] / b['rows_per_s'] for a, b in paired])}",
+            ]
         sdv = [r for r in rows if r["system"] == "gaussian_copula+rules"]
         if sdv:
             unsupported = sdv[0].get("sdv_unsupported", [])
-            lines += ["", f"SDV 2.0 expresses {sdv[0].get('sdv_rules', 0)} of the {len(rules)} rules; not supported: "
-                      + (", ".join(f"`{u}`" for u in unsupported) or "none") + "."]
+            lines += [
+                "",
+                f"SDV 2.0 expresses {sdv[0].get('sdv_rules', 0)} of the {len(rules)} rules; not supported: "
+                + (", ".join(f"`{u}`" for u in unsupported) or "none")
+                + ".",
+            ]
             for r in sdv:
                 if "crash" in r:
                     lines.append(f"- seed {r['seed']}: SDV crashed: {r['crash']}")
@@ -215,7 +260,9 @@ def markdown(results: list[dict]) -> str:
         broken_rules = [rule for rule in rules if any(sum(worst.get(s, {}).get(rule, [0])) for s in worst)]
         lines += ["| rule | " + " | ".join(worst) + " |", "|---|" + "---|" * len(worst)]
         for rule in broken_rules:
-            lines.append(f"| `{rule}` | " + " | ".join(str(sum(worst[s].get(rule, [0]))) for s in worst) + " |")
+            lines.append(
+                f"| `{rule}` | " + " | ".join(str(sum(worst[s].get(rule, [0]))) for s in worst) + " |"
+            )
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -15,7 +15,6 @@ import time
 import warnings
 
 import pandas as pd
-
 from _data import adult, discrete_columns
 
 
@@ -36,7 +35,9 @@ def tstr_accuracy(train: pd.DataFrame, test: pd.DataFrame, target: str = "income
 def quality(real: pd.DataFrame, synthetic: pd.DataFrame, discrete: list[str]) -> float:
     from sdmetrics.reports.single_table import QualityReport
 
-    metadata = {"columns": {c: {"sdtype": "categorical" if c in discrete else "numerical"} for c in real.columns}}
+    metadata = {
+        "columns": {c: {"sdtype": "categorical" if c in discrete else "numerical"} for c in real.columns}
+    }
     report = QualityReport()
     report.generate(real, synthetic[real.columns], metadata, verbose=False)
     return float(report.get_score())
@@ -87,7 +88,11 @@ def main() -> None:
     data = adult().sample(frac=1.0, random_state=0).reset_index(drop=True)
     holdout, train = data.iloc[:6000], data.iloc[6000:].reset_index(drop=True)
     discrete = discrete_columns(train)
-    results: dict = {"data": f"adult complete rows: train {len(train)}, holdout {len(holdout)}", "epochs": args.epochs, "runs": []}
+    results: dict = {
+        "data": f"adult complete rows: train {len(train)}, holdout {len(holdout)}",
+        "epochs": args.epochs,
+        "runs": [],
+    }
     systems = [("synthgan", run_synthgan), ("ctgan", run_reference)]
     for _, fn in systems:  # warm-up: lazy imports and thread pools are not what we measure
         fn(train.iloc[:1000], discrete, 1, 1000, seed=0)
@@ -100,12 +105,16 @@ def main() -> None:
             row["quality"] = quality(train, synthetic.iloc[: len(train)], discrete)
             row["tstr_accuracy"] = tstr_accuracy(synthetic.iloc[: len(train)], holdout)
             row["condition_share_female"] = float((cond["sex"] == "Female").mean())
-            row["p_husband_given_female"] = float((female["relationship"] == "Husband").mean()) if len(female) else None
+            row["p_husband_given_female"] = (
+                float((female["relationship"] == "Husband").mean()) if len(female) else None
+            )
             results["runs"].append(row)
             print(json.dumps(row), flush=True)
     results["real"] = {
         "tstr_accuracy_train_on_real": tstr_accuracy(train, holdout),
-        "p_husband_given_female": float((train[train["sex"] == "Female"]["relationship"] == "Husband").mean()),
+        "p_husband_given_female": float(
+            (train[train["sex"] == "Female"]["relationship"] == "Husband").mean()
+        ),
     }
     print(json.dumps(results["real"]))
     if args.json:

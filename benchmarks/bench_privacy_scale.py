@@ -12,7 +12,6 @@ import resource
 import time
 
 import numpy as np
-
 from _data import diabetes
 
 
@@ -41,9 +40,16 @@ def main() -> None:
     t3 = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
-        "rows": args.rows, "columns": len(cols.scored), "embedding_width": int(r.shape[1]),
-        "embed_s": t1 - t0, "nearest_k2_s": t2 - t1, "exact_match_s": t3 - t2, "peak_rss_mb": peak_mb,
-        "median_dcr": float(np.median(d[:, 0])), "exact_match_rate": exact, "seed": 0,
+        "rows": args.rows,
+        "columns": len(cols.scored),
+        "embedding_width": int(r.shape[1]),
+        "embed_s": t1 - t0,
+        "nearest_k2_s": t2 - t1,
+        "exact_match_s": t3 - t2,
+        "peak_rss_mb": peak_mb,
+        "median_dcr": float(np.median(d[:, 0])),
+        "exact_match_rate": exact,
+        "seed": 0,
     }
     print(json.dumps(result, indent=2))
     if args.json:

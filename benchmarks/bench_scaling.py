@@ -25,15 +25,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-
 from _data import adult, diabetes, discrete_columns
 from harness import reference_fit
+from torch.utils._python_dispatch import TorchDispatchMode
+
 from synthgan._device import resolve_precision
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ADDMMS = {torch.ops.aten.addmm.default, torch.ops.aten.addmm.out}  # (bias, a, b): the operands come second
-MATMULS = {torch.ops.aten.mm.default, torch.ops.aten.mm.out, torch.ops.aten.bmm.default, torch.ops.aten.bmm.out, *ADDMMS}
+MATMULS = {
+    torch.ops.aten.mm.default,
+    torch.ops.aten.mm.out,
+    torch.ops.aten.bmm.default,
+    torch.ops.aten.bmm.out,
+    *ADDMMS,
+}
 
 
 class MatmulLog(TorchDispatchMode):
@@ -79,8 +85,10 @@ class OpClock(TorchDispatchMode):
     def __enter__(self):
         from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
-        self._hooks = (register_optimizer_step_pre_hook(lambda *_: setattr(self, "in_optimizer", True)),
-                       register_optimizer_step_post_hook(lambda *_: setattr(self, "in_optimizer", False)))
+        self._hooks = (
+            register_optimizer_step_pre_hook(lambda *_: setattr(self, "in_optimizer", True)),
+            register_optimizer_step_post_hook(lambda *_: setattr(self, "in_optimizer", False)),
+        )
         return super().__enter__()
 
     def __exit__(self, *exc):
@@ -92,7 +100,13 @@ class OpClock(TorchDispatchMode):
         start = time.perf_counter()
         out = func(*args, **(kwargs or {}))
         elapsed = time.perf_counter() - start
-        kind = "matmul" if func in MATMULS else "optimizer" if self.in_optimizer or func in OPTIMIZER_KERNELS else "other"
+        kind = (
+            "matmul"
+            if func in MATMULS
+            else "optimizer"
+            if self.in_optimizer or func in OPTIMIZER_KERNELS
+            else "other"
+        )
         self.seconds[kind] += elapsed
         self.ops += not func.is_view
         return out
@@ -109,6 +123,7 @@ def per_step(totals_of, frame: pd.DataFrame, epochs: int) -> dict:
 def step_breakdown(system: str, frame: pd.DataFrame, discrete: list[str], epochs: int = 2) -> dict:
     """Kernel milliseconds per step in matmuls, in the optimizer and in the rest, and the non-view
     ops per step, over a fit of ``epochs`` epochs minus a one-epoch fit."""
+
     def clocked(n_epochs: int) -> dict:
         with OpClock() as clock:
             new_model(system, n_epochs).fit(frame, discrete)
@@ -165,7 +180,10 @@ def flops(shapes) -> float:
 
 def replay_seconds(shapes, repeat: int = 5) -> float:
     """Time the recorded matmuls as plain torch.mm on contiguous operands of the recorded dtype (median of runs)."""
-    operands = [(torch.randn(bt, m, k, dtype=dt).squeeze(0), torch.randn(bt, k, n, dtype=dt).squeeze(0)) for bt, m, k, n, dt in shapes]
+    operands = [
+        (torch.randn(bt, m, k, dtype=dt).squeeze(0), torch.randn(bt, k, n, dtype=dt).squeeze(0))
+        for bt, m, k, n, dt in shapes
+    ]
     runs = []
     for _ in range(repeat + 1):
         start = time.perf_counter()
@@ -234,7 +252,9 @@ def rows_scaling() -> list[dict]:
     for n in (10_000, 30_000, 100_000):
         frame = pd.concat([base] * (n // len(base) + 1)).iloc[:n].reset_index(drop=True)
         seconds = step_seconds("synthgan", frame, discrete, epochs=5)
-        out.append({"rows": n, "seconds_per_step": seconds, "seconds_per_epoch": seconds * steps_per_epoch(n)})
+        out.append(
+            {"rows": n, "seconds_per_step": seconds, "seconds_per_epoch": seconds * steps_per_epoch(n)}
+        )
         print(out[-1], flush=True)
     model = CTGAN.classic(epochs=1, random_state=0, verbose=False).fit(base, discrete)
     model.sample(1000)
@@ -249,7 +269,9 @@ def rows_scaling() -> list[dict]:
 def step_efficiency() -> list[dict]:
     tables = {"adult": adult(complete_rows_only=True)}  # 10,000 rows of each, the same rows for both systems
     tables["diabetes"] = diabetes().drop(columns=["encounter_id", "patient_nbr"])
-    tables = {name: frame.sample(10_000, random_state=0).reset_index(drop=True) for name, frame in tables.items()}
+    tables = {
+        name: frame.sample(10_000, random_state=0).reset_index(drop=True) for name, frame in tables.items()
+    }
     out = []
     for name, frame in tables.items():
         discrete = discrete_columns(frame)
@@ -259,9 +281,16 @@ def step_efficiency() -> list[dict]:
             shapes = one_step_shapes(system, frame, discrete)
             step = step_seconds(system, frame, discrete, epochs=2 if system == "ctgan" else 9)
             replay = replay_seconds(shapes)
-            row = {"data": name, "system": system, "gflop_per_step": flops(shapes) / 1e9, "matmuls_per_step": len(shapes),
-                   "seconds_per_step": step, "achieved_gflops": flops(shapes) / step / 1e9,
-                   "same_matmuls_plain_s": replay, "same_matmuls_plain_gflops": flops(shapes) / replay / 1e9}
+            row = {
+                "data": name,
+                "system": system,
+                "gflop_per_step": flops(shapes) / 1e9,
+                "matmuls_per_step": len(shapes),
+                "seconds_per_step": step,
+                "achieved_gflops": flops(shapes) / step / 1e9,
+                "same_matmuls_plain_s": replay,
+                "same_matmuls_plain_gflops": flops(shapes) / replay / 1e9,
+            }
             row["matmul_share_of_step"] = replay / step
             row |= step_breakdown(system, frame, discrete)
             row |= profiled_breakdown(system, frame, discrete)
@@ -273,8 +302,14 @@ def step_efficiency() -> list[dict]:
 def main() -> None:
     warnings.simplefilter("ignore")
     RESULTS.mkdir(exist_ok=True)
-    result = {"square_2048_gflops": {"float32": square_gflops(torch.float32), "bfloat16": square_gflops(torch.bfloat16)},
-              "threads": torch.get_num_threads(), "synthgan_precision": str(resolve_precision("auto", torch.device("cpu")) or torch.float32)}
+    result = {
+        "square_2048_gflops": {
+            "float32": square_gflops(torch.float32),
+            "bfloat16": square_gflops(torch.bfloat16),
+        },
+        "threads": torch.get_num_threads(),
+        "synthgan_precision": str(resolve_precision("auto", torch.device("cpu")) or torch.float32),
+    }
     print(result, flush=True)
     result["step"] = step_efficiency()
     result["scaling"] = rows_scaling()
@@ -284,33 +319,58 @@ def main() -> None:
 
 def write_markdown(result: dict) -> None:
     sq = result["square_2048_gflops"]
-    lines = ["# How close a training step runs to the machine, and how cost grows", "",
-             f"Plain square matmul on this CPU ({result['threads']} threads): float32 {sq['float32']:.0f} GFLOP/s, "
-             f"bfloat16 {sq['bfloat16']:.1f} GFLOP/s. synthgan trains at `precision=\"auto\"` ({result['synthgan_precision']}); "
-             "`synthgan-float32` is the same code at `precision=\"float32\"`, the reference's dtype. "
-             "Matmuls are replayed in the dtype they ran in.", "",
-             "| data | system | GFLOP per step | matmuls | s per step | achieved GFLOP/s | same matmuls as plain torch.mm (s) | their GFLOP/s | matmul share of the step |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# How close a training step runs to the machine, and how cost grows",
+        "",
+        f"Plain square matmul on this CPU ({result['threads']} threads): float32 {sq['float32']:.0f} GFLOP/s, "
+        f'bfloat16 {sq["bfloat16"]:.1f} GFLOP/s. synthgan trains at `precision="auto"` ({result["synthgan_precision"]}); '
+        '`synthgan-float32` is the same code at `precision="float32"`, the reference\'s dtype. '
+        "Matmuls are replayed in the dtype they ran in.",
+        "",
+        "| data | system | GFLOP per step | matmuls | s per step | achieved GFLOP/s | same matmuls as plain torch.mm (s) | their GFLOP/s | matmul share of the step |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in result["step"]:
-        lines.append(f"| {r['data']} | {r['system']} | {r['gflop_per_step']:.2f} | {r['matmuls_per_step']} | {r['seconds_per_step']:.3f} | "
-                     f"{r['achieved_gflops']:.0f} | {r['same_matmuls_plain_s']:.3f} | {r['same_matmuls_plain_gflops']:.0f} | {r['matmul_share_of_step']:.0%} |")
-    lines += ["", "What one step is made of: kernel time inside its matmuls, inside Adam and in every other op, each kernel call "
-              "timed alone (a TorchDispatchMode clock; 2 epochs minus 1, so setup cancels). The kernels' sum is below the step's "
-              "wall time by the Python between them; the matmuls inside a step run slower than the same matmuls replayed back "
-              "to back on warm operands.", "",
-              "| data | system | non-view ops per step | matmul kernels (ms) | Adam kernels (ms) | other kernels (ms) | matmul share of kernel time |",
-              "|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['data']} | {r['system']} | {r['gflop_per_step']:.2f} | {r['matmuls_per_step']} | {r['seconds_per_step']:.3f} | "
+            f"{r['achieved_gflops']:.0f} | {r['same_matmuls_plain_s']:.3f} | {r['same_matmuls_plain_gflops']:.0f} | {r['matmul_share_of_step']:.0%} |"
+        )
+    lines += [
+        "",
+        "What one step is made of: kernel time inside its matmuls, inside Adam and in every other op, each kernel call "
+        "timed alone (a TorchDispatchMode clock; 2 epochs minus 1, so setup cancels). The kernels' sum is below the step's "
+        "wall time by the Python between them; the matmuls inside a step run slower than the same matmuls replayed back "
+        "to back on warm operands.",
+        "",
+        "| data | system | non-view ops per step | matmul kernels (ms) | Adam kernels (ms) | other kernels (ms) | matmul share of kernel time |",
+        "|---|---|---|---|---|---|---|",
+    ]
     lines += makeup_rows(result["step"], "", "_kernel_ms", ops=True)
-    lines += ["", "The same make-up by torch's profiler (self time of every aten op, recorded in C++: no Python runs between "
-              "the ops, which under the dispatch clock leaves every kernel colder; the profiler's own cost per op is small).", "",
-              "| data | system | matmul (ms) | Adam (ms) | other ops (ms) | matmul share of op time |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "The same make-up by torch's profiler (self time of every aten op, recorded in C++: no Python runs between "
+        "the ops, which under the dispatch clock leaves every kernel colder; the profiler's own cost per op is small).",
+        "",
+        "| data | system | matmul (ms) | Adam (ms) | other ops (ms) | matmul share of op time |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += makeup_rows(result["step"], "profiled_", "_ms", ops=False)
-    lines += ["", "Time per epoch against rows (Adult, rows repeated to 100k so the width is fixed) and sampling against n:", "",
-              "| rows | s per step | s per epoch |", "|---|---|---|"]
-    lines += [f"| {r['rows']:,} | {r['seconds_per_step']:.4f} | {r['seconds_per_epoch']:.2f} |" for r in result["scaling"] if "rows" in r]
+    lines += [
+        "",
+        "Time per epoch against rows (Adult, rows repeated to 100k so the width is fixed) and sampling against n:",
+        "",
+        "| rows | s per step | s per epoch |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {r['rows']:,} | {r['seconds_per_step']:.4f} | {r['seconds_per_epoch']:.2f} |"
+        for r in result["scaling"]
+        if "rows" in r
+    ]
     lines += ["", "| rows sampled | rows/s |", "|---|---|"]
-    lines += [f"| {r['sample_rows']:,} | {r['rows_per_s']:,.0f} |" for r in result["scaling"] if "sample_rows" in r]
+    lines += [
+        f"| {r['sample_rows']:,} | {r['rows_per_s']:,.0f} |" for r in result["scaling"] if "sample_rows" in r
+    ]
     (RESULTS / "scaling.md").write_text("\n".join(lines) + "\n")
 
 

@@ -39,8 +39,14 @@ def main() -> None:
         size_mb = out.stat().st_size / 2**20
         rows = read_metadata(out)["rows"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "file_mb": size_mb,
-              "peak_rss_mb": peak, "peak_rss_before_sampling_mb": rss_before}
+    result = {
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "file_mb": size_mb,
+        "peak_rss_mb": peak,
+        "peak_rss_before_sampling_mb": rss_before,
+    }
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))

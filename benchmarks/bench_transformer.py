@@ -15,7 +15,6 @@ import time
 import warnings
 
 import numpy as np
-
 from _data import adult, discrete_columns
 
 
@@ -49,7 +48,11 @@ def run_reference(df, discrete):
 
 
 def fidelity(df, back, discrete):
-    numeric = {c: float(np.mean(np.abs(back[c].astype(float).to_numpy() - df[c].astype(float).to_numpy()))) for c in df if c not in discrete}
+    numeric = {
+        c: float(np.mean(np.abs(back[c].astype(float).to_numpy() - df[c].astype(float).to_numpy())))
+        for c in df
+        if c not in discrete
+    }
     exact = all((back[c].astype(str).to_numpy() == df[c].astype(str).to_numpy()).all() for c in discrete)
     return numeric, exact
 
@@ -73,16 +76,30 @@ def main() -> None:
     for name, runs in times.items():
         med = [statistics.median(r[k] for r in runs) for k in range(3)]
         numeric, exact = fidelity(df, backs[name], discrete)
-        result[name] = {"fit_s": med[0], "transform_s": med[1], "inverse_s": med[2], "mean_abs_error": numeric, "categories_exact": exact}
+        result[name] = {
+            "fit_s": med[0],
+            "transform_s": med[1],
+            "inverse_s": med[2],
+            "mean_abs_error": numeric,
+            "categories_exact": exact,
+        }
     s, r = result["synthgan"], result["ctgan"]
     result["ratio_fit"] = r["fit_s"] / s["fit_s"]
-    result["ratio_transform_plus_inverse"] = (r["transform_s"] + r["inverse_s"]) / (s["transform_s"] + s["inverse_s"])
+    result["ratio_transform_plus_inverse"] = (r["transform_s"] + r["inverse_s"]) / (
+        s["transform_s"] + s["inverse_s"]
+    )
     print(f"{'':10} {'fit s':>8} {'transform s':>12} {'inverse s':>10}")
     for name in ("synthgan", "ctgan"):
-        print(f"{name:10} {result[name]['fit_s']:8.3f} {result[name]['transform_s']:12.3f} {result[name]['inverse_s']:10.3f}")
-    print(f"speed-up: fit {result['ratio_fit']:.1f}x, transform+inverse {result['ratio_transform_plus_inverse']:.1f}x")
+        print(
+            f"{name:10} {result[name]['fit_s']:8.3f} {result[name]['transform_s']:12.3f} {result[name]['inverse_s']:10.3f}"
+        )
+    print(
+        f"speed-up: fit {result['ratio_fit']:.1f}x, transform+inverse {result['ratio_transform_plus_inverse']:.1f}x"
+    )
     for col in s["mean_abs_error"]:
-        print(f"round-trip mean |error| {col:15} synthgan {s['mean_abs_error'][col]:10.4g}  ctgan {r['mean_abs_error'][col]:10.4g}")
+        print(
+            f"round-trip mean |error| {col:15} synthgan {s['mean_abs_error'][col]:10.4g}  ctgan {r['mean_abs_error'][col]:10.4g}"
+        )
     print(f"categories exact: synthgan {s['categories_exact']}, ctgan {r['categories_exact']}")
     if args.json:
         with open(args.json, "w") as fh:

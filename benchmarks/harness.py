@@ -30,12 +30,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from _data import SHARED, adult, diabetes
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REUSE = False
-HEART = ["age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak", "slope", "ca", "thal", "num"]
+HEART = [
+    "age",
+    "sex",
+    "cp",
+    "trestbps",
+    "chol",
+    "fbs",
+    "restecg",
+    "thalach",
+    "exang",
+    "oldpeak",
+    "slope",
+    "ca",
+    "thal",
+    "num",
+]
 #: name -> (target column, epochs at equal epochs, wall-clock budget seconds, rows sampled for speed)
 PLAN = {
     "adult": ("income", 30, 120, 100_000),
@@ -54,13 +68,21 @@ def load(name: str) -> tuple[pd.DataFrame, list[str]]:
     elif name == "diabetes":
         df = diabetes().drop(columns=["encounter_id", "patient_nbr"])
     elif name == "heart":
-        df = pd.read_csv(SHARED / "heart_disease" / "processed.cleveland.data", header=None, names=HEART, na_values="?")
-        df[["sex", "cp", "fbs", "restecg", "exang", "slope", "ca", "thal", "num"]] = df[["sex", "cp", "fbs", "restecg", "exang", "slope", "ca", "thal", "num"]].astype("string")
+        df = pd.read_csv(
+            SHARED / "heart_disease" / "processed.cleveland.data", header=None, names=HEART, na_values="?"
+        )
+        df[["sex", "cp", "fbs", "restecg", "exang", "slope", "ca", "thal", "num"]] = df[
+            ["sex", "cp", "fbs", "restecg", "exang", "slope", "ca", "thal", "num"]
+        ].astype("string")
     else:
         df = load_table(SHARED / "chronic_kidney_disease" / "kidney_disease.csv").drop(columns=["id"])
     discrete = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     for c in df.columns:
-        df[c] = df[c].astype(object).fillna("missing").astype(str) if c in discrete else df[c].fillna(df[c].median())
+        df[c] = (
+            df[c].astype(object).fillna("missing").astype(str)
+            if c in discrete
+            else df[c].fillna(df[c].median())
+        )
     return df.reset_index(drop=True), discrete
 
 
@@ -71,8 +93,16 @@ def split(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # ---- one system, one data set, in this process --------------------------------------------------
-def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_sample: int, out: Path,
-            seed: int = 0, precision: str = "auto") -> None:
+def run_one(
+    system: str,
+    name: str,
+    epochs: int | None,
+    budget: float | None,
+    n_sample: int,
+    out: Path,
+    seed: int = 0,
+    precision: str = "auto",
+) -> None:
     warnings.simplefilter("ignore")
     df, discrete = load(name)
     train, _ = split(df)
@@ -81,7 +111,9 @@ def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_
         from synthgan import CTGAN
 
         start = time.perf_counter()
-        model = CTGAN.classic(epochs=epochs or 100_000, max_time=budget, precision=precision, random_state=seed, verbose=False)
+        model = CTGAN.classic(
+            epochs=epochs or 100_000, max_time=budget, precision=precision, random_state=seed, verbose=False
+        )
         model.fit(train, discrete)
         fit_s = time.perf_counter() - start
         seconds = model.loss_values_["seconds"].to_numpy()
@@ -107,10 +139,20 @@ def run_one(system: str, name: str, epochs: int | None, budget: float | None, n_
         synthetic = sample(n_sample)
         times.append(time.perf_counter() - start)
     synthetic.iloc[: len(train)].to_parquet(out.with_suffix(".parquet"))
-    row = {"system": system, "data": name, "seed": seed, "precision": precision, "machine": machine(), "commit": commit(),
-           "epochs": int(done),
-           "preprocess_s": pre, "epoch_s": epoch_s, "fit_s": fit_s, "sample_rows_per_s": n_sample / float(np.median(times)),
-           "peak_rss_mb": peak_rss_mb()}
+    row = {
+        "system": system,
+        "data": name,
+        "seed": seed,
+        "precision": precision,
+        "machine": machine(),
+        "commit": commit(),
+        "epochs": int(done),
+        "preprocess_s": pre,
+        "epoch_s": epoch_s,
+        "fit_s": fit_s,
+        "sample_rows_per_s": n_sample / float(np.median(times)),
+        "peak_rss_mb": peak_rss_mb(),
+    }
     out.write_text(json.dumps(row))
 
 
@@ -120,8 +162,14 @@ def machine() -> str:
 
     from synthgan._device import cpu_has_native_bf16
 
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
     return f"{model}, {os.cpu_count()} cores, {'native' if cpu_has_native_bf16() else 'no native'} bf16"
 
 
@@ -129,9 +177,16 @@ def commit() -> str:
     """The code measured: the repository's short commit (with "+changes" when the work tree differs)."""
     root = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "synthgan"], cwd=root,
-                               capture_output=True, text=True, check=True)
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "synthgan"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
@@ -191,7 +246,9 @@ def warm_up(system: str, train: pd.DataFrame, discrete: list[str]) -> None:
 def quality(real: pd.DataFrame, synthetic: pd.DataFrame, discrete: list[str]) -> float:
     from sdmetrics.reports.single_table import QualityReport
 
-    metadata = {"columns": {c: {"sdtype": "categorical" if c in discrete else "numerical"} for c in real.columns}}
+    metadata = {
+        "columns": {c: {"sdtype": "categorical" if c in discrete else "numerical"} for c in real.columns}
+    }
     report = QualityReport()
     report.generate(real, synthetic[real.columns], metadata, verbose=False)
     return float(report.get_score())
@@ -205,15 +262,19 @@ def tstr(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict:
     features = [c for c in train.columns if c != target]
     both = pd.concat([train[features], test[features]])
     for c in features:
-        if not pd.api.types.is_numeric_dtype(both[c]):  # the classifier takes at most 255 levels: the rest are "other"
+        if not pd.api.types.is_numeric_dtype(
+            both[c]
+        ):  # the classifier takes at most 255 levels: the rest are "other"
             labels = both[c].astype(str)
             top = labels.iloc[: len(train)].value_counts().index[:250]
             both[c] = labels.where(labels.isin(top), "other").astype("category")
     clf = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
     clf.fit(both.iloc[: len(train)], train[target].astype(str))
-    truth, predicted = test[target].astype(str), clf.predict(both.iloc[len(train):])
-    return {"tstr_accuracy": float(accuracy_score(truth, predicted)),
-            "tstr_balanced_accuracy": float(balanced_accuracy_score(truth, predicted))}
+    truth, predicted = test[target].astype(str), clf.predict(both.iloc[len(train) :])
+    return {
+        "tstr_accuracy": float(accuracy_score(truth, predicted)),
+        "tstr_balanced_accuracy": float(balanced_accuracy_score(truth, predicted)),
+    }
 
 
 def score(name: str, synthetic: pd.DataFrame) -> dict:
@@ -223,26 +284,38 @@ def score(name: str, synthetic: pd.DataFrame) -> dict:
     train, holdout = split(df)
     target = PLAN[name][0]
     cap = min(len(train), 20_000)
-    real_s, synth_s = train.sample(cap, random_state=0), synthetic.sample(min(cap, len(synthetic)), random_state=0)
+    real_s, synth_s = (
+        train.sample(cap, random_state=0),
+        synthetic.sample(min(cap, len(synthetic)), random_state=0),
+    )
     report = evaluate(train, synthetic, holdout=holdout, detection=False)
-    return {"quality": quality(real_s, synth_s, discrete), **tstr(synthetic, holdout, target),
-            "dcr_closer_to_train_share": report.get("privacy.dcr_closer_to_train_share", None),
-            "exact_match_rate": report.get("privacy.exact_match_rate", None),
-            "membership_inference_auc": report.get("privacy.membership_inference_auc", None)}
+    return {
+        "quality": quality(real_s, synth_s, discrete),
+        **tstr(synthetic, holdout, target),
+        "dcr_closer_to_train_share": report.get("privacy.dcr_closer_to_train_share", None),
+        "exact_match_rate": report.get("privacy.exact_match_rate", None),
+        "membership_inference_auc": report.get("privacy.membership_inference_auc", None),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=list(PLAN), choices=list(PLAN))
     parser.add_argument("--seeds", type=int, default=1, help="equal-epoch runs per system (seeds 0..N-1)")
-    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"], help="synthgan's precision")
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "float32", "bfloat16"], help="synthgan's precision"
+    )
     parser.add_argument("--one", nargs=2, metavar=("SYSTEM", "DATA"), help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sample", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--reuse", action="store_true", help="score the runs already in results/harness_runs instead of repeating them")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="score the runs already in results/harness_runs instead of repeating them",
+    )
     args = parser.parse_args()
     global REUSE
     REUSE = args.reuse
@@ -257,13 +330,19 @@ def main() -> None:
         target, epochs, budget, n_sample = PLAN[name]
         order = ["synthgan", "ctgan"] if i % 2 == 0 else ["ctgan", "synthgan"]
         run = lambda system, **kw: launch(system, name, work, n_sample, args.precision, **kw)  # noqa: E731
-        equal = {(system, seed): run(system, epochs=epochs, seed=seed) for seed in range(args.seeds) for system in order}
+        equal = {
+            (system, seed): run(system, epochs=epochs, seed=seed)
+            for seed in range(args.seeds)
+            for system in order
+        }
         for system in order:  # equal wall clock: the reference gets the epochs that fit in the budget
             if system == "synthgan":
                 launch_row = run(system, budget=max(budget - equal[(system, 0)]["preprocess_s"], 1.0))
             else:
                 ref = equal[("ctgan", 0)]
-                launch_row = run(system, epochs=max(1, int((budget - ref["preprocess_s"]) // max(ref["epoch_s"], 1e-9))))
+                launch_row = run(
+                    system, epochs=max(1, int((budget - ref["preprocess_s"]) // max(ref["epoch_s"], 1e-9)))
+                )
             rows.append({**launch_row, "setting": f"budget {budget:.0f} s"})
         rows.extend({**row, "setting": f"{epochs} epochs"} for row in equal.values())
         rows.sort(key=lambda r: list(PLAN).index(r["data"]))
@@ -271,8 +350,16 @@ def main() -> None:
     write_markdown(rows)
 
 
-def launch(system: str, name: str, work: Path, n_sample: int, precision: str, epochs: int | None = None,
-           budget: float | None = None, seed: int = 0) -> dict:
+def launch(
+    system: str,
+    name: str,
+    work: Path,
+    n_sample: int,
+    precision: str,
+    epochs: int | None = None,
+    budget: float | None = None,
+    seed: int = 0,
+) -> dict:
     tag = "" if system == "ctgan" or precision == "auto" else f"_{precision}"
     out = work / f"{name}_{system}{tag}_{epochs or 'budget'}_s{seed}.json"
     if REUSE and out.exists() and out.with_suffix(".parquet").exists():  # --reuse: score an earlier run again
@@ -280,8 +367,21 @@ def launch(system: str, name: str, work: Path, n_sample: int, precision: str, ep
         row.update(score(name, pd.read_parquet(out.with_suffix(".parquet"))))
         print(json.dumps(row), flush=True)
         return row
-    cmd = [sys.executable, __file__, "--one", system, name, "--out", str(out), "--sample", str(n_sample),
-           "--seed", str(seed), "--precision", precision]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--one",
+        system,
+        name,
+        "--out",
+        str(out),
+        "--sample",
+        str(n_sample),
+        "--seed",
+        str(seed),
+        "--precision",
+        precision,
+    ]
     cmd += ["--epochs", str(epochs)] if epochs else []
     cmd += ["--budget", str(budget)] if budget else []
     subprocess.run(cmd, check=True)
@@ -293,26 +393,56 @@ def launch(system: str, name: str, work: Path, n_sample: int, precision: str, ep
 
 def write_markdown(rows: list[dict]) -> None:
     lines = ["# synthgan vs the reference ctgan (same architecture and batch size; one process per run)", ""]
-    lines += [f"Machine: {m}" for m in dict.fromkeys(r.get("machine", "not recorded (before 2026-12)") for r in rows)]
-    lines += ["", "| data | setting | system | seed | commit | precision | epochs | preprocess s | s/epoch | sample rows/s | peak RSS MB | "
-              "quality | TSTR acc. | TSTR bal. acc. | DCR closer-to-train | MIA AUC |", "|" + "---|" * 16]
+    lines += [
+        f"Machine: {m}"
+        for m in dict.fromkeys(r.get("machine", "not recorded (before 2026-12)") for r in rows)
+    ]
+    lines += [
+        "",
+        "| data | setting | system | seed | commit | precision | epochs | preprocess s | s/epoch | sample rows/s | peak RSS MB | "
+        "quality | TSTR acc. | TSTR bal. acc. | DCR closer-to-train | MIA AUC |",
+        "|" + "---|" * 16,
+    ]
     for r in rows:
-        lines.append(f"| {r['data']} | {r['setting']} | {r['system']} | {r.get('seed', 0)} | {r.get('commit', '')} | "
-                     f"{r.get('precision', 'float32')} | "
-                     f"{r['epochs']} | {r['preprocess_s']:.2f} | {r['epoch_s']:.3f} | {r['sample_rows_per_s']:,.0f} | "
-                     f"{r['peak_rss_mb']:.0f} | {r['quality']:.3f} | {_f(r.get('tstr_accuracy'))} | {r['tstr_balanced_accuracy']:.3f} | "
-                     f"{_f(r['dcr_closer_to_train_share'])} | {_f(r['membership_inference_auc'])} |")
-    lines += ["", "Ratios at equal epochs (reference / synthgan, means over seeds; > 1 means synthgan is faster or leaner):", "",
-              "| data | seeds | preprocessing | per epoch | sampling | peak memory | quality (synthgan - reference) | "
-              "TSTR acc. (synthgan - reference) |", "|" + "---|" * 8]
+        lines.append(
+            f"| {r['data']} | {r['setting']} | {r['system']} | {r.get('seed', 0)} | {r.get('commit', '')} | "
+            f"{r.get('precision', 'float32')} | "
+            f"{r['epochs']} | {r['preprocess_s']:.2f} | {r['epoch_s']:.3f} | {r['sample_rows_per_s']:,.0f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['quality']:.3f} | {_f(r.get('tstr_accuracy'))} | {r['tstr_balanced_accuracy']:.3f} | "
+            f"{_f(r['dcr_closer_to_train_share'])} | {_f(r['membership_inference_auc'])} |"
+        )
+    lines += [
+        "",
+        "Ratios at equal epochs (reference / synthgan, means over seeds; > 1 means synthgan is faster or leaner):",
+        "",
+        "| data | seeds | preprocessing | per epoch | sampling | peak memory | quality (synthgan - reference) | "
+        "TSTR acc. (synthgan - reference) |",
+        "|" + "---|" * 8,
+    ]
     for data in dict.fromkeys(r["data"] for r in rows):
         equal = [r for r in rows if r["data"] == data and r["setting"].endswith("epochs")]
-        a = {k: _mean(equal, "synthgan", k) for k in ("preprocess_s", "epoch_s", "sample_rows_per_s", "peak_rss_mb", "quality", "tstr_accuracy")}
+        a = {
+            k: _mean(equal, "synthgan", k)
+            for k in (
+                "preprocess_s",
+                "epoch_s",
+                "sample_rows_per_s",
+                "peak_rss_mb",
+                "quality",
+                "tstr_accuracy",
+            )
+        }
         b = {k: _mean(equal, "ctgan", k) for k in a}
-        tstr_gap = f"{a['tstr_accuracy'] - b['tstr_accuracy']:+.3f}" if a["tstr_accuracy"] and b["tstr_accuracy"] else "n/a"
-        lines.append(f"| {data} | {len(equal) // 2} | {b['preprocess_s'] / a['preprocess_s']:.1f}x | {b['epoch_s'] / a['epoch_s']:.2f}x | "
-                     f"{a['sample_rows_per_s'] / b['sample_rows_per_s']:.2f}x | {b['peak_rss_mb'] / a['peak_rss_mb']:.2f}x | "
-                     f"{a['quality'] - b['quality']:+.3f} | {tstr_gap} |")
+        tstr_gap = (
+            f"{a['tstr_accuracy'] - b['tstr_accuracy']:+.3f}"
+            if a["tstr_accuracy"] and b["tstr_accuracy"]
+            else "n/a"
+        )
+        lines.append(
+            f"| {data} | {len(equal) // 2} | {b['preprocess_s'] / a['preprocess_s']:.1f}x | {b['epoch_s'] / a['epoch_s']:.2f}x | "
+            f"{a['sample_rows_per_s'] / b['sample_rows_per_s']:.2f}x | {b['peak_rss_mb'] / a['peak_rss_mb']:.2f}x | "
+            f"{a['quality'] - b['quality']:+.3f} | {tstr_gap} |"
+        )
     (RESULTS / "harness.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

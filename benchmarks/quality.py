@@ -38,7 +38,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from _data import SHARED, adult, diabetes
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -68,9 +67,16 @@ def tables() -> dict:
 
     return {
         "heart": (heart, "num", ("num", "sex", 0)),
-        "hepatitis": (lambda: load_table(SHARED / "hepatitis" / "hepatitis.data"), "DIE_LIVE", ("DIE_LIVE", "ASCITES", 1)),
-        "kidney": (lambda: load_table(SHARED / "chronic_kidney_disease" / "kidney_disease.csv").drop(columns=["id"]),
-                   "classification", ("classification", "htn", "yes")),
+        "hepatitis": (
+            lambda: load_table(SHARED / "hepatitis" / "hepatitis.data"),
+            "DIE_LIVE",
+            ("DIE_LIVE", "ASCITES", 1),
+        ),
+        "kidney": (
+            lambda: load_table(SHARED / "chronic_kidney_disease" / "kidney_disease.csv").drop(columns=["id"]),
+            "classification",
+            ("classification", "htn", "yes"),
+        ),
         "adult": (lambda: adult(complete_rows_only=False), "income", ("relationship", "sex", "Female")),
         "credit": (credit, "fraud", ("fraud", "EDUCATION", 1)),
         "diabetes": (diabetes_20k, "readmitted", ("readmitted", "diabetesMed", "Yes")),
@@ -137,7 +143,12 @@ def _reference(name: str, train: pd.DataFrame, schema, seed: int) -> pd.DataFram
 
 # ---- scores --------------------------------------------------------------------------------------------
 def sdmetrics_metadata(schema) -> dict:
-    kinds = {"continuous": "numerical", "integer": "numerical", "categorical": "categorical", "datetime": "datetime"}
+    kinds = {
+        "continuous": "numerical",
+        "integer": "numerical",
+        "categorical": "categorical",
+        "datetime": "datetime",
+    }
     columns = {}
     for c in schema.columns:
         if c.kind in kinds:
@@ -155,8 +166,11 @@ def quality(train: pd.DataFrame, synthetic: pd.DataFrame, schema) -> dict:
     report = QualityReport()
     report.generate(train[cols], synthetic[cols], metadata, verbose=False)
     props = report.get_properties().set_index("Property")["Score"]
-    return {"quality": float(report.get_score()), "shapes": float(props["Column Shapes"]),
-            "trends": float(props["Column Pair Trends"])}
+    return {
+        "quality": float(report.get_score()),
+        "shapes": float(props["Column Shapes"]),
+        "trends": float(props["Column Pair Trends"]),
+    }
 
 
 def _features(frame: pd.DataFrame, columns: list[str], categorical: set) -> np.ndarray:
@@ -171,8 +185,9 @@ def _features(frame: pd.DataFrame, columns: list[str], categorical: set) -> np.n
     return np.column_stack(out) if out else np.zeros((len(frame), 0))
 
 
-def _predict_score(fit_rows: pd.DataFrame, test: pd.DataFrame, target: str, schema, iterations: int = 100,
-                   gini: bool = False) -> float:
+def _predict_score(
+    fit_rows: pd.DataFrame, test: pd.DataFrame, target: str, schema, iterations: int = 100, gini: bool = False
+) -> float:
     """HistGradientBoosting trained on ``fit_rows`` predicting ``target``, scored on ``test``: ROC AUC for a
     binary target (``gini``: 2 AUC - 1, so chance is 0), macro F1 for a categorical one, R^2 for a number."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -181,11 +196,15 @@ def _predict_score(fit_rows: pd.DataFrame, test: pd.DataFrame, target: str, sche
     from synthgan.evaluation.columns import as_labels, as_numbers
 
     categorical = {c.name for c in schema.columns if c.kind == "categorical"}
-    features = [c.name for c in schema.columns if c.name != target and c.kind in ("continuous", "integer", "categorical", "datetime")]
+    features = [
+        c.name
+        for c in schema.columns
+        if c.name != target and c.kind in ("continuous", "integer", "categorical", "datetime")
+    ]
     both = pd.concat([fit_rows[features], test[features]], ignore_index=True)
     x = _features(both, features, categorical)
     mask = np.array([c in categorical for c in features]) if features else None
-    x_fit, x_test = x[: len(fit_rows)], x[len(fit_rows):]
+    x_fit, x_test = x[: len(fit_rows)], x[len(fit_rows) :]
     if target in categorical:
         y_fit, y_test = as_labels(fit_rows[target]).fillna("<NA>"), as_labels(test[target]).fillna("<NA>")
         if y_fit.nunique() < 2:
@@ -199,7 +218,9 @@ def _predict_score(fit_rows: pd.DataFrame, test: pd.DataFrame, target: str, sche
             classes = list(model.classes_)
             if positive not in classes:
                 return 0.0 if gini else 0.5
-            auc = float(roc_auc_score(y_test == positive, model.predict_proba(x_test)[:, classes.index(positive)]))
+            auc = float(
+                roc_auc_score(y_test == positive, model.predict_proba(x_test)[:, classes.index(positive)])
+            )
             return 2 * auc - 1 if gini else auc
         return float(f1_score(y_test, model.predict(x_test), average="macro"))
     y_fit, y_test = as_numbers(fit_rows[target]), as_numbers(test[target])
@@ -220,7 +241,9 @@ def global_utility(train: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFr
             continue
         real = _predict_score(train, test, spec.name, schema, iterations=50, gini=True)
         if real > 0.05:
-            ratios.append(max(_predict_score(synthetic, test, spec.name, schema, iterations=50, gini=True), 0.0) / real)
+            ratios.append(
+                max(_predict_score(synthetic, test, spec.name, schema, iterations=50, gini=True), 0.0) / real
+            )
     return float(np.mean(ratios)) if ratios else float("nan")
 
 
@@ -230,14 +253,18 @@ def detection(train: pd.DataFrame, synthetic: pd.DataFrame, schema, seed: int) -
     from sklearn.model_selection import StratifiedKFold
 
     categorical = {c.name for c in schema.columns if c.kind == "categorical"}
-    features = [c.name for c in schema.columns if c.kind in ("continuous", "integer", "categorical", "datetime")]
+    features = [
+        c.name for c in schema.columns if c.kind in ("continuous", "integer", "categorical", "datetime")
+    ]
     n = min(len(train), len(synthetic), 20_000)
     both = pd.concat([train.iloc[:n][features], synthetic.iloc[:n][features]], ignore_index=True)
     x, y = _features(both, features, categorical), np.r_[np.zeros(n), np.ones(n)]
     mask = np.array([c in categorical for c in features])
     aucs = []
     for fit, score in StratifiedKFold(3, shuffle=True, random_state=seed).split(x, y):
-        model = HistGradientBoostingClassifier(max_iter=100, categorical_features=mask, random_state=0).fit(x[fit], y[fit])
+        model = HistGradientBoostingClassifier(max_iter=100, categorical_features=mask, random_state=0).fit(
+            x[fit], y[fit]
+        )
         aucs.append(roc_auc_score(y[score], model.predict_proba(x[score])[:, 1]))
     return float(np.mean(aucs))
 
@@ -267,14 +294,22 @@ def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame, sc
     policy = Policy.default()
     checks = [c for c in decide(report, policy).checks if c.metric.startswith("privacy.")]
     gain = report.get("privacy.dcr_closer_to_train_gain", None)
-    return {"privacy_passed": all(c.passed for c in checks), "privacy_failed": [c.metric for c in checks if not c.passed],
-            "dcr_gain": gain if isinstance(gain, float) else float("nan")}
+    return {
+        "privacy_passed": all(c.passed for c in checks),
+        "privacy_failed": [c.metric for c in checks if not c.passed],
+        "dcr_gain": gain if isinstance(gain, float) else float("nan"),
+    }
 
 
 def score(name: str, train, test, synthetic, schema, target: str, condition: tuple, seed: int) -> dict:
-    return {**quality(train, synthetic, schema), "tstr": _predict_score(synthetic, test, target, schema),
-            "global_utility": global_utility(train, synthetic, test, schema), "detection": detection(train, synthetic, schema, seed),
-            "conditional_tv": conditional_tv(train, synthetic, condition), **privacy(train, synthetic, test, schema)}
+    return {
+        **quality(train, synthetic, schema),
+        "tstr": _predict_score(synthetic, test, target, schema),
+        "global_utility": global_utility(train, synthetic, test, schema),
+        "detection": detection(train, synthetic, schema, seed),
+        "conditional_tv": conditional_tv(train, synthetic, condition),
+        **privacy(train, synthetic, test, schema),
+    }
 
 
 # ---- the run -------------------------------------------------------------------------------------------
@@ -292,7 +327,9 @@ def main() -> None:
     parser.add_argument("--tables", nargs="+", default=list(tables()))
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS))
     parser.add_argument("--out", default=str(RESULTS / "quality"))
-    parser.add_argument("--resume", action="store_true", help="keep the rows already in OUT.json and skip them")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the rows already in OUT.json and skip them"
+    )
     parser.add_argument("--report-only", action="store_true", help="rewrite OUT.md from OUT.json")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -303,7 +340,7 @@ def main() -> None:
     path = Path(args.out + ".json")
     rows = json.loads(path.read_text()) if (args.resume or args.report_only) and path.exists() else []
     done = {(r["table"], r["seed"], r["system"]) for r in rows}
-    for name in ([] if args.report_only else args.tables):
+    for name in [] if args.report_only else args.tables:
         load, target, condition = tables()[name]
         frame = load()
         trtr = {}
@@ -316,8 +353,15 @@ def main() -> None:
                 synthetic, seconds = synthesize(system, name, train, schema, seed)
                 if seed not in trtr:
                     trtr[seed] = _predict_score(train, test, target, schema)
-                row = {"table": name, "seed": seed, "system": system, "fit_s": seconds, "trtr": trtr[seed],
-                       "sdmetrics": sdmetrics.__version__, **score(name, train, test, synthetic, schema, target, condition, seed)}
+                row = {
+                    "table": name,
+                    "seed": seed,
+                    "system": system,
+                    "fit_s": seconds,
+                    "trtr": trtr[seed],
+                    "sdmetrics": sdmetrics.__version__,
+                    **score(name, train, test, synthetic, schema, target, condition, seed),
+                }
                 rows.append(row)
                 print(json.dumps(row, default=str), flush=True)
                 path.write_text(json.dumps(rows, indent=1, default=str))
@@ -325,30 +369,50 @@ def main() -> None:
 
 
 def _mean_se(values) -> tuple[float, float]:
-    values = np.asarray([v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))], float)
+    values = np.asarray(
+        [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))], float
+    )
     if not len(values):
         return float("nan"), float("nan")
-    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values))) if len(
+        values
+    ) > 1 else 0.0
 
 
 def markdown(rows: list[dict]) -> str:
     from scipy.stats import t as student_t
 
-    lines = ["# Quality beside the models a user would pick instead (`python benchmarks/quality.py`)", "",
-             "Mean (standard error) over seeds; higher is better for quality, shapes, trends, tstr and global utility,",
-             "lower for detection, conditional TV and dcr_gain. Paired differences are synthgan - peer over the same seeds",
-             "and splits, with a 95% t interval.", ""]
+    lines = [
+        "# Quality beside the models a user would pick instead (`python benchmarks/quality.py`)",
+        "",
+        "Mean (standard error) over seeds; higher is better for quality, shapes, trends, tstr and global utility,",
+        "lower for detection, conditional TV and dcr_gain. Paired differences are synthgan - peer over the same seeds",
+        "and splits, with a 95% t interval.",
+        "",
+    ]
     frame = pd.DataFrame(rows)
     for name, part in frame.groupby("table", sort=False):
-        lines += [f"## {name} (seeds: {part['seed'].nunique()}; train on real: {part['trtr'].mean():.3f})", "",
-                  "| system | " + " | ".join(METRICS) + " | privacy passed | fit s |", "|" + "---|" * (len(METRICS) + 3)]
+        lines += [
+            f"## {name} (seeds: {part['seed'].nunique()}; train on real: {part['trtr'].mean():.3f})",
+            "",
+            "| system | " + " | ".join(METRICS) + " | privacy passed | fit s |",
+            "|" + "---|" * (len(METRICS) + 3),
+        ]
         for system, runs in part.groupby("system", sort=False):
             cells = [f"{m:.3f} ({s:.3f})" for m, s in (_mean_se(runs[k]) for k in METRICS)]
-            lines.append(f"| {system} | " + " | ".join(cells) + f" | {int(runs['privacy_passed'].sum())}/{len(runs)} | "
-                         f"{runs['fit_s'].mean():.1f} |")
+            lines.append(
+                f"| {system} | "
+                + " | ".join(cells)
+                + f" | {int(runs['privacy_passed'].sum())}/{len(runs)} | "
+                f"{runs['fit_s'].mean():.1f} |"
+            )
         ours = part[part["system"] == "synthgan"].set_index("seed")
         if len(ours):
-            lines += ["", "| synthgan - peer | " + " | ".join(METRICS) + " |", "|" + "---|" * (len(METRICS) + 1)]
+            lines += [
+                "",
+                "| synthgan - peer | " + " | ".join(METRICS) + " |",
+                "|" + "---|" * (len(METRICS) + 1),
+            ]
             for system, runs in part[part["system"] != "synthgan"].groupby("system", sort=False):
                 runs = runs.set_index("seed")
                 seeds = ours.index.intersection(runs.index)
@@ -357,7 +421,9 @@ def markdown(rows: list[dict]) -> str:
                     d = (ours.loc[seeds, k] - runs.loc[seeds, k]).astype(float).dropna()
                     m, s = _mean_se(d)
                     t = float(student_t.ppf(0.975, len(d) - 1)) if len(d) > 1 else float("nan")
-                    cells.append(f"{m:+.3f} [{m - t * s:+.3f}, {m + t * s:+.3f}]" if len(d) > 1 else f"{m:+.3f}")
+                    cells.append(
+                        f"{m:+.3f} [{m - t * s:+.3f}, {m + t * s:+.3f}]" if len(d) > 1 else f"{m:+.3f}"
+                    )
                 lines.append(f"| {system} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines) + "\n"

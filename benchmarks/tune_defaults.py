@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from _data import SHARED, adult
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -50,7 +49,10 @@ def tables() -> dict:
         "heart": (heart, "num"),
         "hepatitis": (load_table(SHARED / "hepatitis" / "hepatitis.data"), "DIE_LIVE"),
         "kidney": (kidney, "classification"),
-        "adult10k": (adult(complete_rows_only=False).sample(10_000, random_state=0).reset_index(drop=True), "income"),
+        "adult10k": (
+            adult(complete_rows_only=False).sample(10_000, random_state=0).reset_index(drop=True),
+            "income",
+        ),
     }
 
 
@@ -100,7 +102,10 @@ def run(seeds: int, names: list[str], variants: list[str]) -> list[dict]:
         for seed in range(seeds):
             order = np.random.default_rng(seed).permutation(len(frame))
             cut = int(0.75 * len(frame))
-            train, test = frame.iloc[order[:cut]].reset_index(drop=True), frame.iloc[order[cut:]].reset_index(drop=True)
+            train, test = (
+                frame.iloc[order[:cut]].reset_index(drop=True),
+                frame.iloc[order[cut:]].reset_index(drop=True),
+            )
             schema = Schema.infer(train)
             cols = Columns.from_schema(schema)
             for variant in variants:
@@ -110,10 +115,20 @@ def run(seeds: int, names: list[str], variants: list[str]) -> list[dict]:
                 synthetic = model.sample(len(train), random_state=seed)
                 pairs = F.pair_trends(F.pair_scores(train, synthetic, cols))
                 guard = ValidationScorer(train, test, cols)(synthetic)
-                rows.append({"table": name, "seed": seed, "variant": variant, "fit_s": seconds, "steps": model.trainer_.step_count,
-                             "shapes": float(np.nanmean(list(F.column_shapes(train, synthetic, cols).values()))),
-                             "trends_all": pairs["all_pairs_mean"], "trends": pairs["trend_mean"],
-                             "tstr": tstr(synthetic, test, target, schema), "closer_z": guard["closer_z"]})
+                rows.append(
+                    {
+                        "table": name,
+                        "seed": seed,
+                        "variant": variant,
+                        "fit_s": seconds,
+                        "steps": model.trainer_.step_count,
+                        "shapes": float(np.nanmean(list(F.column_shapes(train, synthetic, cols).values()))),
+                        "trends_all": pairs["all_pairs_mean"],
+                        "trends": pairs["trend_mean"],
+                        "tstr": tstr(synthetic, test, target, schema),
+                        "closer_z": guard["closer_z"],
+                    }
+                )
                 print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -121,10 +136,19 @@ def run(seeds: int, names: list[str], variants: list[str]) -> list[dict]:
 def markdown(rows: list[dict]) -> str:
     frame = pd.DataFrame(rows)
     keys = ["shapes", "trends_all", "trends", "tstr", "closer_z", "fit_s"]
-    lines = ["# Choosing the defaults (`python benchmarks/tune_defaults.py`)", "",
-             "Mean (standard error) over seeds; fit seconds on one thread.", ""]
+    lines = [
+        "# Choosing the defaults (`python benchmarks/tune_defaults.py`)",
+        "",
+        "Mean (standard error) over seeds; fit seconds on one thread.",
+        "",
+    ]
     for name, part in frame.groupby("table", sort=False):
-        lines += [f"## {name}", "", "| variant | seeds | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 2)]
+        lines += [
+            f"## {name}",
+            "",
+            "| variant | seeds | " + " | ".join(keys) + " |",
+            "|" + "---|" * (len(keys) + 2),
+        ]
         for variant, runs in part.groupby("variant", sort=False):
             cells = []
             for k in keys:

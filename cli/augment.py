@@ -88,7 +88,8 @@ def augment_command(
     """Augment DATA with gated synthetic rows; exit 0 when written, 3 when the gate refuses, 1 on bad input.
 
     \b
-    Example: synthgan augment visits.csv --target readmitted --balance --include-real -o train_augmented.parquet
+    Example: synthgan augment visits.csv --target readmitted --balance --include-real \\
+                 -o train_augmented.parquet
     """
     from synthgan.gate import Policy
     from synthgan.io.export import read_metadata

@@ -63,8 +63,10 @@ def evaluate_command(
     """Print fidelity and privacy scores beside what a fresh real sample (the holdout) scores.
 
     \b
-    Example: synthgan evaluate train.csv synthetic.parquet --holdout holdout.csv --target outcome --html report.html
-    Images:  synthgan evaluate xrays/ synthetic.parquet --json report.json   (a folder or an image export on either side)
+    Example: synthgan evaluate train.csv synthetic.parquet --holdout holdout.csv --target outcome \\
+                 --html report.html
+    Images:  synthgan evaluate xrays/ synthetic.parquet --json report.json
+             (a folder or an image export on either side)
     """
     from synthgan.evaluation import evaluate
     from synthgan.evaluation.images import evaluate_images

@@ -7,7 +7,6 @@ with bf16 support, or a CPU with AVX512-BF16 / AMX); otherwise float32.
 from __future__ import annotations
 
 import contextlib
-
 from pathlib import Path
 
 import torch

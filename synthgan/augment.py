@@ -12,7 +12,9 @@ Example:
     >>> X, y = df.drop(columns="num"), df["num"]          # heart disease grade 0-4: 164/55/36/35/13 rows
     >>> sampler = SyntheticOversampler(model=CTGAN(epochs=2, verbose=False), random_state=0)
     >>> X_res, y_res = sampler.fit_resample(X, y)
-    >>> y_res.value_counts().tolist(), list(X_res.columns) == list(X.columns), bool((X_res.dtypes == X.dtypes).all())
+    >>> y_res.value_counts().tolist(), list(X_res.columns) == list(X.columns), bool(
+    ...     (X_res.dtypes == X.dtypes).all()
+    ... )
     ([164, 164, 164, 164, 164], True, True)
 """
 

@@ -14,10 +14,26 @@ from hypothesis import settings
 settings.register_profile("derandomized", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
-SHARED = Path(os.environ.get("SYNTHGAN_SHARED", Path(__file__).resolve().parents[1].parent / "shared")) / "datasets"
+SHARED = (
+    Path(os.environ.get("SYNTHGAN_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+    / "datasets"
+)
 ADULT_COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
-    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
 ]
 
 
@@ -41,4 +57,3 @@ def heart() -> pd.DataFrame:
     from synthgan.data import load_heart_disease
 
     return load_heart_disease()
-

@@ -17,7 +17,9 @@ def mixed_frame(n: int = 60) -> pd.DataFrame:
             "stage": pd.Categorical(rng.choice(["I", "II"], n)),
             "grade": rng.integers(1, 4, n),
             "admitted": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
-            "visit": (pd.to_datetime("2021-03-01") + pd.to_timedelta(rng.integers(0, 99, n), unit="D")).strftime("%Y-%m-%d"),
+            "visit": (
+                pd.to_datetime("2021-03-01") + pd.to_timedelta(rng.integers(0, 99, n), unit="D")
+            ).strftime("%Y-%m-%d"),
             "site": ["Leeds"] * n,
             "patient_id": np.arange(1000, 1000 + n),
             "mrn": [f"MRN{i:05d}" for i in rng.permutation(n)],
@@ -38,5 +40,7 @@ def within_bounds(frame: pd.DataFrame, tt) -> pd.DataFrame:
             x, _ = to_float(frame[name], spec, extra.get("origin_ns"))
             out[name] = restore_numeric(np.clip(x, enc.low, enc.high), spec, extra).set_axis(frame.index)
         else:
-            out[name] = restore_levels(enc.inverse(enc.transform(frame[name])), spec, extra).set_axis(frame.index)
+            out[name] = restore_levels(enc.inverse(enc.transform(frame[name])), spec, extra).set_axis(
+                frame.index
+            )
     return out

@@ -15,14 +15,22 @@ import pandas as pd
 import pytest
 import torch
 from PIL import Image
+from synthgan.cli.app import app
 from typer.testing import CliRunner
 
 from synthgan import CTGAN, ImageGAN, load_images, load_table
-from synthgan.cli.app import app
 from synthgan.data import heart_disease_path
 from synthgan.exceptions import (
-    ConditionError, DataLoadError, DuplicateColumnError, EmptyTableError, InvalidParameterError, ModelFileError,
-    NoUsableColumnError, PolicyError, SchemaError, UnreadableFileError,
+    ConditionError,
+    DataLoadError,
+    DuplicateColumnError,
+    EmptyTableError,
+    InvalidParameterError,
+    ModelFileError,
+    NoUsableColumnError,
+    PolicyError,
+    SchemaError,
+    UnreadableFileError,
 )
 from synthgan.gate import Policy
 
@@ -58,10 +66,15 @@ def bad(tmp_path_factory) -> Path:
     model.save(root / "model.synthgan", metadata={"training_data": {"path": str(root / "good.csv")}})
     raw = (root / "model.synthgan").read_bytes()
     write(root / "truncated.synthgan", raw[: len(raw) // 2])
-    write(root / "tampered.synthgan", _edit_zip(raw, lambda name, data: data.replace(b'"epochs": 1,', b'"epochs": 9,')))
+    write(
+        root / "tampered.synthgan",
+        _edit_zip(raw, lambda name, data: data.replace(b'"epochs": 1,', b'"epochs": 9,')),
+    )
     future = {**torch.load(root / "model.synthgan", weights_only=True), "format_version": 99}
     torch.save(future, root / "future.synthgan")
-    torch.save({"format": "synthgan-model", "payload": Payload(str(root / "PWNED"))}, root / "pickle.synthgan")
+    torch.save(
+        {"format": "synthgan-model", "payload": Payload(str(root / "PWNED"))}, root / "pickle.synthgan"
+    )
     (root / "folder.synthgan").mkdir()
     write(root / "empty.csv", "")
     write(root / "header_only.csv", "a,b,c\n")
@@ -75,7 +88,10 @@ def bad(tmp_path_factory) -> Path:
     write(root / "duplicate_names.csv", "a,a,b\n1,2,3\n4,5,6\n")
     write(root / "inf.csv", "a,b\n" + "".join(f"{i},{i * 1.5}\n" for i in range(30)) + "5,inf\n")
     write(root / "levels.csv", "code,v\n" + "".join(f"L{i},{i % 7}\n" for i in range(10_000)))
-    write(root / "unknown_keys.toml", '[[check]]\nmetric = "privacy.exact_match_rate"\nmax = 0\ncolour = "red"\n')
+    write(
+        root / "unknown_keys.toml",
+        '[[check]]\nmetric = "privacy.exact_match_rate"\nmax = 0\ncolour = "red"\n',
+    )
     write(root / "bad_syntax.toml", "[[check]\nmetric = \n")
     (root / "no_images").mkdir()
     write(root / "corrupt_images" / "a.png", b"\x89PNG\r\n\x1a\n broken")
@@ -112,7 +128,11 @@ CASES = [
     ("single_row", ["fit", "{d}/single_row.csv", "-o", "{o}"], "too few rows"),
     ("duplicate_names", ["fit", "{d}/duplicate_names.csv", "-o", "{o}"], "duplicate column names"),
     ("infinite_values", ["fit", "{d}/inf.csv", "-o", "{o}"], "infinite values"),
-    ("ten_thousand_levels", ["fit", "{d}/levels.csv", "--discrete", "code", "-o", "{o}"], "more than 5,000 levels"),
+    (
+        "ten_thousand_levels",
+        ["fit", "{d}/levels.csv", "--discrete", "code", "-o", "{o}"],
+        "more than 5,000 levels",
+    ),
     ("discrete_unknown", ["fit", "{d}/good.csv", "--discrete", "nope", "-o", "{o}"], "unknown column 'nope'"),
     ("discrete_malformed", ["fit", "{d}/good.csv", "--discrete", "sex,,cp", "-o", "{o}"], "comma-separated"),
     ("epochs_zero", ["fit", "{d}/good.csv", "--epochs", "0", "-o", "{o}"], "epochs=0"),
@@ -120,39 +140,107 @@ CASES = [
     ("batch_size_zero", ["fit", "{d}/good.csv", "--batch-size", "0", "-o", "{o}"], "batch_size=0"),
     ("holdout_out_of_range", ["fit", "{d}/good.csv", "--holdout", "1.5", "-o", "{o}"], "holdout=1.5"),
     ("max_time_negative", ["fit", "{d}/good.csv", "--max-time", "-1", "-o", "{o}"], "max_time=-1.0"),
-    ("unknown_model", ["fit", "{d}/good.csv", "--model", "vae", "-o", "{o}"], "'vae' is not one of 'ctgan', 'wgan'"),
+    (
+        "unknown_model",
+        ["fit", "{d}/good.csv", "--model", "vae", "-o", "{o}"],
+        "'vae' is not one of 'ctgan', 'wgan'",
+    ),
     ("model_out_is_folder", ["fit", "{d}/good.csv", "-o", "{d}/folder.synthgan"], "is a folder"),
     ("unwritable_output", ["fit", "{d}/good.csv", "-o", "{d}/good.csv/m.synthgan"], "good.csv"),
-    ("n_zero", ["sample", "-m", "{d}/model.synthgan", "-n", "0", "-o", "{o}", "--no-gate"], "not a positive number"),
-    ("n_negative", ["sample", "-m", "{d}/model.synthgan", "-n", "-5", "-o", "{o}", "--no-gate"], "not a positive number"),
+    (
+        "n_zero",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "0", "-o", "{o}", "--no-gate"],
+        "not a positive number",
+    ),
+    (
+        "n_negative",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "-5", "-o", "{o}", "--no-gate"],
+        "not a positive number",
+    ),
     ("n_text", ["sample", "-m", "{d}/model.synthgan", "-n", "ten", "-o", "{o}", "--no-gate"], "-n"),
-    ("condition_unknown_column", ["sample", "-m", "{d}/model.synthgan", "-n", "5", "--condition", "nope=1", "-o", "{o}", "--no-gate"], "unknown condition column"),
-    ("condition_malformed", ["sample", "-m", "{d}/model.synthgan", "-n", "5", "--condition", "sex", "-o", "{o}", "--no-gate"], "COLUMN=VALUE"),
-    ("condition_unknown_value", ["sample", "-m", "{d}/model.synthgan", "-n", "5", "--condition", "sex=7", "-o", "{o}", "--no-gate"], "is not a level of 'sex'"),
+    (
+        "condition_unknown_column",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "5", "--condition", "nope=1", "-o", "{o}", "--no-gate"],
+        "unknown condition column",
+    ),
+    (
+        "condition_malformed",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "5", "--condition", "sex", "-o", "{o}", "--no-gate"],
+        "COLUMN=VALUE",
+    ),
+    (
+        "condition_unknown_value",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "5", "--condition", "sex=7", "-o", "{o}", "--no-gate"],
+        "is not a level of 'sex'",
+    ),
     ("model_missing", ["sample", "-m", "{d}/nope.synthgan", "-n", "5", "-o", "{o}"], "no such model file"),
     ("model_is_folder", ["sample", "-m", "{d}/folder.synthgan", "-n", "5", "-o", "{o}"], "is a folder"),
     ("model_truncated", ["sample", "-m", "{d}/truncated.synthgan", "-n", "5", "-o", "{o}"], "damaged"),
-    ("model_tampered", ["sample", "-m", "{d}/tampered.synthgan", "-n", "5", "-o", "{o}"], "checksum mismatch"),
-    ("model_future_version", ["sample", "-m", "{d}/future.synthgan", "-n", "5", "-o", "{o}"], "newer synthgan"),
-    ("model_pickle_payload", ["sample", "-m", "{d}/pickle.synthgan", "-n", "5", "-o", "{o}"], "refused without running"),
-    ("sample_unwritable", ["sample", "-m", "{d}/model.synthgan", "-n", "5", "-o", "{d}/good.csv/x.parquet", "--no-gate"], "good.csv"),
-    ("policy_unknown_keys", ["sample", "-m", "{d}/model.synthgan", "-n", "5", "-o", "{o}", "--policy", "{d}/unknown_keys.toml"], "unknown keys ['colour']"),
-    ("policy_bad_syntax", ["sample", "-m", "{d}/model.synthgan", "-n", "5", "-o", "{o}", "--policy", "{d}/bad_syntax.toml"], "not valid TOML"),
-    ("policy_missing", ["sample", "-m", "{d}/model.synthgan", "-n", "5", "-o", "{o}", "--policy", "{d}/nope.toml"], "does not exist"),
+    (
+        "model_tampered",
+        ["sample", "-m", "{d}/tampered.synthgan", "-n", "5", "-o", "{o}"],
+        "checksum mismatch",
+    ),
+    (
+        "model_future_version",
+        ["sample", "-m", "{d}/future.synthgan", "-n", "5", "-o", "{o}"],
+        "newer synthgan",
+    ),
+    (
+        "model_pickle_payload",
+        ["sample", "-m", "{d}/pickle.synthgan", "-n", "5", "-o", "{o}"],
+        "refused without running",
+    ),
+    (
+        "sample_unwritable",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "5", "-o", "{d}/good.csv/x.parquet", "--no-gate"],
+        "good.csv",
+    ),
+    (
+        "policy_unknown_keys",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "5", "-o", "{o}", "--policy", "{d}/unknown_keys.toml"],
+        "unknown keys ['colour']",
+    ),
+    (
+        "policy_bad_syntax",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "5", "-o", "{o}", "--policy", "{d}/bad_syntax.toml"],
+        "not valid TOML",
+    ),
+    (
+        "policy_missing",
+        ["sample", "-m", "{d}/model.synthgan", "-n", "5", "-o", "{o}", "--policy", "{d}/nope.toml"],
+        "does not exist",
+    ),
     ("images_corrupt", ["fit", "{d}/corrupt_images", "-o", "{o}"], "2 unreadable image files"),
     ("images_none", ["fit", "{d}/no_images", "-o", "{o}"], "no images found"),
     ("images_empty_class", ["fit", "{d}/empty_class", "-o", "{o}"], "class folders without images: cats"),
     ("image_size_bad", ["fit", "{d}/digits", "--image-size", "30", "-o", "{o}"], "multiple of 4"),
-    ("evaluate_missing_synthetic", ["evaluate", "{d}/good.csv", "{d}/nope.parquet", "--json", "{o}"], "no such file"),
+    (
+        "evaluate_missing_synthetic",
+        ["evaluate", "{d}/good.csv", "{d}/nope.parquet", "--json", "{o}"],
+        "no such file",
+    ),
     ("evaluate_other_columns", ["evaluate", "{d}/good.csv", "{d}/inf.csv", "--json", "{o}"], "column"),
-    ("augment_unknown_target", ["augment", "{d}/good.csv", "--target", "nope", "-n", "5", "-o", "{o}"], "--target 'nope' is not a column"),
-    ("augment_no_mode", ["augment", "{d}/good.csv", "--target", "sex", "-o", "{o}"], "exactly one of --balance or -n"),
+    (
+        "augment_unknown_target",
+        ["augment", "{d}/good.csv", "--target", "nope", "-n", "5", "-o", "{o}"],
+        "--target 'nope' is not a column",
+    ),
+    (
+        "augment_no_mode",
+        ["augment", "{d}/good.csv", "--target", "sex", "-o", "{o}"],
+        "exactly one of --balance or -n",
+    ),
     ("inspect_folder", ["inspect", "{d}/folder.synthgan"], "not a table file"),
 ]
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_there_are_at_least_forty_cases():
@@ -189,9 +277,16 @@ def test_mixed_sizes_and_modes_are_normalised_not_refused(tmp_path):
 # ---- the same classes through the Python API ---------------------------------------------------
 @pytest.mark.parametrize(
     "name, error",
-    [("nope.csv", DataLoadError), ("empty.csv", EmptyTableError), ("header_only.csv", EmptyTableError),
-     ("garbage.csv", UnreadableFileError), ("huge_field.csv", UnreadableFileError), ("latin1.csv", UnreadableFileError),
-     ("all_nan.csv", NoUsableColumnError), ("duplicate_names.csv", DuplicateColumnError)],
+    [
+        ("nope.csv", DataLoadError),
+        ("empty.csv", EmptyTableError),
+        ("header_only.csv", EmptyTableError),
+        ("garbage.csv", UnreadableFileError),
+        ("huge_field.csv", UnreadableFileError),
+        ("latin1.csv", UnreadableFileError),
+        ("all_nan.csv", NoUsableColumnError),
+        ("duplicate_names.csv", DuplicateColumnError),
+    ],
 )
 def test_python_api_raises_typed_errors_for_files(bad, name, error):
     with pytest.raises(error):
@@ -200,7 +295,14 @@ def test_python_api_raises_typed_errors_for_files(bad, name, error):
 
 def test_python_api_raises_typed_errors_for_models_conditions_and_policies(bad):
     heart = load_table(bad / "good.csv")
-    for path in ("nope.synthgan", "folder.synthgan", "truncated.synthgan", "tampered.synthgan", "future.synthgan", "pickle.synthgan"):
+    for path in (
+        "nope.synthgan",
+        "folder.synthgan",
+        "truncated.synthgan",
+        "tampered.synthgan",
+        "future.synthgan",
+        "pickle.synthgan",
+    ):
         with pytest.raises(ModelFileError):
             CTGAN.load(bad / path)
     assert not (bad / "PWNED").exists()

@@ -17,8 +17,13 @@ def test_matmul_log_and_op_clock_count_every_matmul_form():
     a, b, bias = torch.randn(6, 4), torch.randn(4, 3), torch.randn(3)
     out = torch.empty(6, 3)
     batched = torch.randn(2, 6, 4), torch.randn(2, 4, 3)
-    calls = [lambda: a @ b, lambda: torch.mm(a, b, out=out), lambda: torch.addmm(bias, a, b),
-             lambda: torch.addmm(bias, a, b, out=out), lambda: torch.bmm(*batched)]
+    calls = [
+        lambda: a @ b,
+        lambda: torch.mm(a, b, out=out),
+        lambda: torch.addmm(bias, a, b),
+        lambda: torch.addmm(bias, a, b, out=out),
+        lambda: torch.bmm(*batched),
+    ]
     with MatmulLog() as log:
         for call in calls:
             call()
@@ -69,7 +74,11 @@ def test_profiled_kinds_file_matmuls_and_both_adams():
     for event in prof.events():
         if event.name.startswith("aten::"):
             kinds.setdefault(event.name, set()).add(_profiled_kind(event))
-    assert kinds["aten::mm"] == {"matmul"} and kinds["aten::addmm"] == {"matmul"} and kinds["aten::tanh"] == {"other"}
+    assert (
+        kinds["aten::mm"] == {"matmul"}
+        and kinds["aten::addmm"] == {"matmul"}
+        and kinds["aten::tanh"] == {"other"}
+    )
     assert any(name.startswith("aten::_foreach") and found == {"optimizer"} for name, found in kinds.items())
     assert kinds["aten::_fused_adam_"] == {"optimizer"}
 

@@ -14,9 +14,9 @@ import pytest
 import torch
 from PIL import Image
 from sklearn.datasets import load_digits
+from synthgan.cli.app import app
 from typer.testing import CliRunner
 
-from synthgan.cli.app import app
 from synthgan.io.export import read_metadata
 from synthgan.io.images import ImageSet, load_images
 
@@ -44,7 +44,9 @@ def workdir(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(folder)
     try:
-        result = runner.invoke(app, ["fit", "digits", "--epochs", "200", "--image-size", "8", "-o", "digits.synthgan", "--quiet"])
+        result = runner.invoke(
+            app, ["fit", "digits", "--epochs", "200", "--image-size", "8", "-o", "digits.synthgan", "--quiet"]
+        )
         assert result.exit_code == 0, result.output
         assert "training images" in result.output
         yield folder
@@ -54,8 +56,24 @@ def workdir(tmp_path_factory):
 
 def test_sample_condition_gate_and_parquet(workdir):
     os.chdir(workdir)
-    result = runner.invoke(app, ["sample", "-m", "digits.synthgan", "-n", "120", "--condition", "label=7", "-o", "sevens.parquet",
-                                 "--features", "features.pt", "--eval-images", "100"])
+    result = runner.invoke(
+        app,
+        [
+            "sample",
+            "-m",
+            "digits.synthgan",
+            "-n",
+            "120",
+            "--condition",
+            "label=7",
+            "-o",
+            "sevens.parquet",
+            "--features",
+            "features.pt",
+            "--eval-images",
+            "100",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "120 images written to sevens.parquet (gate passed" in result.output
     frame = pd.read_parquet("sevens.parquet")
@@ -70,23 +88,46 @@ def test_sample_condition_gate_and_parquet(workdir):
 
 def test_png_folder_export_and_evaluate(workdir):
     os.chdir(workdir)
-    result = runner.invoke(app, ["sample", "-m", "digits.synthgan", "-n", "60", "--format", "png", "-o", "pngs", "--no-gate"])
+    result = runner.invoke(
+        app, ["sample", "-m", "digits.synthgan", "-n", "60", "--format", "png", "-o", "pngs", "--no-gate"]
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (workdir / "pngs").iterdir() if p.is_dir()) <= ["0", "1", "7"]
     assert json.loads((workdir / "pngs" / "synthgan.json").read_text())["gate"]["skipped"]
     assert len(load_images(workdir / "pngs")) == 60
-    again = runner.invoke(app, ["sample", "-m", "digits.synthgan", "-n", "5", "--format", "png", "-o", "pngs", "--no-gate"])
+    again = runner.invoke(
+        app, ["sample", "-m", "digits.synthgan", "-n", "5", "--format", "png", "-o", "pngs", "--no-gate"]
+    )
     assert again.exit_code == 1 and "not an empty folder" in again.output
-    evaluated = runner.invoke(app, ["evaluate", "digits", "pngs", "--features", "features.pt", "--json", "r.json"])
+    evaluated = runner.invoke(
+        app, ["evaluate", "digits", "pngs", "--features", "features.pt", "--json", "r.json"]
+    )
     assert evaluated.exit_code == 0, evaluated.output
-    assert "fidelity.kid" in evaluated.output and json.loads((workdir / "r.json").read_text())["meta"]["kind"] == "images"
+    assert (
+        "fidelity.kid" in evaluated.output
+        and json.loads((workdir / "r.json").read_text())["meta"]["kind"] == "images"
+    )
 
 
 def test_gate_refusal_writes_nothing_and_exits_3(workdir):
     os.chdir(workdir)
     (workdir / "strict.toml").write_text('[[check]]\nmetric = "fidelity.kid"\nmax = -1\n')
-    result = runner.invoke(app, ["sample", "-m", "digits.synthgan", "-n", "40", "-o", "refused.parquet", "--features", "features.pt",
-                                 "--policy", "strict.toml"])
+    result = runner.invoke(
+        app,
+        [
+            "sample",
+            "-m",
+            "digits.synthgan",
+            "-n",
+            "40",
+            "-o",
+            "refused.parquet",
+            "--features",
+            "features.pt",
+            "--policy",
+            "strict.toml",
+        ],
+    )
     assert result.exit_code == 3 and not (workdir / "refused.parquet").exists()
     assert (workdir / "refused.report.json").exists()
 
@@ -98,8 +139,14 @@ def test_gate_refusal_writes_nothing_and_exits_3(workdir):
         (["fit", "digits", "--image-size", "30"], "multiple of 4"),
         (["fit", "empty_dir"], "no images found"),
         (["sample", "-m", "digits.synthgan", "-n", "5", "--condition", "label=cat"], "classes: 0, 1, 7"),
-        (["sample", "-m", "digits.synthgan", "-n", "5", "--format", "gif", "--no-gate"], "'gif' is not one of 'parquet', 'png'"),
-        (["sample", "-m", "digits.synthgan", "-n", "5", "--features", "missing.pt"], "no such feature-extractor file"),
+        (
+            ["sample", "-m", "digits.synthgan", "-n", "5", "--format", "gif", "--no-gate"],
+            "'gif' is not one of 'parquet', 'png'",
+        ),
+        (
+            ["sample", "-m", "digits.synthgan", "-n", "5", "--features", "missing.pt"],
+            "no such feature-extractor file",
+        ),
     ],
 )
 def test_image_errors_are_one_line(workdir, args, message):

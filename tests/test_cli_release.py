@@ -10,9 +10,9 @@ import time
 
 import pandas as pd
 import pytest
+from synthgan.cli.app import app
 from typer.testing import CliRunner
 
-from synthgan.cli.app import app
 from synthgan.data import heart_disease_path
 from synthgan.io.export import read_metadata
 from synthgan.io.tabular import load_table
@@ -52,7 +52,9 @@ def test_default_paths_flow(workdir):
 
 def test_conditions_no_gate_and_csv(workdir):
     os.chdir(workdir)
-    result = runner.invoke(app, ["sample", "-n", "50", "--condition", "sex=0", "--no-gate", "-o", "women.csv"])
+    result = runner.invoke(
+        app, ["sample", "-n", "50", "--condition", "sex=0", "--no-gate", "-o", "women.csv"]
+    )
     assert result.exit_code == 0, result.output
     assert (pd.read_csv(workdir / "women.csv")["sex"] == 0).all()
     bad = runner.invoke(app, ["sample", "-n", "5", "--condition", "sex", "-o", "x.parquet"])
@@ -68,7 +70,20 @@ def test_moved_training_file_asks_for_real(workdir, tmp_path):
     try:
         result = runner.invoke(app, ["sample", "-n", "10", "-o", str(tmp_path / "a.parquet")])
         assert result.exit_code == 1 and "--real" in result.output
-        ok = runner.invoke(app, ["sample", "-n", "400", "--real", "moved.csv", "-o", str(tmp_path / "a.parquet"), "-m", str(model)])
+        ok = runner.invoke(
+            app,
+            [
+                "sample",
+                "-n",
+                "400",
+                "--real",
+                "moved.csv",
+                "-o",
+                str(tmp_path / "a.parquet"),
+                "-m",
+                str(model),
+            ],
+        )
         assert ok.exit_code == 0, ok.output
     finally:
         (workdir / "moved.csv").rename(workdir / "heart.csv")
@@ -81,20 +96,53 @@ def test_export_refuses_copies_and_passes_real_output(workdir, tmp_path):
     frame.iloc[240:].to_csv(tmp_path / "holdout.csv", index=False)
     frame.iloc[:240].to_csv(tmp_path / "copies.csv", index=False)
     out = tmp_path / "release.parquet"
-    result = runner.invoke(app, ["export", str(tmp_path / "copies.csv"), "--real", str(tmp_path / "train.csv"),
-                                 "--holdout", str(tmp_path / "holdout.csv"), "-o", str(out)])
-    assert result.exit_code == 3 and "gate: refused" in result.output and "FAIL  privacy.exact_match_rate" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            str(tmp_path / "copies.csv"),
+            "--real",
+            str(tmp_path / "train.csv"),
+            "--holdout",
+            str(tmp_path / "holdout.csv"),
+            "-o",
+            str(out),
+        ],
+    )
+    assert (
+        result.exit_code == 3
+        and "gate: refused" in result.output
+        and "FAIL  privacy.exact_match_rate" in result.output
+    )
     assert not out.exists() and (tmp_path / "release.report.json").exists()
     train, holdout = split_holdout(load_table(workdir / "heart.csv"), 0.2, 0)  # the split `fit` used (seed 0)
     train.to_csv(tmp_path / "fit_train.csv", index=False)
     holdout.to_csv(tmp_path / "fit_holdout.csv", index=False)
     pd.read_parquet(workdir / "synthetic.parquet").to_csv(tmp_path / "good.csv", index=False)
-    passed = runner.invoke(app, ["export", str(tmp_path / "good.csv"), "--real", str(tmp_path / "fit_train.csv"),
-                                 "--holdout", str(tmp_path / "fit_holdout.csv"), "-o", str(tmp_path / "ok.parquet")])
+    passed = runner.invoke(
+        app,
+        [
+            "export",
+            str(tmp_path / "good.csv"),
+            "--real",
+            str(tmp_path / "fit_train.csv"),
+            "--holdout",
+            str(tmp_path / "fit_holdout.csv"),
+            "-o",
+            str(tmp_path / "ok.parquet"),
+        ],
+    )
     assert passed.exit_code == 0, passed.output
-    assert read_metadata(tmp_path / "ok.parquet")["gate"]["passed"] and len(pd.read_parquet(tmp_path / "ok.parquet")) == 400
-    no_baseline = runner.invoke(app, ["export", str(tmp_path / "good.csv"), "--real", "heart.csv", "-o", str(tmp_path / "nb.parquet")])
-    assert no_baseline.exit_code == 3 and "needs a real holdout" in no_baseline.output  # no holdout: no privacy baseline
+    assert (
+        read_metadata(tmp_path / "ok.parquet")["gate"]["passed"]
+        and len(pd.read_parquet(tmp_path / "ok.parquet")) == 400
+    )
+    no_baseline = runner.invoke(
+        app, ["export", str(tmp_path / "good.csv"), "--real", "heart.csv", "-o", str(tmp_path / "nb.parquet")]
+    )
+    assert (
+        no_baseline.exit_code == 3 and "needs a real holdout" in no_baseline.output
+    )  # no holdout: no privacy baseline
     assert not (tmp_path / "nb.parquet").exists()
 
 
@@ -102,7 +150,9 @@ def test_policy_errors_and_usage(workdir, tmp_path):
     os.chdir(workdir)
     policy = tmp_path / "p.toml"
     policy.write_text("[[check]]\nmetric = 'privacy.exact_match_rate'\nmaximum = 0\n")
-    result = runner.invoke(app, ["sample", "-n", "5", "--policy", str(policy), "-o", str(tmp_path / "p.parquet")])
+    result = runner.invoke(
+        app, ["sample", "-n", "5", "--policy", str(policy), "-o", str(tmp_path / "p.parquet")]
+    )
     assert result.exit_code == 1 and "unknown keys ['maximum']" in result.output
     assert runner.invoke(app, ["sample"]).exit_code == 2
     assert runner.invoke(app, ["sample", "-n", "abc"]).exit_code == 2
@@ -113,8 +163,22 @@ def test_policy_errors_and_usage(workdir, tmp_path):
 def test_kill_during_large_sample_leaves_no_file(workdir):
     out = workdir / "big.parquet"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "synthgan.cli", "sample", "-n", "5000000", "--no-gate", "-o", str(out), "-m", str(workdir / "model.synthgan")],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "synthgan.cli",
+            "sample",
+            "-n",
+            "5000000",
+            "--no-gate",
+            "-o",
+            str(out),
+            "-m",
+            str(workdir / "model.synthgan"),
+        ],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 120
     while time.time() < deadline and not any(p.name.startswith(".big.parquet.") for p in workdir.iterdir()):
@@ -130,8 +194,24 @@ def test_kill_during_large_sample_leaves_no_file(workdir):
 def test_two_processes_sample_one_model_at_once(workdir):
     """Model files are read-only for sampling: two concurrent processes both finish, each with its file."""
     procs = [
-        subprocess.Popen([sys.executable, "-m", "synthgan.cli", "sample", "-n", "30000", "--no-gate", "--seed", str(seed), "-o", f"p{seed}.parquet"],
-                         cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "synthgan.cli",
+                "sample",
+                "-n",
+                "30000",
+                "--no-gate",
+                "--seed",
+                str(seed),
+                "-o",
+                f"p{seed}.parquet",
+            ],
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for seed in (1, 2)
     ]
     for proc in procs:

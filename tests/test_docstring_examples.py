@@ -12,7 +12,9 @@ import synthgan
 
 
 def library_modules() -> list[str]:
-    return sorted(m.name for m in pkgutil.walk_packages(synthgan.__path__, "synthgan.") if ".cli" not in m.name)
+    return sorted(
+        m.name for m in pkgutil.walk_packages(synthgan.__path__, "synthgan.") if ".cli" not in m.name
+    )
 
 
 @pytest.mark.parametrize("name", library_modules())

@@ -206,7 +206,9 @@ def test_validation_records_scores_keeps_the_best_weights_and_stops_early(monkey
     import synthgan.synthesizers.base as base
 
     scores = iter([0.5, 0.7, 0.6, 0.55, 0.9])
-    monkeypatch.setattr(base.ValidationScorer, "__call__", lambda self, rows: {"score": next(scores), "closer_z": 0.0})
+    monkeypatch.setattr(
+        base.ValidationScorer, "__call__", lambda self, rows: {"score": next(scores), "closer_z": 0.0}
+    )
     states = {}
 
     def keep(epoch, logs, model):
@@ -229,7 +231,9 @@ def test_validation_score_is_the_fidelity_of_a_fixed_sample_with_a_privacy_guard
     for check in checks:
         assert 0.3 < check["column_shapes"] <= 1 and 0.3 < check["pair_trends"] <= 1
         assert check["score"] == pytest.approx((check["column_shapes"] + check["pair_trends"]) / 2)
-        assert check["closer_null"] == pytest.approx(240 / 300) and check["eligible"] == (check["closer_z"] <= 1.645)
+        assert check["closer_null"] == pytest.approx(240 / 300) and check["eligible"] == (
+            check["closer_z"] <= 1.645
+        )
 
 
 def test_the_privacy_guard_counts_rows_nearer_training_than_validation_rows():
@@ -251,7 +255,13 @@ def test_the_privacy_guard_counts_rows_nearer_training_than_validation_rows():
         step_count, total_steps = 1, 10
         history = type("H", (), {"validation": [], "rows": []})()
 
-    results = iter([{"score": 0.9, "closer_z": GUARD_Z + 1}, {"score": 0.6, "closer_z": 0.0}, {"score": 0.8, "closer_z": 3.0}])
+    results = iter(
+        [
+            {"score": 0.9, "closer_z": GUARD_Z + 1},
+            {"score": 0.6, "closer_z": 0.0},
+            {"score": 0.8, "closer_z": 3.0},
+        ]
+    )
     picked = Validation(lambda: next(results), lambda: net, every=1, patience=None)
     picked.on_train_begin(Trainer())
     for epoch in (1, 2, 3):

@@ -44,8 +44,13 @@ def test_copies_of_training_rows_are_caught(tables):
     assert report.get("fidelity.column_shapes") == pytest.approx(1.0)
     assert report.get("fidelity.detection_auc") == pytest.approx(0.5, abs=0.08)
     assert report.get("privacy.exact_match_rate") == 1.0
-    assert report.get("privacy.unique_copies") == report.get("privacy.unique_training_records") > 1490  # a pair of duplicates
-    assert report.get("privacy.dcr_closer_to_train_share") > 0.95 and report.get("privacy.dcr_closer_to_train_excess") > 0.2
+    assert (
+        report.get("privacy.unique_copies") == report.get("privacy.unique_training_records") > 1490
+    )  # a pair of duplicates
+    assert (
+        report.get("privacy.dcr_closer_to_train_share") > 0.95
+        and report.get("privacy.dcr_closer_to_train_excess") > 0.2
+    )
     assert report.get("privacy.near_copy_share") == 1.0 and report.get("privacy.near_copy_excess") > 0.9
     assert report.get("privacy.dcr_synthetic_median") == 0.0
     assert report.get("privacy.nndr_ratio") < 0.1
@@ -56,15 +61,23 @@ def test_copies_of_training_rows_are_caught(tables):
 def test_an_independent_real_sample_looks_private(tables):
     train, holdout, fresh = tables
     report = evaluate(train, fresh, holdout=holdout)
-    share, null = report.get("privacy.dcr_closer_to_train_share"), report.get("privacy.dcr_closer_to_train_null")
-    assert null == pytest.approx(0.5)  # |T| / (|T| + |H|): the chance a fresh row's nearest real row is a training row
+    share, null = (
+        report.get("privacy.dcr_closer_to_train_share"),
+        report.get("privacy.dcr_closer_to_train_null"),
+    )
+    assert null == pytest.approx(
+        0.5
+    )  # |T| / (|T| + |H|): the chance a fresh row's nearest real row is a training row
     assert share == pytest.approx(null, abs=0.04) and report.get("privacy.dcr_closer_to_train_excess") < 0
     assert report.get("privacy.unique_copies_excess") <= 0 and report.get("privacy.near_copy_excess") < 0
     assert report.get("privacy.membership_inference_auc") == pytest.approx(0.5, abs=0.08)
     assert report.get("privacy.nndr_ratio") == pytest.approx(1.0, abs=0.35)
     assert report.get("fidelity.detection_auc") == pytest.approx(0.5, abs=0.08)
     assert report.get("reference.fidelity.column_shapes") > 0.9
-    ref_share, ref_null = report.get("reference.privacy.dcr_closer_to_train_share"), report.get("reference.privacy.dcr_closer_to_train_null")
+    ref_share, ref_null = (
+        report.get("reference.privacy.dcr_closer_to_train_share"),
+        report.get("reference.privacy.dcr_closer_to_train_null"),
+    )
     assert ref_null == pytest.approx(1500 / 2250) and ref_share == pytest.approx(ref_null, abs=0.1)
 
 
@@ -74,8 +87,14 @@ def test_broken_output_scores_low(tables):
     shuffled = pd.DataFrame({c: fresh[c].to_numpy()[rng.permutation(len(fresh))] for c in fresh.columns})
     one_level = fresh.assign(ward="A")
     good = evaluate(train, fresh, holdout=holdout, detection=False)
-    assert evaluate(train, shuffled, holdout=holdout, detection=False).get("fidelity.column_pair_trends") < good.get("fidelity.column_pair_trends") - 0.1
-    assert evaluate(train, one_level, holdout=holdout, detection=False).get("fidelity.per_column.ward.shape") < 0.6
+    assert (
+        evaluate(train, shuffled, holdout=holdout, detection=False).get("fidelity.column_pair_trends")
+        < good.get("fidelity.column_pair_trends") - 0.1
+    )
+    assert (
+        evaluate(train, one_level, holdout=holdout, detection=False).get("fidelity.per_column.ward.shape")
+        < 0.6
+    )
 
 
 def test_missing_metrics_are_reported_with_reasons(tables):
@@ -110,8 +129,14 @@ def test_json_and_html_reports(tables, tmp_path):
     assert data == json.loads((tmp_path / "r.json").read_text())
     for key in ("column_shapes", "column_pair_trends", "detection_auc", "ml_efficacy", "per_column"):
         assert key in data["fidelity"]
-    for key in ("exact_match_rate", "dcr_closer_to_train_share", "dcr_synthetic_median", "dcr_holdout_median",
-                "nndr_ratio", "membership_inference_auc"):
+    for key in (
+        "exact_match_rate",
+        "dcr_closer_to_train_share",
+        "dcr_synthetic_median",
+        "dcr_holdout_median",
+        "nndr_ratio",
+        "membership_inference_auc",
+    ):
         assert key in data["privacy"] and key in data["reference"]["privacy"]
     page = report.to_html(tmp_path / "r.html", train, fresh, holdout).read_text()
     assert page.count("data:image/png;base64,") == 3 and "src='http" not in page
@@ -156,13 +181,19 @@ def test_agrees_with_sdmetrics_quality_report(adult):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cols = Columns.from_schema(Schema.infer(real))
-        metadata = {"columns": {c: {"sdtype": "numerical" if c in cols.numeric else "categorical"} for c in real.columns}}
+        metadata = {
+            "columns": {
+                c: {"sdtype": "numerical" if c in cols.numeric else "categorical"} for c in real.columns
+            }
+        }
         theirs = QualityReport()
         theirs.generate(real, synthetic, metadata, verbose=False)
     props = theirs.get_properties().set_index("Property")["Score"]
     shapes = F.column_shapes(real, synthetic, cols)
     assert np.mean(list(shapes.values())) == pytest.approx(props["Column Shapes"], abs=1e-3)
-    assert F.pair_trends(F.pair_scores(real, synthetic, cols))["trend_mean"] == pytest.approx(props["Column Pair Trends"], abs=1e-3)
+    assert F.pair_trends(F.pair_scores(real, synthetic, cols))["trend_mean"] == pytest.approx(
+        props["Column Pair Trends"], abs=1e-3
+    )
 
 
 def _values(node, prefix=""):
@@ -180,7 +211,9 @@ def test_each_metric_draws_from_its_own_stream(tables, tmp_path):
     from synthgan.gate import Policy, decide
 
     train, holdout, fresh = tables
-    synthetic = pd.concat([fresh.iloc[:1200], train.iloc[:60]], ignore_index=True)  # some copies: privacy is not trivial
+    synthetic = pd.concat(
+        [fresh.iloc[:1200], train.iloc[:60]], ignore_index=True
+    )  # some copies: privacy is not trivial
     plain = evaluate(train, synthetic, holdout=holdout, detection=False, random_state=3)
     full = evaluate(train, synthetic, holdout=holdout, target="ward", random_state=3)
     full.to_html(tmp_path / "r.html", train, synthetic, holdout)
@@ -191,7 +224,10 @@ def test_each_metric_draws_from_its_own_stream(tables, tmp_path):
     assert {k: a[k] for k in shared} == {k: b[k] for k in shared}
     assert _values(again.data) == a
     policy = Policy.default()
-    verdicts = [{c.metric: c.passed for c in decide(r, policy).checks if "detection" not in c.metric} for r in (plain, full)]
+    verdicts = [
+        {c.metric: c.passed for c in decide(r, policy).checks if "detection" not in c.metric}
+        for r in (plain, full)
+    ]
     assert verdicts[0] == verdicts[1]
 
 
@@ -223,7 +259,9 @@ def test_html_suppresses_cells_under_k(monkeypatch, tmp_path):
     from synthgan.evaluation import html
 
     drawn = []
-    monkeypatch.setattr(html, "_histogram", lambda ax, values, edges, label, suppress: drawn.append((label, suppress)))
+    monkeypatch.setattr(
+        html, "_histogram", lambda ax, values, edges, label, suppress: drawn.append((label, suppress))
+    )
     train = population(300, 1).assign(ward=["A"] * 296 + ["Z"] * 4)  # ward Z: 4 patients
     report = evaluate(train, population(300, 2), holdout=population(100, 3), detection=False)
     page = html.render(report, train, population(300, 2), population(100, 3))

@@ -261,7 +261,10 @@ def test_bad_confidence_is_one_line_naming_the_key(value):
 
 
 def test_old_policy_files_still_load():
-    old = '[[check]]\nmetric = "privacy.membership_inference_auc_upper"\nmax = "reference + 0.05"\nfallback = 0.6\n'
+    old = (
+        '[[check]]\nmetric = "privacy.membership_inference_auc_upper"\n'
+        'max = "reference + 0.05"\nfallback = 0.6\n'
+    )
     check = Policy.from_toml(old).checks[0]
     assert check.confidence is None and check.z == 0.0 and check.threshold(0.55) == pytest.approx(0.6)
 

@@ -45,7 +45,9 @@ def test_bom_quotes_and_tsv(tmp_path):
 
 
 def test_parquet_and_dataframe(tmp_path):
-    frame = pd.DataFrame({"x": [1.5, 2.5], "c": pd.Categorical(["a", "b"]), "t": pd.to_datetime(["2020-01-01", "2021-02-03"])})
+    frame = pd.DataFrame(
+        {"x": [1.5, 2.5], "c": pd.Categorical(["a", "b"]), "t": pd.to_datetime(["2020-01-01", "2021-02-03"])}
+    )
     frame.to_parquet(tmp_path / "t.parquet")
     back = load_table(tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(back, frame)

@@ -20,8 +20,11 @@ def sklearn_fit(x):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         g = BayesianGaussianMixture(
-            n_components=10, weight_concentration_prior_type="dirichlet_process",
-            weight_concentration_prior=1e-3, max_iter=100, random_state=0,
+            n_components=10,
+            weight_concentration_prior_type="dirichlet_process",
+            weight_concentration_prior=1e-3,
+            max_iter=100,
+            random_state=0,
         ).fit(x[:, None])
     keep = g.weights_ > MIN_MODE_WEIGHT
     return g.weights_[keep] / g.weights_[keep].sum(), g.means_[keep, 0], np.sqrt(g.covariances_[keep, 0, 0])

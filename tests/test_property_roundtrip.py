@@ -15,12 +15,16 @@ from synthgan.exceptions import SchemaError
 from synthgan.schema import Schema, SchemaWarning
 from synthgan.transform import TableTransformer
 
-NAMES = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=8)
+NAMES = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=8
+)
 
 
 @st.composite
 def column(draw, n: int):
-    kind = draw(st.sampled_from(["float", "int", "nullable_int", "text", "bool", "category", "datetime", "constant"]))
+    kind = draw(
+        st.sampled_from(["float", "int", "nullable_int", "text", "bool", "category", "datetime", "constant"])
+    )
     with_gaps = draw(st.booleans())
     if kind == "float":
         values = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=n, max_size=n))
@@ -32,9 +36,13 @@ def column(draw, n: int):
         levels = draw(st.lists(NAMES, min_size=1, max_size=4, unique=True))
         series = pd.Series(draw(st.lists(st.sampled_from(levels), min_size=n, max_size=n)), dtype=object)
     elif kind == "bool":
-        series = pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype="boolean" if with_gaps else "bool")
+        series = pd.Series(
+            draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype="boolean" if with_gaps else "bool"
+        )
     elif kind == "category":
-        series = pd.Series(pd.Categorical(draw(st.lists(st.sampled_from(["lo", "mid", "hi"]), min_size=n, max_size=n))))
+        series = pd.Series(
+            pd.Categorical(draw(st.lists(st.sampled_from(["lo", "mid", "hi"]), min_size=n, max_size=n)))
+        )
     elif kind == "datetime":
         days = draw(st.lists(st.integers(0, 20_000), min_size=n, max_size=n))
         series = pd.Series(pd.to_datetime("1970-01-01") + pd.to_timedelta(days, unit="D"))
@@ -53,12 +61,16 @@ def frames(draw):
     return pd.DataFrame({name: draw(column(n)) for name in names})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(frame=frames(), seed=st.integers(0, 2**32 - 1))
 def test_transform_inverse_round_trip(frame, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SchemaWarning)
-        schema = Schema.infer(frame, declared={c.name: c.kind for c in Schema.infer(frame).columns})  # as declared
+        schema = Schema.infer(
+            frame, declared={c.name: c.kind for c in Schema.infer(frame).columns}
+        )  # as declared
         try:
             tt = TableTransformer().fit(frame, schema, random_state=seed)
         except SchemaError as exc:  # a column too sparse to store without one patient's value: say which
@@ -81,7 +93,11 @@ def test_transform_inverse_round_trip(frame, seed):
             # float32 scalars resolve about 2**-23 of a mode's 4-sigma span, at most the column's range
             expected = b[present].astype(float).to_numpy()
             span = float(np.ptp(expected)) if expected.size else 0.0
-            tolerance = 1e-6 * span + 1e-7 * float(np.abs(expected).max(initial=0)) + (0.5 if spec.kind == "integer" else 1e-9)
+            tolerance = (
+                1e-6 * span
+                + 1e-7 * float(np.abs(expected).max(initial=0))
+                + (0.5 if spec.kind == "integer" else 1e-9)
+            )
             np.testing.assert_allclose(a[present].astype(float), expected, rtol=0, atol=tolerance)
         elif spec.kind == "datetime":
             assert (a[present] == b[present]).all()
@@ -89,7 +105,9 @@ def test_transform_inverse_round_trip(frame, seed):
             assert a[present].astype(object).tolist() == b[present].astype(object).tolist()
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(frame=frames(), seed=st.integers(0, 2**31 - 1))
 def test_fit_sample_export_read_back(frame, seed, tmp_path_factory):
     """Any table through fit(epochs=1) -> sample -> Parquet export -> read back: same columns and
@@ -117,7 +135,9 @@ def test_fit_sample_export_read_back(frame, seed, tmp_path_factory):
             assert set(synthetic[spec.name].cat.categories) <= set(real.cat.categories) | {"(other)"}, spec
             continue
         assert synthetic[spec.name].dtype == real.dtype, (spec, synthetic[spec.name].dtype, real.dtype)
-        if real.dtype != object or real.dropna().map(type).eq(str).all():  # Parquet keeps every dtype but mixed objects
+        if (
+            real.dtype != object or real.dropna().map(type).eq(str).all()
+        ):  # Parquet keeps every dtype but mixed objects
             assert out.dtype == real.dtype, (spec, out.dtype, real.dtype)
         if real.notna().all() and spec.kind != "identifier":
             assert out.notna().all(), spec

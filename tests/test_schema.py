@@ -8,11 +8,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from frames import mixed_frame
 
 from synthgan.exceptions import SchemaError
 from synthgan.schema import Schema, SchemaWarning, infer_kind
-
-from frames import mixed_frame
 
 
 def test_inferred_kinds():
@@ -20,9 +19,17 @@ def test_inferred_kinds():
         schema = Schema.infer(mixed_frame())
     kinds = {c.name: c.kind for c in schema.columns}
     assert kinds == {
-        "weight": "continuous", "age": "integer", "ward": "categorical", "smoker": "categorical",
-        "stage": "categorical", "grade": "categorical", "admitted": "datetime", "visit": "datetime",
-        "site": "constant", "patient_id": "identifier", "mrn": "identifier",
+        "weight": "continuous",
+        "age": "integer",
+        "ward": "categorical",
+        "smoker": "categorical",
+        "stage": "categorical",
+        "grade": "categorical",
+        "admitted": "datetime",
+        "visit": "datetime",
+        "site": "constant",
+        "patient_id": "identifier",
+        "mrn": "identifier",
     }
     assert schema["visit"].datetime_format == "%Y-%m-%d"
     assert schema["age"].dtype == "int64" and schema["stage"].dtype == "category"
@@ -35,7 +42,9 @@ def test_missing_values_allowed_in_every_kind():
         frame.loc[frame.index[::7], name] = np.nan
     frame["site"] = frame["site"].where(frame.index % 7 != 0)
     schema = Schema.infer(frame)
-    assert {c.name: c.kind for c in schema.columns}["site"] == "categorical"  # one value + missing is 2 states
+    assert {c.name: c.kind for c in schema.columns}[
+        "site"
+    ] == "categorical"  # one value + missing is 2 states
     assert schema["weight"].kind == "continuous" and schema["admitted"].kind == "datetime"
     assert infer_kind(pd.Series([np.nan, np.nan])) == "constant"
 

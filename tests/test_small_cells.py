@@ -129,7 +129,8 @@ def test_identifier_and_free_text_columns_are_refused_unless_declared(tmp_path):
 @pytest.mark.slow
 def test_single_patient_values_are_not_emitted_more_often_than_chance(heart):
     """Over 3 seeds of a 30-epoch model (the setting that made thalach = 71, one patient, 3% of the output):
-    no value seen once in training is emitted significantly more than 3 times as often as the values around it."""
+    no value seen once in training is emitted significantly more than 3 times as often as the values
+    around it."""
     from synthgan.workflow.holdout import split_holdout
 
     train, _ = split_holdout(heart, 0.2, seed=0)

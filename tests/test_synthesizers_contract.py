@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import math
 import re
 
@@ -12,7 +11,13 @@ import pytest
 from sklearn.base import clone
 
 from synthgan import CTGAN, WGAN
-from synthgan.exceptions import ConditionError, InvalidParameterError, ModelFileError, NotFittedError, TrainingError
+from synthgan.exceptions import (
+    ConditionError,
+    InvalidParameterError,
+    ModelFileError,
+    NotFittedError,
+    TrainingError,
+)
 
 SYNTHESIZERS = [CTGAN, WGAN]
 
@@ -49,7 +54,9 @@ def test_fit_returns_self_and_sets_fitted_attributes():
         assert m.fit(small_frame()) is m
         assert m.n_features_in_ == 6 and list(m.feature_names_in_) == list(small_frame().columns)
         assert list(m.loss_values_.columns)[:4] == ["epoch", "generator_loss", "critic_loss", "seconds"]
-        assert {"critic.wasserstein", "critic.gradient_penalty", "generator.wasserstein"} <= set(m.loss_values_.columns)
+        assert {"critic.wasserstein", "critic.gradient_penalty", "generator.wasserstein"} <= set(
+            m.loss_values_.columns
+        )
 
 
 def test_init_only_stores_parameters_and_clone_works():
@@ -90,7 +97,8 @@ def test_kept_dense_rows_and_rows_built_per_batch_train_alike(model, monkeypatch
 
 def test_samples_do_not_depend_on_how_batches_are_run(model):
     """Batches run two at a time on worker threads (multi-core CPU) or one by one (one intra-op thread):
-    same rows either way, and the caller's thread count - and the default of threads started later - is kept."""
+    same rows either way, and the caller's thread count - and the default of threads started later - is
+    kept."""
     import threading
 
     import torch
@@ -117,7 +125,9 @@ def test_global_rng_untouched(model):
     np_state, torch_state = np.random.get_state()[1].copy(), torch.get_rng_state().clone()
     fitted(type(model), epochs=1)
     model.sample(10)
-    assert np.array_equal(np.random.get_state()[1], np_state) and torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state) and torch.equal(
+        torch.get_rng_state(), torch_state
+    )
 
 
 def test_save_load_round_trip(model, tmp_path):
@@ -152,13 +162,22 @@ def test_errors_before_fit_and_bad_parameters():
         CTGAN().sample(3)
     with pytest.raises(NotFittedError):
         CTGAN().save("x.synthgan")
-    for params, name in [({"epochs": 0}, "epochs"), ({"batch_size": "a"}, "batch_size"), ({"device": "tpu"}, "device"),
-                         ({"precision": "fp8"}, "precision"), ({"max_time": -1}, "max_time"), ({"generator_dim": ()}, "generator_dim"),
-                         ({"batch_size": 1, "pac": 1}, "batch_size=1 is too small"), ({"steps": 10, "epochs": 5}, "epochs or steps, not both"),
-                         ({"ema": 1.5}, "ema=1.5 must be None or a number in"), ({"validation": 0.9}, "validation=0.9"),
-                         ({"patience": 3}, "set validation"), ({"callbacks": "log"}, "callbacks="),
-                         ({"objectives": {"nope": 1}}, "not a registered term"),
-                         ({"objectives": {"information": -1}}, "must be a number >= 0")]:
+    for params, name in [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": "a"}, "batch_size"),
+        ({"device": "tpu"}, "device"),
+        ({"precision": "fp8"}, "precision"),
+        ({"max_time": -1}, "max_time"),
+        ({"generator_dim": ()}, "generator_dim"),
+        ({"batch_size": 1, "pac": 1}, "batch_size=1 is too small"),
+        ({"steps": 10, "epochs": 5}, "epochs or steps, not both"),
+        ({"ema": 1.5}, "ema=1.5 must be None or a number in"),
+        ({"validation": 0.9}, "validation=0.9"),
+        ({"patience": 3}, "set validation"),
+        ({"callbacks": "log"}, "callbacks="),
+        ({"objectives": {"nope": 1}}, "not a registered term"),
+        ({"objectives": {"information": -1}}, "must be a number >= 0"),
+    ]:
         with pytest.raises(InvalidParameterError, match=name):
             CTGAN(verbose=False, **params).fit(small_frame())
     for n in (0, -3, 2.5, "10", True):
@@ -180,7 +199,9 @@ def test_max_time_stops_after_the_epoch_that_passes_it():
 
 def test_nan_loss_stops_with_clear_error():
     with pytest.raises(TrainingError, match="NaN or infinite"):
-        CTGAN(epochs=3, batch_size=60, generator_lr=1e30, discriminator_lr=1e30, verbose=False).fit(small_frame())
+        CTGAN(epochs=3, batch_size=60, generator_lr=1e30, discriminator_lr=1e30, verbose=False).fit(
+            small_frame()
+        )
 
 
 def test_progress_bar_shows_epochs_and_losses(capsys):
@@ -214,7 +235,9 @@ def test_pickle_payload_is_refused_without_running(tmp_path):
             return (open, (str(marker), "w"))
 
     evil = tmp_path / "evil.synthgan"
-    torch.save({"format": "synthgan-model", "format_version": 1, "meta": "{}", "tensors": {}, "x": Payload()}, evil)
+    torch.save(
+        {"format": "synthgan-model", "format_version": 1, "meta": "{}", "tensors": {}, "x": Payload()}, evil
+    )
     with pytest.raises(ModelFileError, match="refused without running"):
         CTGAN.load(evil)
     assert not marker.exists()
@@ -222,7 +245,12 @@ def test_pickle_payload_is_refused_without_running(tmp_path):
 
 def test_log_frequency_changes_rare_category_share():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"c": rng.choice(["common", "rare1", "rare2"], 2000, p=[0.95, 0.025, 0.025]), "x": rng.normal(size=2000)})
+    frame = pd.DataFrame(
+        {
+            "c": rng.choice(["common", "rare1", "rare2"], 2000, p=[0.95, 0.025, 0.025]),
+            "x": rng.normal(size=2000),
+        }
+    )
     from synthgan.sampling import ConditionalSampler
     from synthgan.transform import TableTransformer
 
@@ -239,10 +267,13 @@ def test_log_frequency_changes_rare_category_share():
 
 
 def _dense_forward(net, noise, one_hot):
-    """The paper's generator written plainly: an MLP over cat([noise, one-hot]) with residual concatenation."""
+    """The paper's generator written plainly: an MLP over cat([noise, one-hot]) with residual
+    concatenation."""
     import torch
 
-    def linear(layer, x):  # one Linear over [dense inputs, one-hot]: the table is the one-hot's weight, transposed
+    def linear(
+        layer, x
+    ):  # one Linear over [dense inputs, one-hot]: the table is the one-hot's weight, transposed
         return torch.nn.functional.linear(x, torch.cat([layer.weight, layer.table.T], dim=1), layer.bias)
 
     x = torch.cat([noise, one_hot], dim=1)
@@ -253,7 +284,8 @@ def _dense_forward(net, noise, one_hot):
 
 @pytest.mark.parametrize("cond_dim, fixed", [(30, False), (30, True), (0, False)])
 def test_generator_gathers_the_one_hot_exactly(cond_dim, fixed):
-    """The generator's gathered one-hot gives the dense MLP's outputs (eval) and weight gradients (training)."""
+    """The generator's gathered one-hot gives the dense MLP's outputs (eval) and weight gradients
+    (training)."""
     import torch
 
     from synthgan.models.freeze import FrozenGenerator
@@ -267,7 +299,9 @@ def test_generator_gathers_the_one_hot_exactly(cond_dim, fixed):
         block.bn.weight.data.normal_()
     noise = torch.randn(200, 16)
     index = torch.full((1,), 7) if fixed else torch.randint(0, max(cond_dim, 1), (200,))
-    one_hot = torch.nn.functional.one_hot(index.expand(200), cond_dim).float() if cond_dim else torch.zeros(200, 0)
+    one_hot = (
+        torch.nn.functional.one_hot(index.expand(200), cond_dim).float() if cond_dim else torch.zeros(200, 0)
+    )
     cond = index if cond_dim else None
     net.eval()
     with torch.no_grad():
@@ -293,7 +327,9 @@ def test_both_precisions_learn_the_table(precision):
     the data."""
     import torch
 
-    model = CTGAN(epochs=15, batch_size=60, precision=precision, random_state=0, verbose=False).fit(small_frame())
+    model = CTGAN(epochs=15, batch_size=60, precision=precision, random_state=0, verbose=False).fit(
+        small_frame()
+    )
     assert np.isfinite(model.history_.frame()[["generator_loss", "critic_loss"]].to_numpy()).all()
     assert all(p.dtype == torch.float32 for p in model.generator_.parameters())
     share = model.sample(2000)["ward"].value_counts(normalize=True)
@@ -311,7 +347,9 @@ def test_generator_loads_weights_saved_with_the_one_hot_inside_the_weight():
     net = Generator(16, 30, [32], 12).eval()
     old = {k: v for k, v in net.state_dict().items() if not k.endswith("table")}
     for prefix in ("blocks.0.fc.", "out."):
-        old[prefix + "weight"] = torch.cat([net.state_dict()[prefix + "weight"], net.state_dict()[prefix + "table"].T], dim=1)
+        old[prefix + "weight"] = torch.cat(
+            [net.state_dict()[prefix + "weight"], net.state_dict()[prefix + "table"].T], dim=1
+        )
     assert old["out.weight"].shape == (12, 16 + 32 + 30)
     again = Generator(16, 30, [32], 12).eval()
     again.load_state_dict(old)
@@ -330,11 +368,17 @@ def test_dropout_factors_are_zero_or_the_inverse_keep_rate():
     for dtype in (torch.float32, torch.bfloat16, torch.float64):
         for rate in (0.5, 0.3):
             like = torch.empty(0, dtype=dtype)
-            draws = [dropout_factors(torch.Size([1000, 300]), rate, torch.Generator().manual_seed(s), like) for s in (0, 0, 1)]
+            draws = [
+                dropout_factors(torch.Size([1000, 300]), rate, torch.Generator().manual_seed(s), like)
+                for s in (0, 0, 1)
+            ]
             kept = 1 - round(rate * 256) / 256
             assert draws[0].shape == (1000, 300) and draws[0].dtype == dtype
             assert set(draws[0].unique().tolist()) == {0.0, torch.tensor(1 / kept, dtype=dtype).item()}
-            assert abs((draws[0] > 0).double().mean().item() - kept) < 4 * (kept * (1 - kept) / draws[0].numel()) ** 0.5
+            assert (
+                abs((draws[0] > 0).double().mean().item() - kept)
+                < 4 * (kept * (1 - kept) / draws[0].numel()) ** 0.5
+            )
             assert torch.equal(draws[0], draws[1]) and not torch.equal(draws[0], draws[2])
             flat = (draws[0] > 0).double().flatten()
             assert abs(torch.corrcoef(torch.stack([flat[:-1], flat[1:]]))[0, 1].item()) < 0.02
@@ -360,7 +404,9 @@ def test_random_draws_from_bits_have_their_distributions():
         assert abs((z <= q).float().mean().item() - 0.5 * (1 + math.erf(q / 2**0.5))) < 0.005
     assert abs(torch.corrcoef(torch.stack([z.flatten()[:-1], z.flatten()[1:]]))[0, 1].item()) < 0.01
     out = torch.empty(1000, 200, dtype=torch.bfloat16)
-    drawn = quantile_draws("normal", (1000, 200), torch.Generator().manual_seed(3), "cpu", torch.bfloat16, out=out)
+    drawn = quantile_draws(
+        "normal", (1000, 200), torch.Generator().manual_seed(3), "cpu", torch.bfloat16, out=out
+    )
     assert drawn.data_ptr() == out.data_ptr() and torch.equal(drawn, z.bfloat16())
 
 
@@ -373,11 +419,22 @@ def test_heads_draw_codes_from_the_softmax_of_each_span():
     from synthgan.transform.layout import Layout, Span
 
     # narrow spans are drawn on a transposed copy, wide ones (> FrozenHeads.NARROW) in place: both checked
-    layout = Layout((Span("x", "scalar", 0, 1), Span("x", "mode", 1, 3), Span("c", "category", 4, 3), Span("d", "category", 7, 2),
-                     Span("e", "category", 9, 20)))
+    layout = Layout(
+        (
+            Span("x", "scalar", 0, 1),
+            Span("x", "mode", 1, 3),
+            Span("c", "category", 4, 3),
+            Span("d", "category", 7, 2),
+            Span("e", "category", 9, 20),
+        )
+    )
     heads = Heads(layout)
-    logits = {1: torch.tensor([0.0, 1.0, 2.0]), 4: torch.tensor([5.0, -3.0, 0.5]), 7: torch.tensor([-90.0, -91.0]),
-              9: torch.linspace(-2.0, 2.0, 20)}
+    logits = {
+        1: torch.tensor([0.0, 1.0, 2.0]),
+        4: torch.tensor([5.0, -3.0, 0.5]),
+        7: torch.tensor([-90.0, -91.0]),
+        9: torch.linspace(-2.0, 2.0, 20),
+    }
     raw = torch.zeros(200_000, layout.width)
     raw[:, 0] = 0.3
     for span, offset in zip(layout.onehot_spans, heads.onehot_offsets.tolist()):
@@ -411,7 +468,8 @@ def _training_conditions(monkeypatch, **params) -> tuple[list[str], np.ndarray]:
 
 @pytest.mark.parametrize("log_frequency", [True, False])
 def test_log_frequency_changes_how_often_a_rare_level_is_trained_on(monkeypatch, log_frequency):
-    """Training conditions pick a column's levels by log-frequency (the paper) or, when switched off, by frequency."""
+    """Training conditions pick a column's levels by log-frequency (the paper) or, when switched off, by
+    frequency."""
     columns, drawn = _training_conditions(monkeypatch, log_frequency=log_frequency)
     levels = drawn[drawn[:, 0] == columns.index("status"), 1]
     rare_share = np.isin(levels, [1, 2]).mean()

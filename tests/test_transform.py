@@ -26,7 +26,6 @@ def round_trip(frame: pd.DataFrame, seed: int = 0, schema: Schema | None = None)
     return tt, encoded, tt.inverse_transform(encoded.dense())
 
 
-
 def with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for i, name in enumerate(out.columns):
@@ -49,8 +48,11 @@ def assert_same(back: pd.DataFrame, frame: pd.DataFrame, skip=()):
             b = frame[name].astype("float64").to_numpy()
             np.testing.assert_allclose(a[~np.isnan(b)], b[~np.isnan(b)], rtol=1e-6, atol=1e-6, err_msg=name)
         else:
-            assert back[name].astype(object).where(back[name].notna()).equals(
-                frame[name].astype(object).where(frame[name].notna())
+            assert (
+                back[name]
+                .astype(object)
+                .where(back[name].notna())
+                .equals(frame[name].astype(object).where(frame[name].notna()))
             ), name
 
 
@@ -78,7 +80,9 @@ def test_constant_and_all_missing_columns_pass_through():
 
 
 def test_datetime_resolution_and_text_format_are_kept():
-    days = pd.Series(pd.to_datetime(["2020-01-01", "2020-03-05", None, "2021-07-09"] * 10)).astype("datetime64[s]")
+    days = pd.Series(pd.to_datetime(["2020-01-01", "2020-03-05", None, "2021-07-09"] * 10)).astype(
+        "datetime64[s]"
+    )
     texts = pd.Series(["03/01/2021 10:15", "04/02/2021 11:45", None, "05/12/2022 08:00"] * 10)
     frame = pd.DataFrame({"day": days, "stamp": texts})
     tt, _, back = round_trip(frame)
@@ -95,9 +99,13 @@ def test_numbers_sampled_from_generator_output_stay_in_range_and_step():
     out = tt.inverse_transform(noise)
     low, high = tt.encoders_["age"].low, tt.encoders_["age"].high
     assert out["age"].between(low, high).all() and out["age"].dtype == np.int64
-    assert (low, high) == (np.sort(frame["age"])[4], np.sort(frame["age"])[-5])  # 5th smallest / largest, not the extremes
+    assert (low, high) == (
+        np.sort(frame["age"])[4],
+        np.sort(frame["age"])[-5],
+    )  # 5th smallest / largest, not the extremes
     assert out["bmi"].between(tt.encoders_["bmi"].low, tt.encoders_["bmi"].high).all()
-    # noise past +-1 puts ~40% of rows beyond a bound: they spread over the band inside it instead of onto the bound
+    # noise past +-1 puts ~40% of rows beyond a bound: they spread over the band inside it instead of
+    # onto the bound
     assert out["age"].value_counts(normalize=True).max() < 0.15
     assert np.allclose(out["bmi"] * 10, np.round(out["bmi"] * 10))
 
@@ -157,7 +165,10 @@ def test_adult_round_trip(adult):
 def test_heart_round_trip(heart):
     tt, _, back = round_trip(heart)
     assert_same(back, within_bounds(heart, tt))
-    assert (heart["restecg"] == 1).sum() == 4 and set(back["restecg"]) == {0, 2}  # 4 patients: merged into the nearest level
+    assert (heart["restecg"] == 1).sum() == 4 and set(back["restecg"]) == {
+        0,
+        2,
+    }  # 4 patients: merged into the nearest level
 
 
 def test_values_beyond_a_bound_many_patients_share_are_clipped_onto_it():
@@ -180,7 +191,9 @@ def test_values_beyond_a_bound_many_patients_share_are_clipped_onto_it():
     assert (beyond <= enc.high).all() and (beyond == enc.high).mean() < 0.1
     again = NumericEncoder.from_dict(enc.to_dict())
     assert again.low_mass and not again.high_mass
-    old = {k: v for k, v in enc.to_dict().items() if not k.endswith("_mass")}  # files written before the flags
+    old = {
+        k: v for k, v in enc.to_dict().items() if not k.endswith("_mass")
+    }  # files written before the flags
     assert NumericEncoder.from_dict(old).low_mass and NumericEncoder.from_dict(old).high_mass
 
 
@@ -198,10 +211,16 @@ def test_point_masses_are_modes_of_their_own_and_come_back_exactly():
         assert enc.points.tolist() == mass and enc.n_modes == len(enc.means) + 1
         alpha, mode = enc.transform(values, rng)
         at = values == mass[0]
-        assert (mode[at] == len(enc.means)).all() and (alpha[at] == 0).all() and (mode[~at] < len(enc.means)).all()
+        assert (
+            (mode[at] == len(enc.means)).all()
+            and (alpha[at] == 0).all()
+            and (mode[~at] < len(enc.means)).all()
+        )
         noisy = rng.uniform(-1, 1, at.sum()).astype(np.float32)  # whatever the generator puts in the scalar
         assert (enc.inverse(noisy, mode[at]) == mass[0]).all()
         back = NumericEncoder.from_dict(enc.to_dict())
-        assert back.points.tolist() == mass and np.array_equal(back.inverse(alpha, mode), enc.inverse(alpha, mode))
+        assert back.points.tolist() == mass and np.array_equal(
+            back.inverse(alpha, mode), enc.inverse(alpha, mode)
+        )
     clipped = NumericEncoder.fit(np.r_[np.arange(100.0), [500.0] * 4], rng, step=1.0)  # 4 beyond the bound
     assert clipped.points.size == 0  # the bound holds 5 values only after clipping: not a mass

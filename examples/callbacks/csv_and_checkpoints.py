@@ -18,7 +18,9 @@ def main() -> None:
     CTGAN(epochs=200, ema=0.999, random_state=0, callbacks=callbacks).fit(data)
 
     # later, or after a preempted job: continue the same run to 400 epochs in all
-    model = CTGAN.load_checkpoint("run.ckpt").set_params(epochs=400, callbacks=[CSVLogger("losses.csv", append=True)])
+    model = CTGAN.load_checkpoint("run.ckpt").set_params(
+        epochs=400, callbacks=[CSVLogger("losses.csv", append=True)]
+    )
     model.fit(data)
     model.save("model.synthgan")
     print(model.loss_values_.tail(3).to_string())

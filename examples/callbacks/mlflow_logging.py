@@ -31,7 +31,11 @@ class MLflowLogger(Callback):
         self.mlflow.log_params({k: str(v) for k, v in params.items()})
 
     def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
-        metrics = {k.replace("[", "_").replace("]", ""): float(v) for k, v in logs.items() if isinstance(v, (int, float))}
+        metrics = {
+            k.replace("[", "_").replace("]", ""): float(v)
+            for k, v in logs.items()
+            if isinstance(v, (int, float))
+        }
         self.mlflow.log_metrics(metrics, step=epoch)
         tags = self.mlflow.get_run(self.run_id).data.tags
         return tags.get("stop", "").lower() == "true"  # True stops training after this epoch
@@ -44,7 +48,9 @@ class MLflowLogger(Callback):
 
 
 def main() -> None:
-    model = CTGAN(epochs=300, ema=0.999, validation=0.1, random_state=0, callbacks=[MLflowLogger("heart-ctgan")])
+    model = CTGAN(
+        epochs=300, ema=0.999, validation=0.1, random_state=0, callbacks=[MLflowLogger("heart-ctgan")]
+    )
     model.fit(load_heart_disease())
 
 

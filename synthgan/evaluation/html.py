@@ -20,20 +20,41 @@ from .distance import RowEmbedding, nearest
 from .report import format_value
 
 MEANINGS = {
-    "fidelity.column_shapes": "Mean per-column similarity (1 - KS for numbers, 1 - TV for categories). 1 = identical marginals.",
-    "fidelity.column_pair_trends": "Mean similarity of correlations / contingency tables over pairs with a real trend. 1 = identical.",
+    "fidelity.column_shapes": (
+        "Mean per-column similarity (1 - KS for numbers, 1 - TV for categories). 1 = identical marginals."
+    ),
+    "fidelity.column_pair_trends": (
+        "Mean similarity of correlations / contingency tables over pairs with a real trend. 1 = identical."
+    ),
     "fidelity.missing_similarity": "1 - gap in missing-value rate, averaged over columns.",
-    "fidelity.detection_auc": "ROC AUC of a classifier telling real from synthetic rows. 0.5 = indistinguishable.",
-    "fidelity.ml_efficacy": "Train-on-synthetic score over train-on-real score, both tested on real held-out rows.",
+    "fidelity.detection_auc": (
+        "ROC AUC of a classifier telling real from synthetic rows. 0.5 = indistinguishable."
+    ),
+    "fidelity.ml_efficacy": (
+        "Train-on-synthetic score over train-on-real score, both tested on real held-out rows."
+    ),
     "privacy.exact_match_rate": "Share of synthetic rows identical to a training row.",
-    "privacy.unique_copies": "Synthetic rows copying a training record that belongs to one person (unique in training, not held out).",
-    "privacy.near_copy_share": "Share of synthetic rows closer to a training row than the closest 1% of real held-out rows.",
-    "privacy.dcr_closer_to_train_share": "Share of synthetic rows whose nearest real row is a training row (chance: |T| / (|T| + |H|)).",
-    "privacy.dcr_closer_to_train_gain": "Of the rows chance puts nearest a held-out row, the share nearest a training row instead. 0 = none.",
+    "privacy.unique_copies": (
+        "Synthetic rows copying a training record that belongs to one person (unique in training, "
+        "not held out)."
+    ),
+    "privacy.near_copy_share": (
+        "Share of synthetic rows closer to a training row than the closest 1% of real held-out rows."
+    ),
+    "privacy.dcr_closer_to_train_share": (
+        "Share of synthetic rows whose nearest real row is a training row (chance: |T| / (|T| + |H|))."
+    ),
+    "privacy.dcr_closer_to_train_gain": (
+        "Of the rows chance puts nearest a held-out row, the share nearest a training row instead. 0 = none."
+    ),
     "privacy.dcr_synthetic_median": "Median distance from a synthetic row to its closest training row.",
     "privacy.dcr_holdout_median": "The same for real held-out rows: what a fresh real sample scores.",
-    "privacy.nndr_ratio": "Low-quantile nearest/second-nearest ratio, synthetic vs held-out. Well under 1 = near-copies.",
-    "privacy.membership_inference_auc": "Density-ratio membership attack (DOMIAS-like) ROC AUC. 0.5 = no leakage.",
+    "privacy.nndr_ratio": (
+        "Low-quantile nearest/second-nearest ratio, synthetic vs held-out. Well under 1 = near-copies."
+    ),
+    "privacy.membership_inference_auc": (
+        "Density-ratio membership attack (DOMIAS-like) ROC AUC. 0.5 = no leakage."
+    ),
 }
 MAX_PLOTTED_COLUMNS = 40
 DCR_SAMPLE = 5000

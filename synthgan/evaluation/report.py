@@ -8,7 +8,8 @@ Example:
     >>> from synthgan.data import load_heart_disease
     >>> df = load_heart_disease()
     >>> report = evaluate(df.iloc[:200], df.iloc[:200], holdout=df.iloc[200:], detection=False)
-    >>> report.get("privacy.exact_match_rate"), report.get("privacy.unique_copies"), report.get("privacy.unique_copies_excess")
+    >>> keys = ("privacy.exact_match_rate", "privacy.unique_copies", "privacy.unique_copies_excess")
+    >>> tuple(report.get(key) for key in keys)
     (1.0, 200, 200)
 """
 

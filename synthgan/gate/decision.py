@@ -2,7 +2,9 @@
 
 Example:
     >>> from synthgan.gate.policy import Policy
-    >>> policy = Policy.from_toml('[[check]]\\nmetric = "privacy.exact_match_rate"\\nmax = "reference + 0.01"\\n')
+    >>> policy = Policy.from_toml(
+    ...     '[[check]]\\nmetric = "privacy.exact_match_rate"\\nmax = "reference + 0.01"\\n'
+    ... )
     >>> report = {"privacy": {"exact_match_rate": 0.5}, "reference": {"privacy": {"exact_match_rate": 0.0}}}
     >>> d = decide(report, policy)
     >>> d.passed, d.checks[0].threshold, d.failed[0].metric

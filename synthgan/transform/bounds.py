@@ -15,7 +15,9 @@ Example:
     >>> import numpy as np
     >>> robust_bounds(np.arange(100.0), 5)
     (4.0, 95.0)
-    >>> x = redraw_tails(np.array([-50.0, 10.0, 500.0]), 4.0, 95.0, np.full(3, 50.0), np.full(3, 30.0), np.full(3, 0.5))
+    >>> x = redraw_tails(
+    ...     np.array([-50.0, 10.0, 500.0]), 4.0, 95.0, np.full(3, 50.0), np.full(3, 30.0), np.full(3, 0.5)
+    ... )
     >>> [round(float(v), 2) for v in x]  # the median of N(50, 30) truncated to [4, 95]
     [49.84, 10.0, 49.84]
 """
