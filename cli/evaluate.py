@@ -58,6 +58,22 @@ def evaluate_command(
         Optional[Path],
         typer.Option("--schema", help="JSON schema (kinds, constraints: violations are counted per rule)."),
     ] = None,
+    policy: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--policy", help="Gate policy TOML for the verdict in the HTML report (default: built-in)."
+        ),
+    ] = None,
+    show_real: Annotated[
+        bool, typer.Option("--show-real", help="Images, --html: also show real images per class (patients').")
+    ] = False,
+    show_neighbours: Annotated[
+        bool,
+        typer.Option(
+            "--show-neighbours",
+            help="Images, --html: show the synthetic images closest to a training image beside it.",
+        ),
+    ] = False,
     force: Annotated[bool, force_option()] = False,
 ) -> None:
     """Print fidelity and privacy scores beside what a fresh real sample (the holdout) scores.
@@ -84,10 +100,8 @@ def evaluate_command(
     claim_outputs(json_out, html_out, force=force)
     say = (lambda text: None) if stdout else typer.echo  # noqa: E731
     if any(is_image_source(p) for p in (real, synthetic)):
-        if html_out is not None or target is not None:
-            raise InvalidParameterError(
-                "--html and --target apply to tables; image reports are JSON (--json)"
-            )
+        if target is not None:
+            raise InvalidParameterError("--target applies to tables")
         report = evaluate_images(
             real,
             synthetic,
@@ -104,6 +118,9 @@ def evaluate_command(
         if json_out is not None:
             report.to_json(json_out)
             say(f"report written to {json_out}")
+        if html_out is not None:
+            _image_html(html_out, report, real, synthetic, policy, show_real, show_neighbours)
+            say(f"HTML report written to {html_out}")
         if stdout:
             typer.echo(report.to_json())
         return
@@ -122,7 +139,30 @@ def evaluate_command(
         report.to_json(json_out)
         say(f"report written to {json_out}")
     if html_out is not None:
-        report.to_html(html_out, tables["real"], tables["synthetic"], tables["holdout"])
+        from synthgan.gate import Policy, decide
+
+        rules = Policy.from_file(policy) if policy is not None else Policy.default()
+        report.to_html(
+            html_out,
+            tables["real"],
+            tables["synthetic"],
+            tables["holdout"],
+            decision=decide(report, rules),
+            policy=rules,
+        )
         say(f"HTML report written to {html_out}")
     if stdout:
         typer.echo(report.to_json())
+
+
+def _image_html(path: Path, report, real: Path, synthetic: Path, policy, show_real: bool, neighbours: bool):
+    from synthgan.evaluation.html_images import render_images
+    from synthgan.gate import Policy, decide
+    from synthgan.io.atomic import atomic_write_text
+    from synthgan.io.images import load_images
+
+    rules = Policy.from_file(policy) if policy is not None else Policy.default("image")
+    real_set = load_images(real)
+    synthetic_set = load_images(synthetic, image_size=real_set.shape[1])
+    page = render_images(report, real_set, synthetic_set, decide(report, rules), rules, show_real, neighbours)
+    atomic_write_text(path, page)

@@ -70,6 +70,12 @@ def sample_command(
         int, typer.Option("--eval-images", help="Images only: how many images per side the gate evaluates.")
     ] = DEFAULT_MAX_IMAGES,
     device: Annotated[Device, typer.Option("--device", help="Where to generate.")] = "auto",
+    html: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--html", help="Tables: also write the HTML report (verdict, checks, plots, losses) here."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Less output.")] = False,
     as_json: Annotated[bool, json_option()] = False,
     force: Annotated[bool, force_option()] = False,
@@ -93,7 +99,7 @@ def sample_command(
     images = isinstance(model, ImageGAN)
     if images and fmt == "png" and out == DEFAULT_OUTPUT:
         out = Path("synthetic_images")
-    claim_outputs(out, force=force)
+    claim_outputs(out, html, force=force)
     rules = (
         None
         if no_gate
@@ -131,7 +137,7 @@ def sample_command(
         provenance=provenance,
     )
     with summarised_refusal(as_json, "sample", out), replaced_on_refusal(out):
-        result = _release(model, images, n, out, common, fmt, features, eval_images)
+        result = _release(model, images, n, out, common, fmt, features, eval_images, html)
     if as_json:
         return emit(summary("sample", result.path, n, result.decision, result.report_path))
     if result.decision is not None and not quiet:
@@ -142,10 +148,14 @@ def sample_command(
     typer.echo(f"{n} {'images' if images else 'rows'} written to {result.path} ({gate}{report})")
 
 
-def _release(model, images: bool, n: int, out: Path, common: dict, fmt: str, features, eval_images: int):
+def _release(
+    model, images: bool, n: int, out: Path, common: dict, fmt: str, features, eval_images: int, html=None
+):
     from synthgan.workflow.images import release_images
     from synthgan.workflow.release import release_samples
 
+    if images and html is not None:
+        raise typer.BadParameter("the HTML report is for tables; image reports are JSON", param_hint="--html")
     if images:
         return release_images(
             model,
@@ -161,4 +171,8 @@ def _release(model, images: bool, n: int, out: Path, common: dict, fmt: str, fea
             "--format and --features apply to image models only; tables are written by their suffix",
             param_hint="--format",
         )
-    return release_samples(model, n, out, **common)
+    if html is not None and common["policy"] is None:
+        raise typer.BadParameter(
+            "the HTML report shows the gate's evaluation; drop --no-gate", param_hint="--html"
+        )
+    return release_samples(model, n, out, **common, html=html)

@@ -1,5 +1,7 @@
-"""A self-contained HTML report: scores with their meaning, per-column overlays, correlation matrices
-(real / synthetic / difference) and distance-to-closest-record histograms. Images are embedded PNGs.
+"""A self-contained HTML report: the gate's decision at the top in plain words with each check's reason,
+scores with their meaning, per-column overlays, correlation matrices (real / synthetic / difference),
+distance-to-closest-record histograms and, when the model's history is given, the loss curves. Images are
+embedded PNGs; the page has no script and loads nothing from outside.
 
 Small cells are suppressed: a histogram bin or a category bar of real rows holding fewer than k rows
 (``MIN_COUNT``, 5) is drawn empty, so no plot shows one or two patients.
@@ -61,7 +63,13 @@ DCR_SAMPLE = 5000
 
 
 def render(
-    report, real: pd.DataFrame | None, synthetic: pd.DataFrame | None, holdout: pd.DataFrame | None = None
+    report,
+    real: pd.DataFrame | None,
+    synthetic: pd.DataFrame | None,
+    holdout: pd.DataFrame | None = None,
+    decision=None,
+    policy=None,
+    history: pd.DataFrame | None = None,
 ) -> str:
     """The whole HTML document as a string."""
     rows = []
@@ -71,12 +79,9 @@ def render(
             f"<td>{_fmt(report.get('reference.' + key, None))}</td><td>{html.escape(meaning)}</td></tr>"
         )
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>synthgan evaluation</title>",
-        (
-            "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}</style></head><body>"
-        ),
+        head("synthgan evaluation"),
         "<h1>synthgan evaluation report</h1>",
+        *verdict(decision, policy, "rows"),
         "<h2>Scores</h2><table><tr><th>metric</th><th>synthetic</th><th>real holdout "
         "(reference)</th><th>meaning</th></tr>",
         *rows,
@@ -92,8 +97,67 @@ def render(
         if len(cols.numeric) >= 2:
             parts += ["<h2>Correlations (numeric columns)</h2>", _img(_correlations(real, synthetic, cols))]
         parts += ["<h2>Distance to the closest training row</h2>", _img(_dcr(real, synthetic, holdout, cols))]
+    if history is not None and len(history):
+        parts += ["<h2>Training losses</h2>", _img(_losses(history))]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def head(title: str) -> str:
+    """The document's head: title and the one stylesheet (no script, nothing loaded from outside)."""
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}"
+        ".verdict{padding:1em;border-radius:6px;font-size:1.2em;margin-bottom:1em}"
+        ".pass{background:#e3f4e1;border:2px solid #3a8a34}.fail{background:#fbe4e1;border:2px solid #b3261e}"
+        "td.ok{color:#2d6a27}td.no{color:#b3261e;font-weight:bold}</style></head><body>"
+    )
+
+
+def verdict(decision, policy, what: str) -> list[str]:
+    """The gate's decision in plain words, then every check: value, threshold, result and its reason."""
+    if decision is None:
+        return ["<div class='verdict'>No gate decision was made for this report (evaluation only).</div>"]
+    reasons = {c.metric: c.reason for c in policy.checks} if policy is not None else {}
+    failed = [c for c in decision.checks if not c.passed]
+    if decision.passed:
+        words = (
+            f"<b>Released.</b> The synthetic {what} passed all {len(decision.checks)} checks of the "
+            f"'{html.escape(decision.policy)}' gate."
+        )
+    else:
+        words = (
+            f"<b>Refused.</b> {len(failed)} of {len(decision.checks)} checks of the "
+            f"'{html.escape(decision.policy)}' gate failed, so nothing was released: "
+            + "; ".join(html.escape(reasons.get(c.metric) or c.metric) for c in failed)
+            + "."
+        )
+    rows = [
+        f"<tr><td><code>{html.escape(c.metric)}</code></td><td>{_fmt(c.value)}</td>"
+        f"<td>{c.bound} {_fmt(c.threshold)}</td><td class='{'ok' if c.passed else 'no'}'>"
+        f"{'pass' if c.passed else 'FAIL'}</td><td>{html.escape(reasons.get(c.metric, c.note))}</td></tr>"
+        for c in decision.checks
+    ]
+    return [
+        f"<div class='verdict {'pass' if decision.passed else 'fail'}'>{words}</div>",
+        "<h2>Gate checks</h2><table><tr><th>check</th><th>value</th><th>threshold</th><th>result</th>"
+        "<th>the rule</th></tr>",
+        *rows,
+        "</table>",
+    ]
+
+
+def _losses(history: pd.DataFrame):
+    fig, axes = _figure(1, per_row=1, size=6)
+    epochs = history["epoch"] if "epoch" in history else np.arange(1, len(history) + 1)
+    for column, label in (("generator_loss", "generator"), ("critic_loss", "critic")):
+        if column in history:
+            axes[0].plot(epochs, history[column], label=label)
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("loss")
+    axes[0].legend()
+    return fig
 
 
 def _fmt(value) -> str:

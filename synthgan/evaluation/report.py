@@ -67,11 +67,22 @@ class Report:
             atomic_write_text(path, text + "\n")
         return text
 
-    def to_html(self, path: str | os.PathLike, real=None, synthetic=None, holdout=None) -> Path:
-        """A self-contained HTML file (images embedded); pass the tables (DataFrames) to include the plots."""
+    def to_html(
+        self,
+        path: str | os.PathLike,
+        real=None,
+        synthetic=None,
+        holdout=None,
+        decision=None,
+        policy=None,
+        history=None,
+    ) -> Path:
+        """A self-contained HTML file (images embedded); pass the tables (DataFrames) to include the plots,
+        the gate's ``decision`` (and its ``policy``, for each rule's reason) to put the verdict on top, and a
+        model's loss ``history`` for its curves."""
         from .html import render
 
-        atomic_write_text(path, render(self, real, synthetic, holdout))
+        atomic_write_text(path, render(self, real, synthetic, holdout, decision, policy, history))
         return Path(path)
 
     def summary(self) -> str:

@@ -69,18 +69,29 @@ def gate_table(
     out: Path,
     schema=None,
     support: pd.DataFrame | None = None,
+    html: Path | None = None,
+    history: pd.DataFrame | None = None,
 ) -> tuple[Report, Decision, Path]:
-    """Evaluate and decide; the report JSON is written beside ``out`` either way. Raises on refusal."""
+    """Evaluate and decide; the report JSON (and the HTML report at ``html``) is written either way. Raises
+    on refusal."""
     report = evaluate(train, synthetic, holdout=holdout, schema=schema, support=support)
-    return (report, *judge(report, policy, out, "synthetic data"))
+
+    def pages(decision: Decision) -> None:
+        if html is not None:
+            report.to_html(html, train, synthetic, holdout, decision=decision, policy=policy, history=history)
+
+    return (report, *judge(report, policy, out, "synthetic data", pages))
 
 
-def judge(report: Report, policy: Policy, out: Path, what: str) -> tuple[Decision, Path]:
-    """Decide, record the decision in the report and write it beside ``out``; raises on refusal."""
+def judge(report: Report, policy: Policy, out: Path, what: str, on_decision=None) -> tuple[Decision, Path]:
+    """Decide, record the decision in the report and write it beside ``out`` (``on_decision(decision)``
+    writes whatever else goes with it); raises on refusal."""
     decision = decide(report, policy)
     report.data["gate"] = decision.to_dict()
     report_path = report_path_for(out)
     report.to_json(report_path)
+    if on_decision is not None:
+        on_decision(decision)
     if not decision.passed:
         raise GateFailedError(f"the gate refused the {what} ({len(decision.failed)} failed checks)", decision)
     return decision, report_path
@@ -97,16 +108,26 @@ def release_samples(
     conditions: Mapping | None = None,
     seed: int | None = None,
     provenance: Mapping | None = None,
+    html: str | os.PathLike | None = None,
 ) -> Release:
     """Sample ``n`` rows from ``model`` and write them to ``out`` if the gate passes (``policy=None`` skips
-    it)."""
+    it); ``html``: where to write the HTML report (the verdict, every check, plots, the loss curves)."""
     out = check_writable(out)
     rng = make_rng(seed)
     first = model.sample(min(n, EVAL_ROWS), conditions=conditions, random_state=rng)
     report = decision = report_path = stream = None
     if policy is not None:
         real, hold = _matching(train, conditions), None if holdout is None else _matching(holdout, conditions)
-        report, decision, report_path = gate_table(first, real, hold, policy, out, schema=model.schema_)
+        report, decision, report_path = gate_table(
+            first,
+            real,
+            hold,
+            policy,
+            out,
+            schema=model.schema_,
+            html=None if html is None else Path(html),
+            history=getattr(model, "loss_values_", None),
+        )
         stream = StreamCheck.from_policy(
             policy, real, hold, Columns.from_schema(model.schema_), n, report, report_path
         )
