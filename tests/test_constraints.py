@@ -405,3 +405,30 @@ def test_a_fixed_combination_kept_by_rejection_still_holds_and_survives_a_save(t
         rows = m.sample(2000, random_state=0)
         pairs = set(zip(rows.ward, rows.specialty))
         assert pairs <= {("cardio", "heart"), ("neuro", "brain"), ("onco", "blood"), ("onco", "lung")}
+
+
+def test_conditions_that_fix_one_side_of_an_inequality(fitted):
+    real = hospital()
+    stays = (real.discharge - real.admission).dt.days
+    admitted = fitted.sample(300, conditions={"admission": "2020-03-01"}, random_state=4)
+    assert (admitted.admission == pd.Timestamp("2020-03-01")).all()
+    stay = (admitted.discharge - admitted.admission).dt.days
+    assert stay.min() >= 0 and abs(stay.mean() - stays.mean()) < 3  # the learned gap, not a constant
+    leaving = fitted.sample(300, conditions={"discharge": "2020-06-15"}, random_state=4)
+    assert (leaving.discharge == pd.Timestamp("2020-06-15")).all() and (
+        leaving.admission <= leaving.discharge
+    ).all()
+    assert leaving.admission.between(real.admission.min(), real.admission.max()).all()
+    pressure = fitted.sample(300, conditions={"dbp": 80}, random_state=4)
+    assert (pressure.dbp == 80).all() and (pressure.sbp > 80).all()
+    assert fitted.constraints_.violations(pressure)["sbp > dbp"].sum() == 0
+    with pytest.raises(
+        ConstraintError, match="the conditions on 'dbp' and 'sbp' contradict the constraint 'sbp > dbp'"
+    ):
+        fitted.sample(10, conditions={"dbp": 100, "sbp": 95})
+    with pytest.raises(ConditionError, match="condition dbp='high' is not a number"):
+        fitted.sample(10, conditions={"dbp": "high"})
+    with pytest.raises(ConditionError, match="outside the range the model learned for 'admission'"):
+        fitted.sample(10, conditions={"admission": "2035-01-01"})
+    with pytest.raises(ConditionError, match="cannot condition on 'age'"):
+        fitted.sample(10, conditions={"age": 40})

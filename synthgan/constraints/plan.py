@@ -164,9 +164,17 @@ class ConstraintPlan:
         return out
 
     # ---- generated rows back -------------------------------------------------------------------
-    def inverse(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Rows in the user's columns and dtypes with every constructed rule holding."""
+    def inverse(self, frame: pd.DataFrame, fixed: dict[str, float] | None = None) -> pd.DataFrame:
+        """Rows in the user's columns and dtypes with every constructed rule holding; ``fixed`` sets a side
+        of an inequality (seconds for dates) on every row, the other side following the learned gap."""
         out = frame.copy()
+        fixed = fixed or {}
+        for i in self._constructed(Inequality):
+            rule, s = self.rules[i], self.state[i]
+            if rule.low in fixed:
+                out[rule.low] = restore_numbers(
+                    np.full(len(out), fixed[rule.low]), self.schema[rule.low], s.get("tz")
+                )
         for i in self.order:
             rule, s = self.rules[i], self.state[i]
             if isinstance(rule, FixedCombinations):
@@ -174,6 +182,8 @@ class ConstraintPlan:
                 for j, name in enumerate(rule.group):
                     values = np.array([combo[j] for combo in s["combinations"]], dtype=object)[ids]
                     out[name] = restore_group_levels(values, self.schema[name], s["dtypes"][j])
+            elif isinstance(rule, Inequality) and rule.high in fixed:
+                out[rule.low], out[rule.high] = self._rebuild_low(rule, s, out, fixed[rule.high])
             elif isinstance(rule, Inequality):
                 out[rule.high] = self._rebuild_high(rule, s, out)
             elif isinstance(rule, Range):
@@ -191,6 +201,40 @@ class ConstraintPlan:
                 total[whole] = parts[whole].sum(axis=1)
                 out[rule.total] = cast_series(pd.Series(total), self.schema[rule.total].dtype).to_numpy()
         return out[self.schema.names]
+
+    def _rebuild_low(self, rule: Inequality, s: dict, out: pd.DataFrame, value: float):
+        """``high`` fixed to ``value``: ``low`` is ``value - offset - gap`` where it was generated present (a
+        row whose ``low`` then leaves its robust training bounds is rejected by ``fixed_violations``)."""
+        gap = pd.to_numeric(out[rule.high], errors="coerce").to_numpy(dtype=np.float64)
+        low = numbers(out[rule.low], self.schema[rule.low])
+        steps = gap * s["unit"] if s["unit"] > 0 else gap
+        smallest = (s["unit"] if s["unit"] > 0 else 0.0) if rule.strict else 0.0
+        with np.errstate(invalid="ignore"):
+            steps = np.where(np.isnan(steps), smallest, np.maximum(steps, smallest))
+        if rule.strict and s["unit"] == 0:
+            steps = np.maximum(steps, np.spacing(abs(value)) * 4)
+        rebuilt = np.where(np.isnan(low), np.nan, value - s["offset"] - steps)
+        high = np.full(len(out), value)
+        return (
+            restore_numbers(rebuilt, self.schema[rule.low], s.get("tz")),
+            restore_numbers(high, self.schema[rule.high], s.get("tz")),
+        )
+
+    def fixes(self, column: str) -> bool:
+        """Whether a condition may fix ``column``: a side of an inequality held by construction."""
+        return any(column in (self.rules[i].low, self.rules[i].high) for i in self._constructed(Inequality))
+
+    def fixed_violations(self, rows: pd.DataFrame, fixed: dict[str, float]) -> np.ndarray:
+        """Rows where a fixed side left the other side beyond its robust training bounds."""
+        bad = np.zeros(len(rows), dtype=bool)
+        for i in self._constructed(Inequality):
+            rule, s = self.rules[i], self.state[i]
+            for column, bounds in ((rule.low, s.get("low_bounds")), (rule.high, s.get("bounds"))):
+                if (rule.low in fixed or rule.high in fixed) and column not in fixed and bounds:
+                    x = numbers(rows[column], self.schema[column])
+                    with np.errstate(invalid="ignore"):
+                        bad |= (x < bounds[0]) | (x > bounds[1])
+        return bad
 
     def _rebuild_high(self, rule: Inequality, s: dict, out: pd.DataFrame) -> pd.Series:
         gap = pd.to_numeric(out[rule.high], errors="coerce").to_numpy(dtype=np.float64)

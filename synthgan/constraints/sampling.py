@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ConditionError, ConstraintError
+from ..schema import CONTINUOUS, DATETIME, INTEGER
 from .plan import ConstraintPlan, _writes
-from .rules import matches
+from .rules import Inequality, Range
+from .values import matches, numbers
 
 #: Give up when the rows asked for would need more than this many times as many generated rows.
 MAX_OVERDRAW = 200
@@ -46,13 +48,16 @@ def sample_constrained(
                 f"unknown condition column {column!r}; the table has {plan.schema.names[:20]}"
             )
     plan.check_conditions(conditions)
-    plain, groups = {}, {}
+    plain, groups, fixed = {}, {}, {}
     for column, value in conditions.items():
         found = plan.group_of(column)
-        if found is None:
-            plain[column] = value
-        else:
+        if found is not None:
             groups.setdefault(found[0], {})[column] = value
+        elif plan.schema[column].kind in (CONTINUOUS, INTEGER, DATETIME) and plan.fixes(column):
+            fixed[column] = fixed_value(plan, column, value)
+        else:
+            plain[column] = value
+    check_fixed(plan, fixed)
     conds = resolve(plain, transformer)
     layout = transformer.layout_
     onehot = [s.column for s in layout.onehot_spans]
@@ -70,7 +75,7 @@ def sample_constrained(
         conds.append(Condition(column, onehot.index(column), category.index(column), codes[0], codes))
     written = set().union(*(_writes(plan.rules[i]) for i in plan.order)) if plan.order else set()
     recheck = {c: v for c, v in plain.items() if c in written}
-    if not plan.rejects and not recheck:
+    if not plan.rejects and not recheck and not fixed:
         return plan.inverse(draw(n, conds, rng))
     parts, got, drawn = [], 0, 0
     while got < n:
@@ -80,8 +85,10 @@ def sample_constrained(
             if drawn == 0
             else int(min(math.ceil(need * drawn / max(got, 1) * 1.1) + 16, 50 * need + 4096))
         )
-        rows = plan.inverse(draw(ask, conds, rng))
+        rows = plan.inverse(draw(ask, conds, rng), fixed)
         broken = plan.violations(rows)
+        if fixed:
+            broken["the fixed side's partner within its learned range"] = plan.fixed_violations(rows, fixed)
         keep = ~np.logical_or.reduce(list(broken.values())) if broken else np.ones(len(rows), dtype=bool)
         for column, value in recheck.items():
             keep &= matches(rows[column], value)
@@ -97,3 +104,55 @@ def sample_constrained(
                 "draws - relax or remove that rule"
             )
     return pd.concat(parts, ignore_index=True).iloc[:n].reset_index(drop=True)
+
+
+def fixed_value(plan: ConstraintPlan, column: str, value) -> float:
+    """A condition on a side of an inequality as the number the plan works in (seconds for dates)."""
+    spec = plan.schema[column]
+    if spec.kind == DATETIME:
+        stamp = pd.to_datetime(pd.Series([value]), errors="coerce")
+        if stamp.dt.tz is not None:
+            stamp = stamp.dt.tz_convert("UTC").dt.tz_localize(None)
+        x = np.nan if stamp.isna().iloc[0] else stamp.astype("datetime64[ns]").iloc[0].value / 1e9
+    else:
+        x = numbers(pd.Series([value]), spec)[0]
+    if np.isnan(x):
+        kind = "a date" if spec.kind == DATETIME else "a number"
+        raise ConditionError(f"condition {column}={value!r} is not {kind}")
+    for i in plan._constructed(Inequality):
+        rule, s = plan.rules[i], plan.state[i]
+        bounds = (
+            s.get("low_bounds") if column == rule.low else s.get("bounds") if column == rule.high else None
+        )
+        if bounds and not bounds[0] <= x <= bounds[1]:
+            raise ConditionError(
+                f"condition {column}={value!r} is outside the range the model learned for {column!r}; "
+                "conditions fix a side of an inequality within it"
+            )
+    return float(x)
+
+
+def check_fixed(plan: ConstraintPlan, fixed: dict[str, float]) -> None:
+    """Refuse fixed values that break a range or an inequality they take part in, naming both."""
+    for rule in plan.rules:
+        if isinstance(rule, Range) and rule.column in fixed:
+            frame = pd.DataFrame({rule.column: [fixed[rule.column]]})
+            if rule.violations(frame)[0]:
+                raise ConstraintError(
+                    f"the condition {rule.column}={fixed[rule.column]:g} contradicts the constraint "
+                    f"{rule.describe()!r}"
+                )
+        if isinstance(rule, Inequality) and rule.low in fixed and rule.high in fixed:
+            frame = pd.DataFrame({rule.low: [fixed[rule.low]], rule.high: [fixed[rule.high]]})
+            if _breaks(rule, plan, frame):
+                raise ConstraintError(
+                    f"the conditions on {rule.low!r} and {rule.high!r} contradict the constraint "
+                    f"{rule.describe()!r}"
+                )
+
+
+def _breaks(rule: Inequality, plan: ConstraintPlan, frame: pd.DataFrame) -> bool:
+    low, high = frame[rule.low].iloc[0], frame[rule.high].iloc[0]
+    i = plan.rules.index(rule)
+    offset = plan.state[i].get("offset", 0.0)
+    return bool(high <= low + offset if rule.strict else high < low + offset)

@@ -54,6 +54,8 @@ def fit_inequality(rule: Inequality, frame: pd.DataFrame, schema: Schema) -> dic
         unit = 0.0  # an offset off the columns' grid: learn the gap as a plain number
     present = high[~np.isnan(high)]
     bounds = [float(b) for b in robust_bounds(present, MIN_COUNT)] if present.size else None
+    lows = low[~np.isnan(low)]
+    low_bounds = [float(b) for b in robust_bounds(lows, MIN_COUNT)] if lows.size else None
     return {
         "how": "construct",
         "unit": unit,
@@ -61,6 +63,7 @@ def fit_inequality(rule: Inequality, frame: pd.DataFrame, schema: Schema) -> dic
         "reference": float(reference),
         "tz": tz,
         "bounds": bounds,
+        "low_bounds": low_bounds,
     }
 
 
