@@ -73,10 +73,20 @@ def force_option() -> typer.models.OptionInfo:
     return typer.Option("--force", help=FORCE_HELP)
 
 
-def claim_outputs(*paths: Path | None, force: bool) -> None:
-    """Refuse, before any work, to overwrite an existing output unless ``--force`` was given."""
+def claim_outputs(*paths: Path | None, force: bool, inputs: tuple = ()) -> None:
+    """Refuse, before any work, to overwrite an existing output unless ``--force`` was given, and always
+    refuse an output that is one of the command's ``inputs`` (a refused run would remove it)."""
     for path in paths:
-        if path is not None and Path(path).is_file() and not force:
+        if path is None or not Path(path).exists():
+            continue
+        for source in inputs:
+            if (
+                source is not None
+                and Path(source).exists()
+                and Path(path).resolve() == Path(source).resolve()
+            ):
+                raise OutputError(f"{path} is also an input of this command; write the output elsewhere")
+        if Path(path).is_file() and not force:
             raise OutputError(f"{path} exists; pass --force to overwrite it")
 
 

@@ -100,7 +100,7 @@ def augment_command(
 
     if n is not None and n < 1:
         raise typer.BadParameter(f"{n} is not a positive number of rows", param_hint="-n")
-    claim_outputs(out, force=force)
+    claim_outputs(out, force=force, inputs=(data, policy))
     rules = None if no_gate else (Policy.from_file(policy) if policy is not None else Policy.default())
     plan = AugmentPlan(
         target=target,

@@ -97,7 +97,7 @@ def evaluate_command(
     for path in (json_out, html_out):
         if path is not None:
             check_writable(path)
-    claim_outputs(json_out, html_out, force=force)
+    claim_outputs(json_out, html_out, force=force, inputs=(real, synthetic, holdout, schema, policy))
     say = (lambda text: None) if stdout else typer.echo  # noqa: E731
     if any(is_image_source(p) for p in (real, synthetic)):
         if target is not None:
@@ -165,4 +165,4 @@ def _image_html(path: Path, report, real: Path, synthetic: Path, policy, show_re
     real_set = load_images(real)
     synthetic_set = load_images(synthetic, image_size=real_set.shape[1])
     page = render_images(report, real_set, synthetic_set, decide(report, rules), rules, show_real, neighbours)
-    atomic_write_text(path, page)
+    atomic_write_text(path, page, private=show_real or neighbours)  # patients' images: owner only

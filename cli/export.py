@@ -50,7 +50,7 @@ def export_command(
     from synthgan.workflow.holdout import sha256_of
     from synthgan.workflow.release import export_table
 
-    claim_outputs(out, force=force)
+    claim_outputs(out, force=force, inputs=(synthetic, real, holdout, policy))
     rules = Policy.from_file(policy) if policy is not None else Policy.default()
     table = load_table(synthetic, label="the synthetic table")
     train = load_table(real)

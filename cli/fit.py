@@ -195,7 +195,8 @@ def fit_command(
             param_hint="--model",
         )
     check_writable(out)
-    claim_outputs(out, force=force)
+    if resume is None:  # a resumed run writes the model file it was going to write
+        claim_outputs(out, force=force, inputs=(data, schema))
     checkpoint = Path(str(out) + ".ckpt")
     every = _schedule(checkpoint_every)
     strata = parse_columns(stratify, "--stratify")
@@ -218,7 +219,8 @@ def fit_command(
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            check_rows(source, Schema.infer(source, declared=str(schema)).constraints)
+            declared = Schema.infer(source, declared=str(schema))
+            check_rows(source, declared.constraints, declared)
     train, held = split_holdout(source, holdout, seed, strata or None)
     if resume is not None:
         check_holdout(record, held)

@@ -44,7 +44,7 @@ def inspect_command(
     from synthgan.io.tabular import load_table
     from synthgan.schema import Schema
 
-    claim_outputs(json_out, force=force)
+    claim_outputs(json_out, force=force, inputs=(data,))
     frame = load_table(data)
     inferred = Schema.infer(frame, discrete_columns=parse_columns(discrete, "--discrete"), declared=schema)
     width = max(len(c.name) for c in inferred.columns)

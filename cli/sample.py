@@ -99,7 +99,7 @@ def sample_command(
     images = isinstance(model, ImageGAN)
     if images and fmt == "png" and out == DEFAULT_OUTPUT:
         out = Path("synthetic_images")
-    claim_outputs(out, html, force=force)
+    claim_outputs(out, html, force=force, inputs=(model_path, real, policy))
     rules = (
         None
         if no_gate

@@ -107,6 +107,7 @@ def __getattr__(name: str):
             """A model or transformer was used before ``fit``."""
 
         NotFittedError.__module__ = __name__
+        NotFittedError.__qualname__ = "NotFittedError"  # picklable (joblib workers return exceptions)
         globals()[name] = NotFittedError
         return NotFittedError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -345,3 +345,14 @@ def test_augment_json_summary_counts_the_rows(tmp_path, monkeypatch):
     data = json.loads(result.stdout)
     assert data["command"] == "augment" and data["rows"] == data["synthetic_rows"] + data["real_rows"]
     assert data["synthetic_rows"] > 0 and data["gate"]["passed"]
+
+
+def test_an_output_that_is_also_an_input_is_refused_even_with_force(tmp_path, monkeypatch):
+    from synthgan.data import load_heart_disease
+
+    monkeypatch.chdir(tmp_path)
+    load_heart_disease().to_csv("heart.csv", index=False)
+    before = (tmp_path / "heart.csv").read_bytes()
+    result = invoke("export", "heart.csv", "--real", "heart.csv", "-o", "heart.csv", "--force")
+    assert result.exit_code == 1 and "heart.csv is also an input of this command" in result.output
+    assert (tmp_path / "heart.csv").read_bytes() == before

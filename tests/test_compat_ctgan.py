@@ -109,3 +109,10 @@ def test_text_in_a_column_not_named_discrete_is_an_error_naming_it():
     frame = pd.DataFrame({"x": np.arange(50.0), "ward": ["a", "b"] * 25})
     with pytest.raises(ValueError, match="column 'ward' is not in discrete_columns, so it is continuous"):
         CTGAN(epochs=1).fit(frame)
+
+
+def test_datetime_columns_are_not_turned_into_numbers():
+    from synthgan.compat.ctgan import _numbers_as_numbers
+
+    frame = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=30), "x": np.arange(30.0)})
+    assert _numbers_as_numbers(frame, []).equals(frame)

@@ -432,3 +432,40 @@ def test_conditions_that_fix_one_side_of_an_inequality(fitted):
         fitted.sample(10, conditions={"admission": "2035-01-01"})
     with pytest.raises(ConditionError, match="cannot condition on 'age'"):
         fitted.sample(10, conditions={"age": 40})
+
+
+def test_review_regressions_integer_sides_small_requests_and_text_date_formats():
+    rng = np.random.default_rng(0)
+    n = 400
+    dose = rng.uniform(1, 50, n).round(1)
+    frame = pd.DataFrame({"dose": dose, "maxdose": np.ceil(dose + rng.integers(0, 5, n)).astype(int)})
+    model = CTGAN(steps=80, random_state=0, verbose=False).fit(
+        frame, constraints=[Inequality("dose", "maxdose")]
+    )
+    rows = model.sample(2000, random_state=0)
+    assert rows.maxdose.dtype == np.int64 and (rows.maxdose >= rows.dose).all()  # no truncation below dose
+    half = Custom("half", lambda f: f.dose > f.dose.median(), ("dose",))
+    frame2 = frame[half.predicate(frame)].reset_index(drop=True)
+    coin = Custom("coin", lambda f: (f.maxdose % 2) == (f.maxdose % 2), ("maxdose",))
+    model = CTGAN(steps=40, random_state=0, verbose=False).fit(frame2, constraints=[coin])
+    assert all(len(model.sample(1, random_state=s)) == 1 for s in range(20))  # one row at a time
+    days = pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 300, 60), unit="D")
+    text = pd.DataFrame(
+        {"a": days.strftime("%d/%m/%Y"), "b": (days - pd.Timedelta("1D")).strftime("%d/%m/%Y")}
+    )
+    from synthgan.schema import ColumnSpec
+
+    schema = Schema(tuple(ColumnSpec(c, "datetime", "object", "%d/%m/%Y") for c in ("a", "b")))
+    assert Inequality("a", "b").violations(text, schema).all()  # every b is a day before its a
+
+
+def test_minute_resolution_dates_keep_their_minutes():
+    from synthgan.constraints.state import fit_inequality
+
+    rng = np.random.default_rng(1)
+    start = pd.Timestamp("2021-05-01 08:00") + pd.to_timedelta(rng.integers(0, 10_000, 200), unit="min")
+    frame = pd.DataFrame(
+        {"start": start, "end": start + pd.to_timedelta(rng.integers(1, 90, 200), unit="min")}
+    )
+    state = fit_inequality(Inequality("start", "end"), frame, Schema.infer(frame))
+    assert state["unit"] == 60.0

@@ -79,8 +79,10 @@ def test_rescale_and_window_at_full_depth():
 
 
 def test_frames_colour_and_compression():
-    frames = read_dicom(get_testdata_file("SC_rgb_rle_2frame.dcm"))  # RLE: decoded by pydicom itself
-    assert len(frames) == 2 and frames[0].mode == "RGB"
+    (colour,) = read_dicom(get_testdata_file("SC_rgb_rle.dcm"))  # RLE: decoded by pydicom itself
+    assert colour.mode == "RGB" and np.asarray(colour).max() > 200
+    with pytest.raises(DataLoadError, match=r"a multi-frame file \(2 frames of one patient\)"):
+        read_dicom(get_testdata_file("SC_rgb_rle_2frame.dcm"))
     with pytest.raises(DataLoadError, match=r"JPEG Extended .* no installed decoder reads"):
         read_dicom(get_testdata_file("JPEG-lossy.dcm"))
 
@@ -149,3 +151,11 @@ def test_no_header_element_reaches_any_output(folder):
                     assert form.encode() not in blob, (path.name, form)
     finally:
         os.chdir(cwd)
+
+
+def test_burned_in_annotation_is_refused(tmp_path):
+    ds = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    ds.BurnedInAnnotation = "YES"
+    ds.save_as(tmp_path / "annotated.dcm")
+    with pytest.raises(DataLoadError, match="BurnedInAnnotation is YES"):
+        read_dicom(tmp_path / "annotated.dcm")

@@ -281,3 +281,6 @@ def test_a_column_whose_other_values_are_too_rare_to_store_is_not_collapsed():
     assert collapsed_columns(real, only_no, cols) == []  # "Steady" and "Up" are under k = 5 rows
     one_ward = pd.DataFrame({"drug": ["No"] * 1000, "ward": ["a"] * 1000})
     assert collapsed_columns(real, one_ward, cols) == ["ward"]
+    numbers = pd.DataFrame({"bmi": np.random.default_rng(0).normal(27, 4, 1000)})  # every value distinct
+    one_value = pd.DataFrame({"bmi": [27.1] * 1000})
+    assert collapsed_columns(numbers, one_value, Columns.from_schema(Schema.infer(numbers))) == ["bmi"]

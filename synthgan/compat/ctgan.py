@@ -181,8 +181,8 @@ def _numbers_as_numbers(frame: pd.DataFrame, discrete: list[str]) -> pd.DataFram
     converted = {}
     for name in frame.columns:
         col = frame[name]
-        if str(name) in discrete or pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-            continue
+        if str(name) in discrete or not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+            continue  # numbers, booleans, datetimes, categories: as they are
         numbers_ = pd.to_numeric(col, errors="coerce")
         text = int((numbers_.isna() & col.notna()).sum())
         if text:

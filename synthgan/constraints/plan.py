@@ -62,7 +62,7 @@ class ConstraintPlan:
     @classmethod
     def fit(cls, frame: pd.DataFrame, schema: Schema, min_count: int = MIN_COUNT) -> ConstraintPlan:
         rules = tuple(schema.constraints)
-        check_rows(frame, rules)
+        check_rows(frame, rules, schema)
         claimed: dict[str, object] = {}  # column -> who rewrites it
         state, fitted = [], []
         for rule in rules:
@@ -173,7 +173,7 @@ class ConstraintPlan:
             rule, s = self.rules[i], self.state[i]
             if rule.low in fixed:
                 out[rule.low] = restore_numbers(
-                    np.full(len(out), fixed[rule.low]), self.schema[rule.low], s.get("tz")
+                    np.full(len(out), fixed[rule.low]), self.schema[rule.low], s.get("tz_low", s.get("tz"))
                 )
         for i in self.order:
             rule, s = self.rules[i], self.state[i]
@@ -214,9 +214,13 @@ class ConstraintPlan:
         if rule.strict and s["unit"] == 0:
             steps = np.maximum(steps, np.spacing(abs(value)) * 4)
         rebuilt = np.where(np.isnan(low), np.nan, value - s["offset"] - steps)
+        if self.schema[rule.low].kind == INTEGER:  # whole numbers: down, so the rule survives the cast
+            rebuilt = np.floor(rebuilt + 1e-9)
+            if rule.strict:
+                rebuilt = np.where(rebuilt >= value - s["offset"], np.ceil(value - s["offset"]) - 1, rebuilt)
         high = np.full(len(out), value)
         return (
-            restore_numbers(rebuilt, self.schema[rule.low], s.get("tz")),
+            restore_numbers(rebuilt, self.schema[rule.low], s.get("tz_low", s.get("tz"))),
             restore_numbers(high, self.schema[rule.high], s.get("tz")),
         )
 
@@ -251,12 +255,16 @@ class ConstraintPlan:
             high = np.where(present & (high < base + smallest), base + smallest, high)
         if rule.strict and s["unit"] == 0:  # a float that rounds back onto low + offset moves one ulp up
             high = np.where(present & (high <= base), np.nextafter(base, np.inf), high)
+        if self.schema[rule.high].kind == INTEGER:  # whole numbers: up, so the rule survives the cast
+            high = np.ceil(high - 1e-9)
+            if rule.strict:
+                high = np.where(present & (high <= base), np.floor(base) + 1, high)
         return restore_numbers(high, self.schema[rule.high], s.get("tz"))
 
     def violations(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """Rows breaking each rule, by the rule's description; a constructed sum's total beyond its
         robust training bounds counts too (a total no real row reaches, which the parts can add up to)."""
-        out = {rule.describe(): rule.violations(frame) for rule in self.rules}
+        out = {rule.describe(): rule.violations(frame, self.schema) for rule in self.rules}
         for i in self._constructed(Sum):
             rule, (low, high) = self.rules[i], self.state[i]["bounds"]
             total = numbers(frame[rule.total], self.schema[rule.total])
@@ -337,12 +345,12 @@ class ConstraintPlan:
         return plan
 
 
-def check_rows(frame: pd.DataFrame, rules) -> None:
+def check_rows(frame: pd.DataFrame, rules, schema=None) -> None:
     """Raise ``SchemaError`` naming the first declared rule the real rows break and how many rows do."""
     for rule in rules:
         if isinstance(rule, FixedCombinations):
             continue  # defined by the data itself
-        bad = int(rule.violations(frame).sum())
+        bad = int(rule.violations(frame, schema).sum())
         if bad:
             raise SchemaError(
                 f"the data breaks the declared constraint {rule.describe()!r} in {bad} of {len(frame)} "

@@ -50,7 +50,7 @@ class Rule:
     def columns(self) -> tuple[str, ...]:
         raise NotImplementedError
 
-    def violations(self, frame: pd.DataFrame) -> np.ndarray:
+    def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -102,12 +102,26 @@ class Inequality(Rule):
             )
         if DATETIME in kinds:
             offset_seconds(self.offset, self.describe())
+        elif not _is_number(self.offset) and self.offset is not None:
+            try:
+                float(self.offset)
+            except (TypeError, ValueError):
+                raise SchemaError(
+                    f"constraint {self.describe()!r}: offset {self.offset!r} must be a number for number "
+                    "columns"
+                ) from None
 
-    def violations(self, frame: pd.DataFrame) -> np.ndarray:
-        low, high = as_number(frame[self.low]), as_number(frame[self.high])
-        shift = (
-            offset_seconds(self.offset, self.describe()) if _is_dates(frame[self.low]) else float(self.offset)
+    def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
+        low, high = (
+            as_number(frame[self.low], _spec(schema, self.low)),
+            as_number(frame[self.high], _spec(schema, self.high)),
         )
+        dates = (
+            _spec(schema, self.low).kind == DATETIME
+            if _spec(schema, self.low)
+            else _is_dates(frame[self.low])
+        )
+        shift = offset_seconds(self.offset, self.describe()) if dates else float(self.offset)
         with np.errstate(invalid="ignore"):
             bad = high <= low + shift if self.strict else high < low + shift
         return bad & ~np.isnan(low) & ~np.isnan(high)
@@ -123,6 +137,9 @@ class Range(Rule):
     type: ClassVar[str] = "range"
 
     def __post_init__(self) -> None:
+        for bound in (self.low, self.high):
+            if bound is not None and not _is_number(bound):
+                raise SchemaError(f"range constraint on {self.column!r}: bound {bound!r} is not a number")
         if self.low is None and self.high is None:
             raise SchemaError(f"range constraint on {self.column!r} needs a low or a high bound")
         if self.low is not None and self.high is not None and not float(self.low) < float(self.high):
@@ -157,8 +174,8 @@ class Range(Rule):
                 "apply to continuous and integer columns"
             )
 
-    def violations(self, frame: pd.DataFrame) -> np.ndarray:
-        x = as_number(frame[self.column])
+    def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
+        x = as_number(frame[self.column], _spec(schema, self.column))
         bad = np.zeros(len(x), dtype=bool)
         with np.errstate(invalid="ignore"):
             if self.low is not None:
@@ -200,7 +217,7 @@ class FixedCombinations(Rule):
         if bad:
             raise SchemaError(f"constraint {self.describe()!r}: {bad} are not categorical columns")
 
-    def violations(self, frame: pd.DataFrame) -> np.ndarray:
+    def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
         if self.allowed is None:
             return np.zeros(len(frame), dtype=bool)  # before fit every combination is "seen"
         keys = combination_keys(frame, self.group)
@@ -243,7 +260,7 @@ class IfThen(Rule):
     def applies(self, frame: pd.DataFrame) -> np.ndarray:
         return matches(frame[self.if_column], self.if_value)
 
-    def violations(self, frame: pd.DataFrame) -> np.ndarray:
+    def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
         return self.applies(frame) & ~matches(frame[self.then_column], self.then_value)
 
 
@@ -274,9 +291,9 @@ class Sum(Rule):
         if bad:
             raise SchemaError(f"constraint {self.describe()!r}: {bad} are not number columns")
 
-    def violations(self, frame: pd.DataFrame) -> np.ndarray:
-        parts = np.column_stack([as_number(frame[c]) for c in self.parts])
-        total = as_number(frame[self.total])
+    def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
+        parts = np.column_stack([as_number(frame[c], _spec(schema, c)) for c in self.parts])
+        total = as_number(frame[self.total], _spec(schema, self.total))
         diff = np.abs(parts.sum(axis=1) - total)
         with np.errstate(invalid="ignore"):
             bad = diff > SUM_TOLERANCE * np.maximum(1.0, np.abs(total))
@@ -304,7 +321,7 @@ class Custom(Rule):
             f"{self.describe()} is Python code and cannot be written to JSON; declare it again when loading"
         )
 
-    def violations(self, frame: pd.DataFrame) -> np.ndarray:
+    def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
         try:
             valid = np.asarray(self.predicate(frame), dtype=bool)
         except Exception as exc:  # the user's code: say whose it is
@@ -363,3 +380,8 @@ def check_rules(rules, schema) -> tuple[Rule, ...]:
             raise SchemaError(f"constraint {rule.describe()!r} is declared twice")
         seen.add(key)
     return out
+
+
+def _spec(schema, column: str):
+    """The column's spec when a schema is given (dates are then parsed with the column's own format)."""
+    return schema[column] if schema is not None and column in schema.names else None

@@ -25,6 +25,8 @@ from .values import matches, numbers
 
 #: Give up when the rows asked for would need more than this many times as many generated rows.
 MAX_OVERDRAW = 200
+#: Rows generated in the first pass under rejection, so the acceptance rate is estimated on enough rows.
+FIRST_PASS = 512
 
 
 def sample_constrained(
@@ -81,7 +83,7 @@ def sample_constrained(
     while got < n:
         need = n - got
         ask = (
-            need
+            max(need, FIRST_PASS)  # enough rows to estimate the acceptance rate, however few are asked for
             if drawn == 0
             else int(min(math.ceil(need * drawn / max(got, 1) * 1.1) + 16, 50 * need + 4096))
         )
@@ -95,7 +97,9 @@ def sample_constrained(
         parts.append(rows[keep])
         got, drawn = got + int(keep.sum()), drawn + ask
         rate = got / drawn
-        if got < n and (rate == 0 or n / rate > MAX_OVERDRAW * n + 100_000):
+        # the draws this request needs at the rate so far (with none accepted yet, at least n * drawn)
+        needed = n * drawn / got if got else n * drawn
+        if got < n and needed > MAX_OVERDRAW * n + 100_000:
             worst, share = max(((k, float(v.mean())) for k, v in broken.items()), key=lambda kv: kv[1])
             conditional = f" with the conditions {conditions}" if conditions else ""
             raise ConstraintError(

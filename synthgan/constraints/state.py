@@ -30,7 +30,10 @@ def fit_inequality(rule: Inequality, frame: pd.DataFrame, schema: Schema) -> dic
     offset = offset_seconds(rule.offset, rule.describe()) if dates else float(rule.offset or 0)
     if dates:
         both = np.concatenate([low[~np.isnan(low)], high[~np.isnan(high)]])
-        unit = next((u for u in _TIME_UNITS if np.allclose(np.round(both / u) * u, both, atol=1e-9 * u)), 0.0)
+        unit = next(
+            (u for u in _TIME_UNITS if np.allclose(np.round(both / u) * u, both, rtol=0.0, atol=1e-6 * u)),
+            0.0,
+        )
         median = np.nanmedian(low) if np.isfinite(low).any() else np.nanmedian(high)
         reference = (
             pd.Timestamp(int(median * 1e9), unit="ns")
@@ -38,7 +41,7 @@ def fit_inequality(rule: Inequality, frame: pd.DataFrame, schema: Schema) -> dic
             .value
             / 1e9
         )
-        tz = time_zone(frame[rule.high], high_spec)
+        tz, tz_low = time_zone(frame[rule.high], high_spec), time_zone(frame[rule.low], low_spec)
     else:
         if low_spec.kind == INTEGER and high_spec.kind == INTEGER and float(offset).is_integer():
             unit = 1.0
@@ -49,7 +52,7 @@ def fit_inequality(rule: Inequality, frame: pd.DataFrame, schema: Schema) -> dic
         reference = float(f"{median:.2g}") if median else 0.0
         if unit > 0:
             reference = round(reference / unit) * unit
-        tz = None
+        tz = tz_low = None
     if unit > 0 and not float(offset / unit).is_integer():
         unit = 0.0  # an offset off the columns' grid: learn the gap as a plain number
     present = high[~np.isnan(high)]
@@ -62,6 +65,7 @@ def fit_inequality(rule: Inequality, frame: pd.DataFrame, schema: Schema) -> dic
         "offset": offset,
         "reference": float(reference),
         "tz": tz,
+        "tz_low": tz_low,
         "bounds": bounds,
         "low_bounds": low_bounds,
     }
@@ -91,7 +95,7 @@ def fit_combinations(rule: FixedCombinations, frame: pd.DataFrame, schema: Schem
     name = "|".join(rule.group)
     while name in schema.names:
         name = f"_{name}"
-    dtypes = [{"dtype": schema[c].dtype, **category_dtype_state(frame[c])} for c in rule.group]
+    dtypes = [{"dtype": schema[c].dtype, **_kept_categories(frame[c], k)} for c in rule.group]
     return {
         "how": "construct",
         "column": name,
@@ -108,3 +112,12 @@ def nearest(key: tuple, combos: list, counts: list) -> int:
         key=lambda i: (sum(_key(a) == b for a, b in zip(combos[i], key)), counts[i]),
     )
     return best
+
+
+def _kept_categories(series: pd.Series, k: int) -> dict:
+    """A pandas category column's declared categories, less those seen 1..k-1 times (one patient's)."""
+    state = category_dtype_state(series)
+    if "categories" in state:
+        counts = series.value_counts()
+        state["categories"] = [c for c in state["categories"] if not 0 < counts.get(c, 0) < k]
+    return state

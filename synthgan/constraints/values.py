@@ -18,8 +18,11 @@ from ..schema import CATEGORICAL, DATETIME, INTEGER, ColumnSpec
 from ..transform.values import _datetime_ns, cast_series
 
 
-def as_number(series: pd.Series) -> np.ndarray:
-    """Float64 values (NaN = missing): numbers as they are, datetimes (or date text) as seconds since 1970."""
+def as_number(series: pd.Series, spec: ColumnSpec | None = None) -> np.ndarray:
+    """Float64 values (NaN = missing): numbers as they are, datetimes (or date text) as seconds since 1970;
+    with the column's ``spec``, text dates are parsed with its format."""
+    if spec is not None:
+        return numbers(series, spec)
     if _is_dates(series):
         stamps = pd.to_datetime(series, errors="coerce")
         if getattr(stamps.dt, "tz", None) is not None:

@@ -232,10 +232,13 @@ def missingness(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> d
 
 
 def collapsed_columns(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> list[str]:
-    """Columns with two or more values each held by at least k = ``MIN_COUNT`` real rows (values a model may
-    emit: rarer ones are never stored) but at most one value in the synthetic data."""
-    return [
-        c
-        for c in cols.scored
-        if int((real[c].value_counts() >= MIN_COUNT).sum()) >= 2 and synthetic[c].nunique() <= 1
-    ]
+    """Columns with two or more values in the real data - for a categorical column, two or more levels
+    each held by at least k = ``MIN_COUNT`` rows (levels a model may emit: rarer ones are never stored) - but
+    at most one value in the synthetic data."""
+
+    def several(c: str) -> bool:
+        if c in cols.categorical:
+            return int((real[c].value_counts() >= MIN_COUNT).sum()) >= 2
+        return real[c].nunique() >= 2
+
+    return [c for c in cols.scored if several(c) and synthetic[c].nunique() <= 1]

@@ -167,7 +167,11 @@ def evaluate(
     privacy, privacy_ref, privacy_sizes = privacy_metrics(real, synthetic, holdout, cols, seed, cap)
     data = {
         "validity": validity(
-            real if support is None else support[list(real.columns)], synthetic, cols, schema.constraints
+            real if support is None else support[list(real.columns)],
+            synthetic,
+            cols,
+            schema.constraints,
+            schema,
         ),
         "fidelity": fidelity,
         "privacy": {**privacy, "sample_sizes": privacy_sizes},

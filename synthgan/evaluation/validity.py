@@ -19,7 +19,7 @@ from ..transform.discrete import OTHER
 from .columns import Columns, as_labels, as_numbers
 
 
-def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns, rules=()) -> dict:
+def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns, rules=(), schema=None) -> dict:
     dtype = [c for c in real.columns if _family(real[c]) != _family(synthetic[c])]
     unknown, out_of_range, infinite = {}, {}, {}
     for c in cols.categorical:
@@ -41,7 +41,7 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns, rules=(
             if count:
                 out_of_range[c] = count
     new_missing = [c for c in cols.scored if synthetic[c].isna().any() and not real[c].isna().any()]
-    broken = constraint_violations(real, synthetic, rules)
+    broken = constraint_violations(real, synthetic, rules, schema)
     return {
         "dtype_mismatches": len(dtype),
         "unknown_categories": int(sum(unknown.values())),
@@ -60,7 +60,7 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns, rules=(
     }
 
 
-def constraint_violations(real: pd.DataFrame, synthetic: pd.DataFrame, rules) -> dict[str, int]:
+def constraint_violations(real: pd.DataFrame, synthetic: pd.DataFrame, rules, schema=None) -> dict[str, int]:
     """Synthetic rows breaking each rule, by the rule's description (every rule listed, zeros too)."""
     from dataclasses import replace
 
@@ -71,7 +71,7 @@ def constraint_violations(real: pd.DataFrame, synthetic: pd.DataFrame, rules) ->
     for rule in rules:
         if isinstance(rule, FixedCombinations) and rule.allowed is None:
             rule = replace(rule, allowed=tuple(set(combination_keys(real, rule.group))))
-        out[rule.describe()] = int(rule.violations(synthetic).sum())
+        out[rule.describe()] = int(rule.violations(synthetic, schema).sum())
     return out
 
 

@@ -73,8 +73,8 @@ def current_umask() -> int:
     return mask
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically and return the path."""
-    with atomic_path(path) as tmp:
+def atomic_write_text(path: str | os.PathLike, text: str, private: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically and return the path (``private``: mode 0600)."""
+    with atomic_path(path, private=private) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)

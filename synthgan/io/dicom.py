@@ -9,7 +9,9 @@ Reading needs ``pydicom`` (``pip install "synthgan[dicom]"``). Per file:
   (``MONOCHROME1`` inverted, so bright is dense as in ``MONOCHROME2``);
 - the result is a float image (Pillow mode ``F``), resized in float and only then scaled to 8 bits, so a
   16-bit image keeps its depth until the final scaling;
-- a multi-frame file is split: each frame becomes an image of the file's class;
+- a multi-frame file is refused (its frames are one patient's, and as separate images they would count as
+  several patients in the holdout split and in the reports' k-threshold); export one frame per file;
+- a file whose ``BurnedInAnnotation`` is ``YES`` (text such as a name burned into the pixels) is refused;
 - colour (``RGB``; ``YBR_*`` converted to RGB) is kept as colour, without windowing;
 - compressed transfer syntaxes are decoded when an installed handler can (RLE always; JPEG with Pillow,
   pylibjpeg or GDCM); otherwise the file is refused naming its compression.
@@ -78,6 +80,15 @@ def read_dicom(path: str | os.PathLike, window: tuple[float, float] | None = Non
         ) from None
     photometric = str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2")).upper()
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    if frames > 1:
+        raise DataLoadError(
+            f"{path.name}: a multi-frame file ({frames} frames of one patient); export one frame per file"
+        )
+    if str(getattr(ds, "BurnedInAnnotation", "NO")).upper() == "YES":
+        raise DataLoadError(
+            f"{path.name}: BurnedInAnnotation is YES (text burned into the pixels may identify the "
+            "patient); remove the annotation or leave the file out"
+        )
     colour = int(getattr(ds, "SamplesPerPixel", 1) or 1) == 3
     if colour:
         if photometric.startswith("YBR"):
@@ -87,7 +98,8 @@ def read_dicom(path: str | os.PathLike, window: tuple[float, float] | None = Non
         elif photometric != "RGB":
             raise DataLoadError(f"{path.name}: colour images in {photometric} are not supported")
         stack = pixels if frames > 1 else pixels[None]
-        return [Image.fromarray(_to_uint8(frame)) for frame in stack]
+        bits = int(getattr(ds, "BitsStored", 8) or 8)
+        return [Image.fromarray(_to_uint8(frame, bits)) for frame in stack]
     if not photometric.startswith("MONOCHROME"):
         raise DataLoadError(f"{path.name}: photometric interpretation {photometric} is not supported")
     stack = (pixels if frames > 1 else pixels[None]).astype(np.float64)
@@ -127,16 +139,12 @@ def _range_window(values: np.ndarray) -> tuple[float, float]:
     return (low + high) / 2.0, max(high - low, 1e-9)
 
 
-def _to_uint8(frame: np.ndarray) -> np.ndarray:
-    if frame.dtype == np.uint8:
+def _to_uint8(frame: np.ndarray, bits: int) -> np.ndarray:
+    """Colour samples of ``bits`` stored bits scaled to 8 bits (12-bit data by 4095, not 65535)."""
+    if frame.dtype == np.uint8 and bits <= 8:
         return frame
-    scaled = frame.astype(np.float64)
-    top = (
-        float(np.iinfo(frame.dtype).max)
-        if np.issubdtype(frame.dtype, np.integer)
-        else float(scaled.max() or 1)
-    )
-    return np.clip(np.rint(scaled / top * 255.0), 0, 255).astype(np.uint8)
+    top = float(2**bits - 1)
+    return np.clip(np.rint(frame.astype(np.float64) / top * 255.0), 0, 255).astype(np.uint8)
 
 
 def _pydicom():

@@ -29,11 +29,13 @@ from .atomic import atomic_path
 METADATA_KEY = b"synthgan"
 
 
-def write_rows(path: str | os.PathLike, chunks: Iterable[pd.DataFrame], metadata: dict) -> Path:
+def write_rows(
+    path: str | os.PathLike, chunks: Iterable[pd.DataFrame], metadata: dict, private: bool = False
+) -> Path:
     """Stream ``chunks`` to ``path`` (Parquet, or CSV for a .csv suffix) with ``metadata``; returns the
-    path."""
+    path. ``private`` (mode 0600) for a file that holds real rows."""
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, private=private) as tmp:
         if path.suffix.lower() == ".csv":
             for i, chunk in enumerate(chunks):
                 chunk.to_csv(tmp, mode="w" if i == 0 else "a", header=i == 0, index=False)

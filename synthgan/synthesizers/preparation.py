@@ -68,6 +68,17 @@ def prepare(
         schema_, seeds = transformer.schema_, restored["fitted"]["seeds"]
         if restored.get("constraints"):
             plan = ConstraintPlan.from_dict(restored["constraints"])
+            if restored["constraints"].get("custom_not_stored"):
+                import warnings
+
+                from ..schema import SchemaWarning
+
+                warnings.warn(
+                    f"custom constraints {restored['constraints']['custom_not_stored']} were not stored in "
+                    "the checkpoint (code is never saved); the resumed model does not apply them",
+                    SchemaWarning,
+                    stacklevel=4,
+                )
             schema_ = plan.schema
     modelled = frame if plan is None else plan.forward(frame)
     encoded = transformer.transform(modelled, random_state=seeds["transformer"])

@@ -106,7 +106,8 @@ def augment_table(
         real_rows=len(frame) if plan.include_real else 0,
         generated_per_class={str(k): int(v) for k, v in wanted.items()} or None,
     )
-    return Release(write_rows(out, iter([rows]), metadata), report_path, decision, report)
+    written = write_rows(out, iter([rows]), metadata, private=plan.include_real)  # real rows: owner only
+    return Release(written, report_path, decision, report)
 
 
 def _oversampled(
