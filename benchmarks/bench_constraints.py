@@ -124,12 +124,19 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(RESULTS / "constraints"))
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--timing",
+        action="store_true",
+        help="only time sampling with and without the rules (alternating calls, alone on the machine)",
+    )
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     from synthgan.constraints import suggest_constraints
     from synthgan.schema import Schema
 
+    if args.timing:
+        return timing(args)
     path = Path(args.out + ".json")
     results = json.loads(path.read_text()) if (args.resume or args.report_only) and path.exists() else []
     done = {(r["table"], r["seed"], r["system"]) for r in results}
@@ -138,6 +145,10 @@ def main() -> None:
         frame = load()
         if len(frame) > args.rows:
             frame = frame.sample(args.rows, random_state=0).reset_index(drop=True)
+        with warnings.catch_warnings():  # constant and identifier columns carry nothing to learn (SDV needs
+            warnings.simplefilter("ignore")  # metadata for every column it is given, so they go)
+            kinds = {c.name: c.kind for c in Schema.infer(frame).columns}
+        frame = frame.drop(columns=[c for c, kind in kinds.items() if kind in ("constant", "identifier")])
         for seed in range(args.seeds):
             train, test = split(frame, target, seed)
             schema = Schema.infer(train)
@@ -173,6 +184,47 @@ def main() -> None:
                 )
                 path.write_text(json.dumps(results, indent=1, default=str))
     Path(args.out + ".md").write_text(markdown(results))
+
+
+def timing(args) -> None:
+    """Sampling rows/s with and without the suggested rules: models fitted briefly (the sampling cost does not
+    depend on training), then ``sample(len(train))`` called 7 times each, alternating; medians and their ratio.
+    Written to OUT.timing.json; run it with the machine otherwise idle."""
+    from synthgan import CTGAN
+    from synthgan.constraints import suggest_constraints
+    from synthgan.schema import Schema
+
+    out = {}
+    for name in args.tables:
+        load, target, _ = tables()[name]
+        frame = load()
+        if len(frame) > args.rows:
+            frame = frame.sample(args.rows, random_state=0).reset_index(drop=True)
+        train, _ = split(frame, target, 0)
+        schema = Schema.infer(train)
+        rules = suggest_constraints(train, schema)
+        models = {
+            "plain": CTGAN(steps=300, random_state=0, verbose=False).fit(train, schema=schema),
+            "rules": CTGAN(steps=300, random_state=0, verbose=False).fit(
+                train, schema=schema, constraints=rules
+            ),
+        }
+        seconds = {k: [] for k in models}
+        for r in range(7):
+            for key in list(models)[:: 1 if r % 2 == 0 else -1]:
+                start = time.perf_counter()
+                models[key].sample(len(train), random_state=r)
+                seconds[key].append(time.perf_counter() - start)
+        medians = {k: float(np.median(v)) for k, v in seconds.items()}
+        out[name] = {
+            "rows": len(train),
+            "rules": len(rules),
+            "rows_per_s": {k: len(train) / v for k, v in medians.items()},
+            "ratio_rules_to_plain": medians["plain"] / medians["rules"],
+            "seconds": seconds,
+        }
+        print(json.dumps({name: {k: v for k, v in out[name].items() if k != "seconds"}}), flush=True)
+    Path(args.out + ".timing.json").write_text(json.dumps(out, indent=1))
 
 
 def _fitted_rules(rules, train: pd.DataFrame) -> list:

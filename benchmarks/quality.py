@@ -203,7 +203,8 @@ def _predict_score(
     ]
     both = pd.concat([fit_rows[features], test[features]], ignore_index=True)
     x = _features(both, features, categorical)
-    mask = np.array([c in categorical for c in features]) if features else None
+    # HistGradientBoosting takes at most 255 levels per categorical feature; wider ones go in as ordinal codes
+    mask = np.array([c in categorical and both[c].nunique() <= 250 for c in features]) if features else None
     x_fit, x_test = x[: len(fit_rows)], x[len(fit_rows) :]
     if target in categorical:
         y_fit, y_test = as_labels(fit_rows[target]).fillna("<NA>"), as_labels(test[target]).fillna("<NA>")

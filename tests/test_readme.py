@@ -164,3 +164,44 @@ def test_the_tutorial_runs_as_written(tmp_path):
     assert "gate" in (tmp_path / "report.html").read_text()
     if codes["sample"] == 0:
         assert (tmp_path / "synthetic.parquet").exists()
+
+
+def test_constraints_table_quotes_the_constraints_results():
+    """README's constraints table is benchmarks/results/constraints.md's figures, and its speed ratios the
+    timing file's."""
+    import json
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("**Measured** (`python benchmarks/bench_constraints.py")
+    section = text[start : text.index("\n## ", start)]
+    results = ROOT / "benchmarks" / "results"
+    md = (results / "constraints.md").read_text(encoding="utf-8")
+    figures, table = {}, None
+    for line in md.splitlines():
+        if line.startswith("## "):
+            table = line.split()[1]
+        found = cells(line)
+        if table and len(found) == 9 and "+-" in found[1]:
+            figures[(table, found[0])] = [
+                found[1],
+                found[2],
+                found[4],
+                found[5],
+            ]  # violating, quality, trends, tstr
+    names = {"Adult": "adult", "diabetes-130": "diabetes"}
+    systems = {
+        "synthgan": "synthgan",
+        "synthgan with the rules": "synthgan+rules",
+        "SDV GaussianCopula": "gaussian_copula",
+    }
+    quoted = 0
+    for line in section.splitlines():
+        found = cells(line) if line.startswith("| ") else []
+        if len(found) == 6 and found[0].split(" (")[0] in names:
+            system = systems.get(found[1], "gaussian_copula+rules")
+            assert found[2:] == figures[(names[found[0].split(" (")[0]], system)], line
+            quoted += 1
+    assert quoted == 8
+    timing = json.loads((results / "constraints.timing.json").read_text())
+    assert f"{timing['adult']['ratio_rules_to_plain']:.2f}x (Adult" in section
+    assert f"{timing['diabetes']['ratio_rules_to_plain']:.2f}x (diabetes-130" in section
