@@ -99,7 +99,7 @@ def test_gate_tables_quote_the_calibration_and_oracle_results():
     counts = {}
     for line in calibration.splitlines():
         found = cells(line)
-        if len(found) == 5 and "/" in found[1]:
+        if len(found) >= 5 and "/" in found[1]:
             counts[found[0]] = found[1:]
     table1 = text[text.index("**Table 1.") : text.index("**Table 2.")]
     rows = {
@@ -114,7 +114,7 @@ def test_gate_tables_quote_the_calibration_and_oracle_results():
         "a holdout contaminated with training rows": ["contaminated_holdout"],
     }
     for label, sets in rows.items():
-        expected = [", ".join(counts[s][i] for s in sets) for i in range(4)]
+        expected = [", ".join(counts[s][i] for s in sets) for i in range(len(counts["trained"]))]
         assert [c.split(" (")[0] for c in row(table1, f"{label} |")[1:]] == expected, label
     oracles = (results / "privacy_oracles.md").read_text(encoding="utf-8")
     table2 = text[text.index("**Table 2.") :]
