@@ -261,15 +261,22 @@ class ConstraintPlan:
                 high = np.where(present & (high <= base), np.floor(base) + 1, high)
         return restore_numbers(high, self.schema[rule.high], s.get("tz"))
 
-    def violations(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    def violations(self, frame: pd.DataFrame, rejected_only: bool = False) -> dict[str, np.ndarray]:
         """Rows breaking each rule, by the rule's description; a constructed sum's total beyond its
-        robust training bounds counts too (a total no real row reaches, which the parts can add up to)."""
-        out = {rule.describe(): rule.violations(frame, self.schema) for rule in self.rules}
+        robust training bounds counts too (a total no real row reaches, which the parts can add up to).
+        ``rejected_only``: only the rules kept by rejection (and sums' bounds) - what sampling must check on
+        rows ``inverse`` made, since the constructed rules hold on them by construction."""
+        out = {
+            rule.describe(): rule.violations(frame, self.schema)
+            for rule, s in zip(self.rules, self.state)
+            if not rejected_only or s["how"] == "reject"
+        }
         for i in self._constructed(Sum):
             rule, (low, high) = self.rules[i], self.state[i]["bounds"]
             total = numbers(frame[rule.total], self.schema[rule.total])
             with np.errstate(invalid="ignore"):
-                out[rule.describe()] = out[rule.describe()] | (total < low) | (total > high)
+                beyond = (total < low) | (total > high)
+            out[rule.describe()] = out.get(rule.describe(), np.zeros(len(frame), dtype=bool)) | beyond
         return out
 
     @property

@@ -88,7 +88,7 @@ def sample_constrained(
             else int(min(math.ceil(need * drawn / max(got, 1) * 1.1) + 16, 50 * need + 4096))
         )
         rows = plan.inverse(draw(ask, conds, rng), fixed)
-        broken = plan.violations(rows)
+        broken = plan.violations(rows, rejected_only=True)
         if fixed:
             broken["the fixed side's partner within its learned range"] = plan.fixed_violations(rows, fixed)
         keep = ~np.logical_or.reduce(list(broken.values())) if broken else np.ones(len(rows), dtype=bool)
@@ -100,7 +100,8 @@ def sample_constrained(
         # the draws this request needs at the rate so far (with none accepted yet, at least n * drawn)
         needed = n * drawn / got if got else n * drawn
         if got < n and needed > MAX_OVERDRAW * n + 100_000:
-            worst, share = max(((k, float(v.mean())) for k, v in broken.items()), key=lambda kv: kv[1])
+            shares = [(k, float(v.mean())) for k, v in broken.items()] or [("the conditions", 1.0 - rate)]
+            worst, share = max(shares, key=lambda kv: kv[1])
             conditional = f" with the conditions {conditions}" if conditions else ""
             raise ConstraintError(
                 f"only {got} of {drawn} generated rows ({rate:.2%}) obey every constraint{conditional}; "
