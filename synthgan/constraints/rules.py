@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 
@@ -41,23 +42,27 @@ NUMERIC = (CONTINUOUS, INTEGER)
 SUM_TOLERANCE = 1e-9
 
 
-class Rule:
+class Rule(ABC):
     """Base of the rule types: ``columns``, ``violations``, ``to_dict``, ``check_schema``, ``describe``."""
 
     type: ClassVar[str] = ""
 
     @property
+    @abstractmethod
     def columns(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        """The columns the rule reads or writes."""
 
+    @abstractmethod
     def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
-        raise NotImplementedError
+        """True for each row of ``frame`` that breaks the rule (``schema``: dates parsed in its formats)."""
 
+    @abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """The rule in one line, as errors and reports name it."""
 
+    @abstractmethod
     def to_dict(self) -> dict:
-        raise NotImplementedError
+        """The rule's JSON object (``rule_from_dict`` reads it back)."""
 
     def check_schema(self, schema) -> None:
         """Raise ``SchemaError`` unless every column exists with a kind this rule accepts."""

@@ -90,13 +90,12 @@ class _Batches:
         self.device = next(generator.parameters()).device
         self.fixed, self.choices = None, None
         if conditions and sampler is not None and sampler.n_columns:
-            counts = lambda c: sampler.counts[sampler.offsets[c.cond_column] + np.asarray(c.accepted)]  # noqa: E731
-            rarest = min(conditions, key=lambda c: counts(c).sum())
-            index = sampler.offsets[rarest.cond_column] + np.asarray(rarest.accepted)
+            levels = [sampler.offsets[c.cond_column] + np.asarray(c.accepted) for c in conditions]
+            index = min(levels, key=lambda positions: sampler.counts[positions].sum())  # the rarest request
             if len(index) == 1:
                 self.fixed = torch.as_tensor(index, device=self.device)
             else:  # several accepted levels: each row's condition drawn in proportion to the levels' counts
-                weights = counts(rarest).astype(np.float64)
+                weights = sampler.counts[index].astype(np.float64)
                 self.choices = (index, weights / weights.sum() if weights.sum() > 0 else None)
         self._local = threading.local()
 
