@@ -50,6 +50,30 @@ def adult(complete_rows_only: bool = True) -> pd.DataFrame:
     return df.dropna().reset_index(drop=True) if complete_rows_only else df
 
 
+HEART_COLUMNS = [
+    "age",
+    "sex",
+    "cp",
+    "trestbps",
+    "chol",
+    "fbs",
+    "restecg",
+    "thalach",
+    "exang",
+    "oldpeak",
+    "slope",
+    "ca",
+    "thal",
+    "num",
+]
+
+
+def heart() -> pd.DataFrame:
+    """UCI heart disease, Cleveland (303 x 14; '?' is missing), as the harness and the calibration read it."""
+    path = require(SHARED / "heart_disease" / "processed.cleveland.data")
+    return pd.read_csv(path, header=None, names=HEART_COLUMNS, na_values="?")
+
+
 def diabetes() -> pd.DataFrame:
     """Diabetes 130-US hospitals (101,766 x 50); 'None' is a value ('test not done'), '?' is missing."""
     with zipfile.ZipFile(require(SHARED / "diabetes_130" / "dataset_diabetes.zip")) as zf:

@@ -69,6 +69,8 @@ def fit_sample(system: str, train: pd.DataFrame, schema, rules, seed: int, steps
         model = CTGAN(steps=steps, random_state=seed, verbose=False).fit(
             train, schema=schema, constraints=declared
         )
+        if declared:
+            notes["rules_by_rejection"] = sum(s["how"] == "reject" for s in model.constraints_.state)
         fit_s = time.perf_counter() - start
         draw = lambda: model.sample(len(train), random_state=seed)  # noqa: E731
     else:
@@ -262,7 +264,11 @@ def markdown(results: list[dict]) -> str:
         rows = [r for r in results if r["table"] == name]
         seeds = sorted({r["seed"] for r in rows})
         rules = rows[0]["rules"]
-        lines += [f"## {name} ({rows[0]['rows']} training rows, seeds {seeds}, {len(rules)} rules)", ""]
+        per_seed = ", ".join(str(len(next(r for r in rows if r["seed"] == s)["rules"])) for s in seeds)
+        lines += [
+            f"## {name} ({rows[0]['rows']} training rows, seeds {seeds}, rules per seed: {per_seed})",
+            "",
+        ]
         lines += [
             "| system | rows breaking a rule | quality | shapes | trends | TSTR | fit s | sampling rows/s | crashes |",
             "|---|---|---|---|---|---|---|---|---|",
@@ -295,9 +301,10 @@ def markdown(results: list[dict]) -> str:
         sdv = [r for r in rows if r["system"] == "gaussian_copula+rules"]
         if sdv:
             unsupported = sdv[0].get("sdv_unsupported", [])
+            expressed = ", ".join(f"{r.get('sdv_rules', 0)} of {len(r['rules'])}" for r in sdv)
             lines += [
                 "",
-                f"SDV 2.0 expresses {sdv[0].get('sdv_rules', 0)} of the {len(rules)} rules; not supported: "
+                f"SDV 2.0 expresses, per seed, {expressed} rules; not supported at seed {sdv[0]['seed']}: "
                 + (", ".join(f"`{u}`" for u in unsupported) or "none")
                 + ".",
             ]
@@ -308,7 +315,12 @@ def markdown(results: list[dict]) -> str:
         for r in rows:
             for rule, count in (r.get("violations") or {}).items():
                 worst.setdefault(r["system"], {}).setdefault(rule, []).append(count)
-        lines += ["", "Rows breaking each rule (summed over seeds; rules broken by no system left out):", ""]
+        lines += [
+            "",
+            f"Rows breaking each of seed {seeds[0]}'s rules (summed over the seeds that have it; rules broken by "
+            "no system left out):",
+            "",
+        ]
         broken_rules = [rule for rule in rules if any(sum(worst.get(s, {}).get(rule, [0])) for s in worst)]
         lines += ["| rule | " + " | ".join(worst) + " |", "|---|" + "---|" * len(worst)]
         for rule in broken_rules:

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _data import SHARED, adult, diabetes
+from _data import heart as heart_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEYS = (
@@ -70,29 +71,8 @@ IDENTIFIERS = ("id", "ID", "encounter_id", "patient_nbr")
 def tables() -> dict[str, callable]:
     from synthgan import load_table
 
-    def heart() -> pd.DataFrame:
-        cols = [
-            "age",
-            "sex",
-            "cp",
-            "trestbps",
-            "chol",
-            "fbs",
-            "restecg",
-            "thalach",
-            "exang",
-            "oldpeak",
-            "slope",
-            "ca",
-            "thal",
-            "num",
-        ]
-        return pd.read_csv(
-            SHARED / "heart_disease" / "processed.cleveland.data", header=None, names=cols, na_values="?"
-        )
-
     return {
-        "heart_disease": heart,
+        "heart_disease": heart_table,
         "hepatitis": lambda: load_table(SHARED / "hepatitis" / "hepatitis.data"),
         "chronic_kidney_disease": lambda: load_table(
             SHARED / "chronic_kidney_disease" / "kidney_disease.csv"

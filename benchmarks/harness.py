@@ -30,26 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _data import SHARED, adult, diabetes
+from _data import SHARED, adult, diabetes, heart
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REUSE = False
-HEART = [
-    "age",
-    "sex",
-    "cp",
-    "trestbps",
-    "chol",
-    "fbs",
-    "restecg",
-    "thalach",
-    "exang",
-    "oldpeak",
-    "slope",
-    "ca",
-    "thal",
-    "num",
-]
 #: name -> (target column, epochs at equal epochs, wall-clock budget seconds, rows sampled for speed)
 PLAN = {
     "adult": ("income", 30, 120, 100_000),
@@ -68,9 +52,7 @@ def load(name: str) -> tuple[pd.DataFrame, list[str]]:
     elif name == "diabetes":
         df = diabetes().drop(columns=["encounter_id", "patient_nbr"])
     elif name == "heart":
-        df = pd.read_csv(
-            SHARED / "heart_disease" / "processed.cleveland.data", header=None, names=HEART, na_values="?"
-        )
+        df = heart()
         df[["sex", "cp", "fbs", "restecg", "exang", "slope", "ca", "thal", "num"]] = df[
             ["sex", "cp", "fbs", "restecg", "exang", "slope", "ca", "thal", "num"]
         ].astype("string")

@@ -121,10 +121,10 @@ class ConstraintPlan:
     def derived_schema(self) -> Schema:
         """The schema of ``forward``'s table: gap columns replace ``high``, one column per group."""
         specs, merged = [], {}
-        for i in self._constructed(FixedCombinations):
+        for i in self.constructed(FixedCombinations):
             for c in self.rules[i].group:
                 merged[c] = i
-        gaps = {self.rules[i].high: self.state[i] for i in self._constructed(Inequality)}
+        gaps = {self.rules[i].high: self.state[i] for i in self.constructed(Inequality)}
         done = set()
         for spec in self.schema.columns:
             if spec.name in merged:
@@ -142,14 +142,14 @@ class ConstraintPlan:
     def forward(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The table the model learns (gaps instead of ``high``, one column per fixed-combination group)."""
         out = frame.copy()
-        for i in self._constructed(Inequality):
+        for i in self.constructed(Inequality):
             rule, s = self.rules[i], self.state[i]
             low = numbers(frame[rule.low], self.schema[rule.low])
             high = numbers(frame[rule.high], self.schema[rule.high])
             base = np.where(np.isnan(low), s["reference"], low)
             gap = high - base - s["offset"]
             out[rule.high] = np.round(gap / s["unit"]) if s["unit"] > 0 else gap
-        for i in self._constructed(FixedCombinations):
+        for i in self.constructed(FixedCombinations):
             rule, s = self.rules[i], self.state[i]
             index = {tuple(_key(v) for v in combo): k for k, combo in enumerate(s["combinations"])}
             keys = combination_keys(frame, rule.group)
@@ -169,7 +169,7 @@ class ConstraintPlan:
         of an inequality (seconds for dates) on every row, the other side following the learned gap."""
         out = frame.copy()
         fixed = fixed or {}
-        for i in self._constructed(Inequality):
+        for i in self.constructed(Inequality):
             rule, s = self.rules[i], self.state[i]
             if rule.low in fixed:
                 out[rule.low] = restore_numbers(
@@ -226,12 +226,12 @@ class ConstraintPlan:
 
     def fixes(self, column: str) -> bool:
         """Whether a condition may fix ``column``: a side of an inequality held by construction."""
-        return any(column in (self.rules[i].low, self.rules[i].high) for i in self._constructed(Inequality))
+        return any(column in (self.rules[i].low, self.rules[i].high) for i in self.constructed(Inequality))
 
     def fixed_violations(self, rows: pd.DataFrame, fixed: dict[str, float]) -> np.ndarray:
         """Rows where a fixed side left the other side beyond its robust training bounds."""
         bad = np.zeros(len(rows), dtype=bool)
-        for i in self._constructed(Inequality):
+        for i in self.constructed(Inequality):
             rule, s = self.rules[i], self.state[i]
             for column, bounds in ((rule.low, s.get("low_bounds")), (rule.high, s.get("bounds"))):
                 if (rule.low in fixed or rule.high in fixed) and column not in fixed and bounds:
@@ -271,7 +271,7 @@ class ConstraintPlan:
             for rule, s in zip(self.rules, self.state)
             if not rejected_only or s["how"] == "reject"
         }
-        for i in self._constructed(Sum):
+        for i in self.constructed(Sum):
             rule, (low, high) = self.rules[i], self.state[i]["bounds"]
             total = numbers(frame[rule.total], self.schema[rule.total])
             with np.errstate(invalid="ignore"):
@@ -282,16 +282,21 @@ class ConstraintPlan:
     @property
     def rejects(self) -> bool:
         """Whether some rows may be rejected (a rule kept by rejection, or a sum's total out of bounds)."""
-        return any(s["how"] == "reject" for s in self.state) or bool(self._constructed(Sum))
+        return any(s["how"] == "reject" for s in self.state) or bool(self.constructed(Sum))
 
-    def _constructed(self, kind) -> list[int]:
+    def written(self) -> set[str]:
+        """The columns the constructed rules rewrite."""
+        return set().union(*(_writes(self.rules[i]) for i in self.order))
+
+    def constructed(self, kind) -> list[int]:
+        """Indexes of the rules of ``kind`` held by construction."""
         return [
             i for i, r in enumerate(self.rules) if isinstance(r, kind) and self.state[i]["how"] == "construct"
         ]
 
     # ---- conditions ----------------------------------------------------------------------------
     def group_of(self, column: str) -> tuple[int, FixedCombinations] | None:
-        for i in self._constructed(FixedCombinations):
+        for i in self.constructed(FixedCombinations):
             if column in self.rules[i].group:
                 return i, self.rules[i]
         return None
@@ -307,7 +312,7 @@ class ConstraintPlan:
 
     def check_conditions(self, conditions: dict) -> None:
         """Refuse conditions that a constructed if-then rule contradicts, naming both."""
-        for i in self._constructed(IfThen):
+        for i in self.constructed(IfThen):
             rule = self.rules[i]
             if rule.if_column in conditions and rule.then_column in conditions:
                 if_hit = matches(pd.Series([conditions[rule.if_column]], dtype=object), rule.if_value)[0]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..exceptions import ConditionError, ConstraintError
 from ..schema import CONTINUOUS, DATETIME, INTEGER
-from .plan import ConstraintPlan, _writes
+from .plan import ConstraintPlan
 from .rules import Inequality, Range
 from .values import matches, numbers
 
@@ -75,7 +75,7 @@ def sample_constrained(
         encoder = transformer.encoders_[column]
         codes = tuple(sorted({level_code(encoder, column, k) for k in ids}))
         conds.append(Condition(column, onehot.index(column), category.index(column), codes[0], codes))
-    written = set().union(*(_writes(plan.rules[i]) for i in plan.order)) if plan.order else set()
+    written = plan.written()
     recheck = {c: v for c, v in plain.items() if c in written}
     if not plan.rejects and not recheck and not fixed:
         return plan.inverse(draw(n, conds, rng))
@@ -124,7 +124,7 @@ def fixed_value(plan: ConstraintPlan, column: str, value) -> float:
     if np.isnan(x):
         kind = "a date" if spec.kind == DATETIME else "a number"
         raise ConditionError(f"condition {column}={value!r} is not {kind}")
-    for i in plan._constructed(Inequality):
+    for i in plan.constructed(Inequality):
         rule, s = plan.rules[i], plan.state[i]
         bounds = (
             s.get("low_bounds") if column == rule.low else s.get("bounds") if column == rule.high else None

@@ -56,9 +56,8 @@ def prepare(
             "validation": split_seed,
         }
         learned = schema_ if plan is None else plan.derived_schema()
-        transformer = TableTransformer().fit(
-            frame if plan is None else plan.forward(frame), learned, random_state=transformer_seed
-        )
+        modelled = frame if plan is None else plan.forward(frame)
+        transformer = TableTransformer().fit(modelled, learned, random_state=transformer_seed)
     else:
         if fingerprint(frame) != restored["fitted"]["fingerprint"]:
             raise InvalidParameterError(
@@ -80,7 +79,7 @@ def prepare(
                     stacklevel=4,
                 )
             schema_ = plan.schema
-    modelled = frame if plan is None else plan.forward(frame)
+        modelled = frame if plan is None else plan.forward(frame)
     encoded = transformer.transform(modelled, random_state=seeds["transformer"])
     if encoded.layout.width == 0:
         raise SchemaError("no column can be learned (all are constant or identifiers); nothing to model")
