@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import signal
+import time
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from synthgan.defaults import DEFAULT_HOLDOUT
-from synthgan.exceptions import DataLoadError, InvalidParameterError, TrainingInterrupted
+from synthgan.exceptions import DataLoadError, InvalidParameterError, OutputError, TrainingInterrupted
 
 from ._errors import fail, handle_errors
 from ._options import (
@@ -61,7 +62,7 @@ def fit_command(
         Optional[int],
         typer.Option(
             "--batch-size",
-            help="Rows (a multiple of 10) or images per step.",
+            help="Rows or images per step.",
             show_default="sized to the table; 64 for images",
         ),
     ] = None,
@@ -195,9 +196,15 @@ def fit_command(
             param_hint="--model",
         )
     check_writable(out)
-    if resume is None:  # a resumed run writes the model file it was going to write
-        claim_outputs(out, force=force, inputs=(data, schema))
     checkpoint = Path(str(out) + ".ckpt")
+    if resume is None:  # a resumed run writes the model file and checkpoint it was going to write
+        claim_outputs(out, force=force, inputs=(data, schema))
+        if checkpoint.is_file() and not force:  # a stopped run's state: continue it, or overwrite it
+            raise OutputError(
+                f"{checkpoint} exists (a stopped run's checkpoint); continue it with --resume {checkpoint}, "
+                "or pass --force to start over"
+            )
+        checkpoint.unlink(missing_ok=True)  # --force: starting over, the stopped run's state goes
     every = _schedule(checkpoint_every)
     strata = parse_columns(stratify, "--stratify")
     if strata and images:
@@ -254,6 +261,7 @@ def fit_command(
     budget = {"epochs": epochs, "steps": steps} if resume is not None and not images else {}
     settings = {**{k: v for k, v in settings.items() if v is not None}, **budget}
     estimator.set_params(**settings)
+    started = time.perf_counter()
     try:
         if images:
             estimator.fit(train)
@@ -270,12 +278,16 @@ def fit_command(
             f"--resume {checkpoint} --epochs N",
             code=128 + exc.signum,
         ) from None
+    seconds = time.perf_counter() - started
     estimator.save(out, metadata={"training_data": record, "model": model})
     kept = 0 if held is None else len(held)
     unit = "images" if images else "rows"
+    budget = f"{len(estimator.loss_values_)} epochs"
+    if not images:  # the budget the table got: steps of a batch size, and the time it took
+        budget += f" = {int(estimator.loss_values_['step'].iloc[-1]):,} steps of {estimator.batch_size_} rows"
     typer.echo(
         f"model written to {out} ({len(train)} training {unit}; {kept} held out for the gate; "
-        f"{len(estimator.loss_values_)} epochs)"
+        f"{budget}; {seconds:.0f} s)"
     )
 
 

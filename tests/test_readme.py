@@ -34,16 +34,17 @@ def test_training_examples_run_and_print_what_they_say(tmp_path, monkeypatch):
     with contextlib.redirect_stdout(out):
         exec(compile(code, "README.md", "exec"), {})
     printed = out.getvalue().splitlines()
-    assert printed[0] == "70 400"
+    assert printed[0] == "75 400"
     score, stopped = printed[1].split()
     assert 0.5 < float(score) < 1 and stopped in ("epochs", "early_stopping")
     assert {p.name for p in tmp_path.iterdir()} == {"losses.csv", "run.ckpt", "model.synthgan"}
 
 
 def test_benchmark_ratios_match_the_harness_results():
-    """The README's speed table quotes benchmarks/results/harness.md's ratio table, figure for figure."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Benchmarks") :]
+    """docs/benchmarks.md's speed table quotes benchmarks/results/harness.md's ratio table, figure for figure,
+    and README's one-line summary quotes its Adult row."""
+    text = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    section = text[text.index("## Speed beside the reference `ctgan` (the autograd engine)") :]
     results = (ROOT / "benchmarks" / "results" / "harness.md").read_text(encoding="utf-8")
     ratios = {}
     for line in results[results.index("Ratios at equal epochs") :].splitlines():
@@ -67,6 +68,12 @@ def test_benchmark_ratios_match_the_harness_results():
             quoted,
             expected,
         )
+    adult = [float(x.rstrip("x")) for x in ratios["adult"][:3]]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert (
+        f"Adult epoch {adult[1]:.1f}x faster at equal architecture, samples {adult[2]:.1f}x faster "
+        f"and preprocesses\n{adult[0]:.0f}x faster" in readme
+    )
 
 
 def test_quality_table_quotes_the_quality_results():

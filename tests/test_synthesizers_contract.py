@@ -187,8 +187,26 @@ def test_errors_before_fit_and_bad_parameters():
 
 def test_batch_size_not_multiple_of_pac_is_rounded_with_warning():
     with pytest.warns(UserWarning, match="using batch_size=70"):
-        m = CTGAN(epochs=1, batch_size=61, verbose=False).fit(small_frame())
+        m = CTGAN(epochs=1, batch_size=61, pac=10, verbose=False).fit(small_frame())
     assert m.batch_size_ == 70
+
+
+def test_packs_are_sized_to_the_batch_unless_given():
+    """pac=None: single-row packs for a small table's batch (the critic sees every row), the paper's 10
+    once a batch holds 50 packs of 10; a given pac is kept; the critic's input is pac rows wide."""
+    from synthgan.training.budget import resolve_budget
+
+    frame = small_frame()  # 300 rows: batch 75
+    small = CTGAN(epochs=1, verbose=False).fit(frame)
+    given = CTGAN(epochs=1, pac=5, verbose=False).fit(frame)
+    assert small.trainer_.task.pac == 1 and given.trainer_.task.pac == 5
+    critics = small.trainer_.task.critic, given.trainer_.task.critic
+    assert critics[1].hidden[0].in_features == 5 * critics[0].hidden[0].in_features
+    assert small.batch_size_ == 75 and given.batch_size_ == 75
+    assert [resolve_budget(n).pac for n in (116, 400, 1_000, 2_000, 100_000)] == [1, 2, 5, 10, 10]
+    given_batch = resolve_budget(100, batch_size=300)
+    assert given_batch.pac == 6 and given_batch.batch_size == 300
+    assert CTGAN.classic().pac == 10
 
 
 def test_max_time_stops_after_the_epoch_that_passes_it():

@@ -27,7 +27,7 @@ from ..models.heads import Heads
 from ..sampling.conditional import ConditionalSampler
 from ..schema import Schema
 from ..training import auxiliary  # noqa: F401  (registers the "predictor" objective)
-from ..training.budget import Budget, resolve_budget
+from ..training.budget import Budget, auto_pac, resolve_budget
 from ..training.engine import Trainer
 from ..training.objectives import build_objectives
 from ..training.tabular import TabularTask, TrainingData
@@ -42,7 +42,7 @@ from .preparation import Prepared, fingerprint, prepare
 from .specs import CRITICS, GENERATORS, SPECS
 
 #: The paper's configuration (``TabularGAN.classic``; ``--model ctgan-classic``).
-CLASSIC = {"epochs": 300, "batch_size": 500, "ema": None, "objectives": {"columns": 0}}
+CLASSIC = {"epochs": 300, "batch_size": 500, "pac": 10, "ema": None, "objectives": {"columns": 0}}
 #: Rows generated (with a fixed seed) for each validation check.
 VALIDATION_ROWS = 2000
 VALIDATION_SEED = 20_231_213
@@ -69,7 +69,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         discriminator_steps: int = 1,
         log_frequency: bool = True,
         condition_focus: Mapping[str, float] | None = None,
-        pac: int = 10,
+        pac: int | None = None,
         objectives: Mapping | None = None,
         ema: float | None = 0.999,
         validation: float | None = None,
@@ -185,7 +185,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         """The budget for ``n_rows`` training rows; a run that continues keeps the batch it trained with."""
         batch = self.batch_size
         if trained_batch is not None:
-            if batch is not None and -(-batch // self.pac) * self.pac != trained_batch:
+            pac = self.pac or auto_pac(batch or trained_batch)
+            if batch is not None and -(-batch // pac) * pac != trained_batch:
                 raise InvalidParameterError(
                     f"batch_size={batch} differs from the {trained_batch} this model trained with; "
                     "continue with the same batch size"
@@ -223,7 +224,9 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             generator = GENERATORS[spec.generator](
                 self.embedding_dim, cond_width, tuple(self.generator_dim), layout.width
             )
-            critic = CRITICS[spec.critic](layout.width + cond_width, tuple(self.discriminator_dim), self.pac)
+            critic = CRITICS[spec.critic](
+                layout.width + cond_width, tuple(self.discriminator_dim), budget.pac
+            )
         generator, critic = generator.to(device), critic.to(device)
         init_weights(
             generator, torch_gen
@@ -238,7 +241,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             data,
             noise_dim=self.embedding_dim,
             batch_size=budget.batch_size,
-            pac=self.pac,
+            pac=budget.pac,
         )
         with torch.random.fork_rng(
             devices=[]

@@ -9,14 +9,19 @@ class CTGAN(TabularGAN):
     """Conditional tabular GAN: conditional vector over categorical columns, training-by-sampling
     (log-frequency), residual generator, PacGAN critic, WGAN-GP loss plus a condition cross-entropy.
 
-    Parameters (keyword-only; defaults as in the paper): ``epochs=300``, ``batch_size=500`` (rounded
-    to a multiple of ``pac``), ``embedding_dim=128``, ``generator_dim=(256, 256)``,
-    ``discriminator_dim=(256, 256)``, learning rates 2e-4 and weight decays 1e-6 with Adam
-    (betas 0.5, 0.9), ``discriminator_steps=1``, ``log_frequency=True``, ``pac=10``,
-    ``condition_focus=None`` (e.g. ``{"diagnosis": 0.5}``: half the training rows are conditioned on
-    that column, so its classes - a rare one too - are learned with the critic comparing like with like),
-    ``max_time=None`` (seconds; stops after the epoch that passes it), ``device="auto"``,
-    ``precision="auto"`` (bfloat16 only where native), ``random_state=None``, ``verbose=True``.
+    Parameters (keyword-only). The budget: ``epochs`` or ``steps`` (default: 300 epochs' worth of
+    steps, at least 3,000 and at most 10,000), ``batch_size`` (default: 500 rows or a quarter of the table,
+    whichever is smaller), ``pac`` (rows per critic pack; default: sized to the batch - 10, or fewer so a
+    batch holds at least 50 packs, 1 for batches under 100 rows), ``max_time=None`` (seconds; stops after
+    the epoch that passes it). The loss and networks: ``objectives`` (default: Wasserstein, gradient
+    penalty, condition cross-entropy and the every-column term at weight 0.2), ``ema=0.999`` (averaged
+    generator weights), ``embedding_dim=128``, ``generator_dim=(256, 256)``, ``discriminator_dim=(256,
+    256)``, learning rates 2e-4 and weight decays 1e-6 with Adam (betas 0.5, 0.9),
+    ``discriminator_steps=1``, ``log_frequency=True``, ``condition_focus=None`` (e.g. ``{"diagnosis":
+    0.5}``: half the training rows are conditioned on that column, so its classes - a rare one too - are
+    learned with the critic comparing like with like), ``validation=None`` (a share of rows held out to
+    select the best weights). ``device="auto"``, ``precision="auto"`` (bfloat16 only where native),
+    ``random_state=None``, ``verbose=True``. ``CTGAN.classic()`` is the paper's configuration.
 
     Example:
         >>> from synthgan import CTGAN

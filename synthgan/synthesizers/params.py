@@ -144,7 +144,8 @@ def tabular_params(p: dict) -> None:
         )
     if p["batch_size"] is not None:
         positive_int("batch_size", p["batch_size"])
-    for name in ("pac", "embedding_dim", "discriminator_steps"):
+    optional_int("pac", p["pac"])  # None: sized to the batch (training/budget.py)
+    for name in ("embedding_dim", "discriminator_steps"):
         positive_int(name, p[name])
     for name in ("generator_lr", "discriminator_lr"):
         positive_float(name, p[name])
