@@ -56,6 +56,7 @@ def run(names: list[str], seeds: int, variants: dict, path: Path, done: set) -> 
                 fit_s = time.perf_counter() - start
                 synthetic = model.sample(len(train), random_state=seed)[list(train.columns)]
                 row = {"table": name, "seed": seed, "variant": variant, "params": params, "fit_s": fit_s}
+                row.update(batch_size=model.batch_size_, pac=model.pac_)
                 row.update(Q.quality(train, synthetic, schema))
                 row["tstr"] = Q._predict_score(synthetic, test, target, schema)
                 row["global_utility"] = Q.global_utility(train, synthetic, test, schema)
@@ -78,7 +79,7 @@ def _interval(diffs: np.ndarray) -> str:
 def markdown(rows: list[dict], command: str, note: str = "") -> str:
     frame = pd.DataFrame(rows)
     out = [
-        f"# Settings side by side (`{command}`)",
+        f"# Settings side by side (`{command}` with ``--variants``; see the note)",
         "",
         *([note, ""] if note else []),
         "Mean (standard error) over seeds; paired differences are variant - baseline (the first variant) over",

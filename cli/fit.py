@@ -197,14 +197,14 @@ def fit_command(
         )
     check_writable(out)
     checkpoint = Path(str(out) + ".ckpt")
+    stale_checkpoint = resume is None and not images and checkpoint.is_file()
+    if stale_checkpoint and not force:  # an earlier run's training state: continue it, or start over
+        raise OutputError(
+            f"{checkpoint} exists (an earlier run's training checkpoint); continue it with --resume "
+            f"{checkpoint}, or pass --force to start over"
+        )
     if resume is None:  # a resumed run writes the model file and checkpoint it was going to write
         claim_outputs(out, force=force, inputs=(data, schema))
-        if checkpoint.is_file() and not force:  # a stopped run's state: continue it, or overwrite it
-            raise OutputError(
-                f"{checkpoint} exists (a stopped run's checkpoint); continue it with --resume {checkpoint}, "
-                "or pass --force to start over"
-            )
-        checkpoint.unlink(missing_ok=True)  # --force: starting over, the stopped run's state goes
     every = _schedule(checkpoint_every)
     strata = parse_columns(stratify, "--stratify")
     if strata and images:
@@ -261,6 +261,8 @@ def fit_command(
     budget = {"epochs": epochs, "steps": steps} if resume is not None and not images else {}
     settings = {**{k: v for k, v in settings.items() if v is not None}, **budget}
     estimator.set_params(**settings)
+    if stale_checkpoint:  # --force, and every input checked: the earlier run's state goes
+        checkpoint.unlink(missing_ok=True)
     started = time.perf_counter()
     try:
         if images:
@@ -285,9 +287,10 @@ def fit_command(
     budget = f"{len(estimator.loss_values_)} epochs"
     if not images:  # the budget the table got: steps of a batch size, and the time it took
         budget += f" = {int(estimator.loss_values_['step'].iloc[-1]):,} steps of {estimator.batch_size_} rows"
+    budget += " in all" if resume is not None else ""
     typer.echo(
         f"model written to {out} ({len(train)} training {unit}; {kept} held out for the gate; "
-        f"{budget}; {seconds:.0f} s)"
+        f"{budget}; {seconds:.0f} s{' this run' if resume is not None else ''})"
     )
 
 

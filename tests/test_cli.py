@@ -161,18 +161,20 @@ def test_outputs_are_not_overwritten_without_force(tmp_path, monkeypatch):
     assert invoke("inspect", str(heart_disease_path()), "--json", "s.json", "--force").exit_code == 0
 
 
-def test_fit_refuses_to_overwrite_a_stopped_runs_checkpoint_without_force(tmp_path, monkeypatch):
-    """A checkpoint beside the model path is a stopped run's state: a new fit says how to continue it
-    instead of overwriting it, before training anything."""
+def test_fit_refuses_to_overwrite_an_earlier_runs_checkpoint_without_force(tmp_path, monkeypatch):
+    """A checkpoint beside the model path is an earlier run's state: a new fit says how to continue it
+    instead of overwriting it, before training anything; with --force a bad input still keeps it."""
     from synthgan.data import heart_disease_path
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "model.synthgan.ckpt").write_bytes(b"a stopped run")
     result = invoke("fit", str(heart_disease_path()), "--epochs", "1", "-q")
     assert result.exit_code == 1
-    assert "model.synthgan.ckpt exists (a stopped run's checkpoint); continue it" in result.output
+    assert "model.synthgan.ckpt exists (an earlier run's training checkpoint); continue it" in result.output
     assert (tmp_path / "model.synthgan.ckpt").read_bytes() == b"a stopped run"
     assert not (tmp_path / "model.synthgan").exists()
+    bad = invoke("fit", "missing.csv", "--epochs", "1", "-q", "--force")
+    assert bad.exit_code == 1 and (tmp_path / "model.synthgan.ckpt").exists()
     assert invoke("fit", str(heart_disease_path()), "--epochs", "1", "-q", "--force").exit_code == 0
     assert (tmp_path / "model.synthgan").exists() and not (tmp_path / "model.synthgan.ckpt").exists()
 

@@ -58,6 +58,20 @@ def test_resume_from_a_checkpoint_equals_straight_training(tmp_path, extra):
     pd.testing.assert_frame_equal(straight.sample(300, random_state=1), resumed.sample(300, random_state=1))
 
 
+def test_resume_keeps_the_table_sized_packs_it_trained_with(tmp_path):
+    """pac=None with a batch of 249 rows trains with packs of 3 (the largest divisor up to 249 // 50); the
+    checkpoint resumes with the same packs and batch, to the same critic as straight training."""
+    frame = small_frame()
+    settings = dict(batch_size=249, random_state=0, verbose=False)
+    straight = CTGAN(epochs=2, **settings).fit(frame)
+    half = CTGAN(epochs=1, **settings).fit(frame)
+    assert (half.pac_, half.batch_size_, half.get_params()["pac"]) == (3, 249, None)
+    resumed = CTGAN.load_checkpoint(half.save_checkpoint(tmp_path / "run.synthgan.ckpt"))
+    resumed.set_params(epochs=2).fit(frame)
+    assert (resumed.pac_, resumed.batch_size_) == (3, 249)
+    assert_same_state(straight.trainer_.task.critic.state_dict(), resumed.trainer_.task.critic.state_dict())
+
+
 def test_warm_start_continues_in_memory_like_straight_training():
     frame = small_frame()
     straight = CTGAN(epochs=4, **FAST).fit(frame)

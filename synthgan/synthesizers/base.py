@@ -263,6 +263,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             heads,
         )
         self.constraints_ = prepared.plan
+        self.pac_ = budget.pac  # rows per critic pack this fit trains with (``pac=None``: sized to the batch)
         self.sampling_seed_, self.seeds_, self.fingerprint_ = (
             prepared.seeds["sampling"],
             prepared.seeds,
