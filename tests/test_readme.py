@@ -212,3 +212,31 @@ def test_constraints_table_quotes_the_constraints_results():
     timing = json.loads((results / "constraints.timing.json").read_text())
     assert f"{timing['adult']['ratio_rules_to_plain']:.2f}x (Adult" in section
     assert f"{timing['diabetes']['ratio_rules_to_plain']:.2f}x (diabetes-130" in section
+
+
+def test_privacy_officer_rule_table_states_the_default_policys_thresholds():
+    """Each row of README's rule table names a check of synthgan/gate/default_policy.toml with its threshold
+    (min or max, "at 95% confidence" exactly where the check has a confidence), and every check is there."""
+    import tomllib
+
+    policy = tomllib.loads((ROOT / "synthgan" / "gate" / "default_policy.toml").read_text(encoding="utf-8"))[
+        "check"
+    ]
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## The gate, for a privacy officer") : text.index("**Table 1.")]
+    quoted = {}
+    for line in section.splitlines():
+        found = cells(line)
+        if len(found) == 3 and found[0].startswith("`"):
+            quoted[found[0].split("`")[1]] = found[1]
+    for check in policy:
+        metric = check["metric"]
+        key = "validity.*" if metric.startswith("validity.") and metric not in quoted else metric
+        assert key in quoted, metric
+        if "min" in check:
+            expected = {f">= {check['min']}"}
+        else:  # a zero limit on a count reads "0", on an excess "<= 0"
+            expected = {"0", "<= 0"} if check["max"] == 0 else {f"<= {check['max']}"}
+        if check.get("confidence"):
+            expected = {f"{e} at {check['confidence']:.0%} confidence" for e in expected}
+        assert quoted[key] in expected, (metric, quoted[key], expected)
