@@ -7,6 +7,11 @@ as training rows, scored by SDMetrics' QualityReport (quality, shapes, trends), 
 on the test rows, global utility and the closest-record gain (0: like a fresh sample; higher: nearer the
 training rows). ``adultN`` is a seeded sample of N Adult rows (a mid-sized table).
 
+``--protocol gate`` instead judges each fit as the gate calibration does (``calibrate_gate.py``'s tables and
+fixed 80/20 split, its number of synthetic rows, the default policy): the gate's verdict, the checks that
+refused, and the report's membership-attack AUC, closest-record gain, pair trends and dependence kept - what
+a setting costs in privacy.
+
     python benchmarks/compare_settings.py --tables heart hepatitis kidney --seeds 5 \\
         --variants '{"pac10": {"pac": 10}, "pac1": {"pac": 1}}' --out benchmarks/results/settings_pac
 
@@ -29,6 +34,7 @@ import pandas as pd
 import quality as Q
 
 SCORES = ("quality", "shapes", "trends", "tstr", "global_utility", "dcr_gain", "fit_s")
+GATE_SCORES = ("passed", "membership_auc", "closest_record_gain", "pair_trends", "dependence_kept", "fit_s")
 
 
 def table(name: str) -> tuple[pd.DataFrame, str]:
@@ -37,6 +43,42 @@ def table(name: str) -> tuple[pd.DataFrame, str]:
         return load().sample(int(name[5:]), random_state=0).reset_index(drop=True), target
     load, target, _ = Q.tables()[name]
     return load(), target
+
+
+def run_gate(names: list[str], seeds: int, variants: dict, path: Path, done: set) -> None:
+    """Each variant judged by the default gate on the calibration's split (``calibrate_gate.py``)."""
+    import calibrate_gate as G
+
+    from synthgan import CTGAN
+    from synthgan.gate import Policy
+    from synthgan.workflow.holdout import split_holdout
+
+    policy = Policy.default()
+    for name in names:
+        frame = G.tables()[name]()
+        frame = frame.drop(columns=[c for c in G.IDENTIFIERS if c in frame.columns])
+        train, holdout = split_holdout(frame, 0.2, seed=0)
+        for seed in range(seeds):
+            for variant, params in variants.items():
+                if (name, seed, variant) in done:
+                    continue
+                start = time.perf_counter()
+                model = CTGAN(random_state=seed, verbose=False, **params).fit(train)
+                fit_s = time.perf_counter() - start
+                synthetic = model.sample(G.synthetic_rows(train), random_state=seed)
+                report, decision = G.judge(train, synthetic, holdout, seed, policy)
+                fidelity, privacy = report["fidelity"], report["privacy"]
+                dependence = fidelity.get("dependence_kept")
+                row = {"table": name, "seed": seed, "variant": variant, "params": params, "fit_s": fit_s}
+                row.update(batch_size=model.batch_size_, pac=model.pac_, passed=float(decision.passed))
+                row["failed"] = [c.metric for c in decision.checks if not c.passed]
+                row["membership_auc"] = privacy["membership_inference_auc"]
+                row["closest_record_gain"] = privacy["dcr_closer_to_train_gain"]
+                row["pair_trends"] = fidelity["column_pair_trends_all_pairs"]
+                row["dependence_kept"] = dependence if isinstance(dependence, float) else float("nan")
+                print(json.dumps(row), flush=True)
+                with path.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
 
 
 def run(names: list[str], seeds: int, variants: dict, path: Path, done: set) -> None:
@@ -78,6 +120,7 @@ def _interval(diffs: np.ndarray) -> str:
 
 def markdown(rows: list[dict], command: str, note: str = "") -> str:
     frame = pd.DataFrame(rows)
+    scores = GATE_SCORES if "membership_auc" in frame.columns else SCORES
     out = [
         f"# Settings side by side (`{command}` with ``--variants``; see the note)",
         "",
@@ -88,19 +131,19 @@ def markdown(rows: list[dict], command: str, note: str = "") -> str:
     ]
     for name, part in frame.groupby("table", sort=False):
         variants = list(dict.fromkeys(part["variant"]))
-        out += ["", f"## {name}", "", "| variant | seeds | " + " | ".join(SCORES) + " |"]
-        out.append("|---" * (len(SCORES) + 2) + "|")
+        out += ["", f"## {name}", "", "| variant | seeds | " + " | ".join(scores) + " |"]
+        out.append("|---" * (len(scores) + 2) + "|")
         for v in variants:
             sub = part[part["variant"] == v]
-            cells = [f"{sub[s].mean():.3f} ({sub[s].sem() if len(sub) > 1 else 0:.3f})" for s in SCORES]
+            cells = [f"{sub[s].mean():.3f} ({sub[s].sem() if len(sub) > 1 else 0:.3f})" for s in scores]
             out.append(f"| {v} | {len(sub)} | " + " | ".join(cells) + " |")
         base = part[part["variant"] == variants[0]].set_index("seed")
-        out += ["", f"| variant - {variants[0]} | " + " | ".join(SCORES[:-1]) + " |"]
-        out.append("|---" * len(SCORES) + "|")
+        out += ["", f"| variant - {variants[0]} | " + " | ".join(scores[:-1]) + " |"]
+        out.append("|---" * len(scores) + "|")
         for v in variants[1:]:
             sub = part[part["variant"] == v].set_index("seed")
             seeds = sorted(set(sub.index) & set(base.index))
-            cells = [_interval((sub.loc[seeds, s] - base.loc[seeds, s]).to_numpy()) for s in SCORES[:-1]]
+            cells = [_interval((sub.loc[seeds, s] - base.loc[seeds, s]).to_numpy()) for s in scores[:-1]]
             out.append(f"| {v} ({len(seeds)} seeds) | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
@@ -114,6 +157,7 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--note", default="", help="a paragraph for OUT.md (how the runs were made)")
+    parser.add_argument("--protocol", choices=["quality", "gate"], default="quality")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     path = Path(args.out + ".jsonl")
@@ -123,11 +167,12 @@ def main() -> None:
         rows = []
     if not args.report_only:
         done = {(r["table"], r["seed"], r["variant"]) for r in rows}
-        run(args.tables, args.seeds, json.loads(args.variants), path, done)
+        runner = run_gate if args.protocol == "gate" else run
+        runner(args.tables, args.seeds, json.loads(args.variants), path, done)
         rows = [json.loads(line) for line in path.read_text().splitlines()]
     command = "python benchmarks/compare_settings.py " + " ".join(
         f"--{k} {' '.join(v) if isinstance(v, list) else v}"
-        for k, v in (("tables", args.tables), ("seeds", args.seeds))
+        for k, v in (("protocol", args.protocol), ("tables", args.tables), ("seeds", args.seeds))
     )
     Path(args.out + ".md").write_text(markdown(rows, command, args.note))
 

@@ -193,7 +193,8 @@ def test_batch_size_not_multiple_of_pac_is_rounded_with_warning():
 
 def test_packs_are_sized_to_the_batch_unless_given():
     """pac=None: single-row packs for a small table's batch (the critic sees every row), the paper's 10
-    once a batch holds 50 packs of 10; a given pac is kept; the critic's input is pac rows wide."""
+    once a batch holds 50 packs of 10 and on tables under 200 rows; a given pac is kept; the critic's
+    input is pac rows wide."""
     from synthgan.training.budget import resolve_budget
 
     frame = small_frame()  # 300 rows: batch 75
@@ -203,8 +204,9 @@ def test_packs_are_sized_to_the_batch_unless_given():
     critics = small.trainer_.task.critic, given.trainer_.task.critic
     assert critics[1].hidden[0].in_features == 5 * critics[0].hidden[0].in_features
     assert small.batch_size_ == 75 and given.batch_size_ == 75
-    assert [resolve_budget(n).pac for n in (116, 400, 1_000, 2_000, 100_000)] == [1, 2, 5, 10, 10]
-    given_batch = resolve_budget(100, batch_size=300)
+    assert [resolve_budget(n).pac for n in (116, 242, 400, 1_000, 2_000, 100_000)] == [10, 1, 2, 5, 10, 10]
+    assert resolve_budget(116).batch_size == 20  # a tiny table keeps the paper's packs and rounding
+    given_batch = resolve_budget(1_000, batch_size=300)
     assert given_batch.pac == 6 and given_batch.batch_size == 300
     assert CTGAN.classic().pac == 10
 

@@ -9,14 +9,17 @@ at least four steps), a multiple of ``pac``.
 The critic scores packs of ``pac`` rows (PacGAN). When ``pac`` is not given it fits the batch: up to
 ``MAX_PAC`` rows a pack, but a batch holds at least ``MIN_PACKS`` packs, so a 242-row table (batch 60)
 trains with single-row packs instead of six packs of ten (``benchmarks/results/settings_pac.md``: pair
-trends +0.027 and +0.033 on heart and hepatitis, 95% intervals above 0 over 5 seeds).
+trends +0.027 on heart disease, 95% interval above 0 over 5 seeds). Tables under ``MIN_ROWS_SMALL_PACKS``
+rows keep packs of ``MAX_PAC``: on hepatitis's 124 training rows single-row packs let the critic learn
+single patients, and the gate's membership attack refused 7 of 8 default models (1 of 8 with packs of 10;
+``benchmarks/results/gate_calibration.md``).
 
 Example:
     >>> b = resolve_budget(242, pac=10)
     >>> b.batch_size, b.steps_per_epoch, b.total_steps
     (60, 4, 3000)
-    >>> resolve_budget(242).pac, resolve_budget(4_000).pac, resolve_budget(30_000).pac
-    (1, 10, 10)
+    >>> [resolve_budget(rows).pac for rows in (124, 242, 4_000, 30_000)]
+    [10, 1, 10, 10]
     >>> resolve_budget(30_000, pac=10, epochs=2).total_steps
     120
 """
@@ -40,6 +43,8 @@ MAX_STEPS = 10_000
 #: Table-sized packs: at most MAX_PAC rows a pack, at least MIN_PACKS packs a batch.
 MAX_PAC = 10
 MIN_PACKS = 50
+#: Tables with fewer rows keep packs of MAX_PAC (single-row packs memorised a 124-row table).
+MIN_ROWS_SMALL_PACKS = 200
 #: With table-sized packs the batch is never rounded, but has at least this many rows (batch norm over a
 #: handful of rows is degenerate).
 MIN_AUTO_BATCH = 10
@@ -89,6 +94,8 @@ def resolve_budget(
         raise InvalidParameterError(
             f"batch_size={batch_size} is too small: the generator's batch norm needs at least 2 rows"
         )
+    if pac is None and n_rows < MIN_ROWS_SMALL_PACKS:
+        pac = MAX_PAC  # a tiny table: the paper's packs, so the critic cannot single out one row
     if pac is None:  # table-sized packs: the batch as given (or sized to the table), never rounded
         if batch_size is None:
             batch = max(MIN_AUTO_BATCH, min(DEFAULT_BATCH, int(n_rows * MAX_BATCH_SHARE)))
