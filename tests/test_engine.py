@@ -62,7 +62,7 @@ def test_resume_keeps_the_table_sized_packs_it_trained_with(tmp_path):
     """pac=None with a batch of 249 rows trains with packs of 3 (the largest divisor up to 249 // 50); the
     checkpoint resumes with the same packs and batch, to the same critic as straight training."""
     frame = small_frame()
-    settings = dict(batch_size=249, random_state=0, verbose=False)
+    settings = dict(batch_size=249, pac=None, random_state=0, verbose=False)
     straight = CTGAN(epochs=2, **settings).fit(frame)
     half = CTGAN(epochs=1, **settings).fit(frame)
     assert (half.pac_, half.batch_size_, half.get_params()["pac"]) == (3, 249, None)

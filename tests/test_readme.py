@@ -34,7 +34,7 @@ def test_training_examples_run_and_print_what_they_say(tmp_path, monkeypatch):
     with contextlib.redirect_stdout(out):
         exec(compile(code, "README.md", "exec"), {})
     printed = out.getvalue().splitlines()
-    assert printed[0] == "75 400"
+    assert printed[0] == "70 400"
     score, stopped = printed[1].split()
     assert 0.5 < float(score) < 1 and stopped in ("epochs", "early_stopping")
     assert {p.name for p in tmp_path.iterdir()} == {"losses.csv", "run.ckpt", "model.synthgan"}

@@ -191,22 +191,23 @@ def test_batch_size_not_multiple_of_pac_is_rounded_with_warning():
     assert m.batch_size_ == 70
 
 
-def test_packs_are_sized_to_the_batch_unless_given():
-    """pac=None: single-row packs for a small table's batch (the critic sees every row), the paper's 10
-    once a batch holds 50 packs of 10 and on tables under 200 rows; a given pac is kept; the critic's
-    input is pac rows wide."""
+def test_packs_are_the_papers_10_by_default_and_sized_to_the_batch_with_pac_none():
+    """pac=10 by default (single-row packs moved rows nearer training: see training/budget.py); pac=None:
+    single-row packs for a small table's batch (the critic sees every row), the paper's 10 once a batch
+    holds 50 packs of 10 and on tables under 200 rows; the critic's input is pac rows wide."""
     from synthgan.training.budget import resolve_budget
 
     frame = small_frame()  # 300 rows: batch 75
-    small = CTGAN(epochs=1, verbose=False).fit(frame)
-    given = CTGAN(epochs=1, pac=5, verbose=False).fit(frame)
-    assert small.trainer_.task.pac == 1 and given.trainer_.task.pac == 5
-    critics = small.trainer_.task.critic, given.trainer_.task.critic
-    assert critics[1].hidden[0].in_features == 5 * critics[0].hidden[0].in_features
-    assert small.batch_size_ == 75 and given.batch_size_ == 75
-    assert [resolve_budget(n).pac for n in (116, 242, 400, 1_000, 2_000, 100_000)] == [10, 1, 2, 5, 10, 10]
-    assert resolve_budget(116).batch_size == 20  # a tiny table keeps the paper's packs and rounding
-    given_batch = resolve_budget(1_000, batch_size=300)
+    default = CTGAN(epochs=1, verbose=False).fit(frame)
+    sized = CTGAN(epochs=1, pac=None, verbose=False).fit(frame)
+    assert CTGAN().pac == 10 and default.trainer_.task.pac == 10 and default.batch_size_ == 70
+    assert sized.trainer_.task.pac == 1 and sized.pac_ == 1 and sized.batch_size_ == 75
+    critics = sized.trainer_.task.critic, default.trainer_.task.critic
+    assert critics[1].hidden[0].in_features == 10 * critics[0].hidden[0].in_features
+    sizes = (116, 242, 400, 1_000, 2_000, 100_000)
+    assert [resolve_budget(n, None).pac for n in sizes] == [10, 1, 2, 5, 10, 10]
+    assert resolve_budget(116, None).batch_size == 20  # a tiny table keeps the paper's packs and rounding
+    given_batch = resolve_budget(1_000, None, batch_size=300)
     assert given_batch.pac == 6 and given_batch.batch_size == 300
     assert CTGAN.classic().pac == 10
 

@@ -69,7 +69,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         discriminator_steps: int = 1,
         log_frequency: bool = True,
         condition_focus: Mapping[str, float] | None = None,
-        pac: int | None = None,
+        pac: int | None = 10,
         objectives: Mapping | None = None,
         ema: float | None = 0.999,
         validation: float | None = None,

@@ -11,8 +11,9 @@ class CTGAN(TabularGAN):
 
     Parameters (keyword-only). The budget: ``epochs`` or ``steps`` (default: 300 epochs' worth of
     steps, at least 3,000 and at most 10,000), ``batch_size`` (default: 500 rows or a quarter of the table,
-    whichever is smaller), ``pac`` (rows per critic pack; default: sized to the batch - 10, or fewer so a
-    batch holds at least 50 packs, 1 for batches under 100 rows), ``max_time=None`` (seconds; stops after
+    whichever is smaller), ``pac=10`` (rows per critic pack; ``None`` sizes it to the batch - 10, or fewer
+    so a batch holds 50 packs, except under 200 rows: more dependence kept, rows nearer their training
+    rows), ``max_time=None`` (seconds; stops after
     the epoch that passes it). The loss and networks: ``objectives`` (default: Wasserstein, gradient
     penalty, condition cross-entropy and the every-column term at weight 0.2), ``ema=0.999`` (averaged
     generator weights), ``embedding_dim=128``, ``generator_dim=(256, 256)``, ``discriminator_dim=(256,

@@ -6,19 +6,20 @@ epochs' worth of steps, but never fewer than ``MIN_STEPS`` nor more than ``MAX_S
 adapts to the table: at most ``DEFAULT_BATCH`` rows and at most a quarter of the rows (so an epoch is
 at least four steps), a multiple of ``pac``.
 
-The critic scores packs of ``pac`` rows (PacGAN). When ``pac`` is not given it fits the batch: up to
-``MAX_PAC`` rows a pack, but a batch holds at least ``MIN_PACKS`` packs, so a 242-row table (batch 60)
-trains with single-row packs instead of six packs of ten (``benchmarks/results/settings_pac.md``: pair
-trends +0.027 on heart disease, 95% interval above 0 over 5 seeds). Tables under ``MIN_ROWS_SMALL_PACKS``
-rows keep packs of ``MAX_PAC``: on hepatitis's 124 training rows single-row packs let the critic learn
-single patients, and the gate's membership attack refused 7 of 8 default models (1 of 8 with packs of 10;
-``benchmarks/results/gate_calibration.md``).
+The critic scores packs of ``pac`` rows (PacGAN; the estimators' default is the paper's 10). With
+``pac=None`` the packs fit the batch: up to ``MAX_PAC`` rows a pack, but a batch holds at least
+``MIN_PACKS`` packs, so a 242-row table (batch 60) trains with single-row packs instead of six packs of ten.
+That keeps more of the columns' dependencies (``benchmarks/results/settings_pac.md``: pair trends +0.027 on
+heart disease, 95% interval above 0 over 5 seeds) but moves the rows nearer their training rows: the gate's
+membership attack refused the demo's flow at 5 of 13 seeds (1 of 20 with packs of 10) and hepatitis's
+default model at 7 of 8 (``benchmarks/results/gate_calibration_hepatitis_pac1.md``), so it is not the
+default, and tables under ``MIN_ROWS_SMALL_PACKS`` rows keep packs of ``MAX_PAC`` even then.
 
 Example:
     >>> b = resolve_budget(242, pac=10)
     >>> b.batch_size, b.steps_per_epoch, b.total_steps
     (60, 4, 3000)
-    >>> [resolve_budget(rows).pac for rows in (124, 242, 4_000, 30_000)]
+    >>> [resolve_budget(rows, pac=None).pac for rows in (124, 242, 4_000, 30_000)]
     [10, 1, 10, 10]
     >>> resolve_budget(30_000, pac=10, epochs=2).total_steps
     120
@@ -79,7 +80,7 @@ def auto_pac(batch_rows: int) -> int:
 
 def resolve_budget(
     n_rows: int,
-    pac: int | None = None,
+    pac: int | None,
     *,
     epochs: int | None = None,
     steps: int | None = None,
