@@ -5,7 +5,7 @@ seed, ``CTGAN(random_state=seed)`` at the library's defaults, 1,000 rows release
 policy) and keeps the report, so ``--redecide`` re-applies the current default policy without training.
 Results: ``results/demo_pass_rate.{md,json}``.
 
-    python benchmarks/demo_pass_rate.py [--seeds 20] [--redecide]
+    python benchmarks/demo_pass_rate.py [--seeds 20] [--redecide] [--pac none --out results/demo_pass_rate_pac1]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def run_seed(seed: int, rows: int = 1000) -> dict:
+def run_seed(seed: int, rows: int = 1000, pac: int | None = 10) -> dict:
     """The demo's flow at ``seed``: the report the gate saw, whether it passed, the fit's seconds."""
     from synthgan import CTGAN, Schema
     from synthgan.data import load_heart_disease
@@ -32,7 +32,7 @@ def run_seed(seed: int, rows: int = 1000) -> dict:
     frame = load_heart_disease()
     train, holdout = split_holdout(frame, 0.2, seed)
     start = time.perf_counter()
-    model = CTGAN(random_state=seed, verbose=False).fit(train, schema=Schema.infer(frame))
+    model = CTGAN(random_state=seed, pac=pac, verbose=False).fit(train, schema=Schema.infer(frame))
     fit_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "synthetic_heart.parquet"
@@ -97,7 +97,11 @@ def main() -> None:
     parser.add_argument(
         "--redecide", action="store_true", help="re-apply the current policy to the saved reports"
     )
+    parser.add_argument(
+        "--pac", default="10", help="rows per critic pack (10, the default) or 'none' (sized to the batch)"
+    )
     args = parser.parse_args()
+    pac = None if args.pac.lower() == "none" else int(args.pac)
     warnings.simplefilter("ignore")
     out = Path(args.out)
     saved = out.with_suffix(".reports.json")
@@ -105,7 +109,7 @@ def main() -> None:
         return write(json.loads(saved.read_text()), out)
     runs = []
     for seed in range(args.seeds):
-        runs.append(run_seed(seed))
+        runs.append(run_seed(seed, pac=pac))
         print(json.dumps({"seed": seed, "passed": runs[-1]["passed"]}), flush=True)
         saved.write_text(json.dumps(runs, default=str))  # after every seed
     write(runs, out)

@@ -67,7 +67,7 @@ def augment_command(
         bool, typer.Option("--no-gate", help="Skip the gate (recorded in the output's metadata).")
     ] = False,
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs.")] = 300,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per step.")] = 500,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per step (a multiple of 10).")] = 500,
     discrete: Annotated[
         Optional[str], typer.Option("--discrete", help="Comma-separated columns to treat as categorical.")
     ] = None,

@@ -62,7 +62,7 @@ def fit_command(
         Optional[int],
         typer.Option(
             "--batch-size",
-            help="Rows or images per step.",
+            help="Rows (a multiple of 10, the critic's pack) or images per step.",
             show_default="sized to the table; 64 for images",
         ),
     ] = None,
@@ -261,7 +261,7 @@ def fit_command(
     budget = {"epochs": epochs, "steps": steps} if resume is not None and not images else {}
     settings = {**{k: v for k, v in settings.items() if v is not None}, **budget}
     estimator.set_params(**settings)
-    if stale_checkpoint:  # --force, and every input checked: the earlier run's state goes
+    if stale_checkpoint:  # --force: the earlier run's state goes once the options and files were read
         checkpoint.unlink(missing_ok=True)
     started = time.perf_counter()
     try:

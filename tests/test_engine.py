@@ -72,6 +72,18 @@ def test_resume_keeps_the_table_sized_packs_it_trained_with(tmp_path):
     assert_same_state(straight.trainer_.task.critic.state_dict(), resumed.trainer_.task.critic.state_dict())
 
 
+def test_resume_of_a_tiny_table_with_pac_none_and_a_rounded_batch_is_not_refused(tmp_path):
+    """pac=None on a table under 200 rows keeps packs of 10, so batch_size=61 trains at 70 (rounded, with a
+    warning); continuing with the same settings is the same batch, not a refusal."""
+    frame = small_frame(150)
+    with pytest.warns(UserWarning, match="using batch_size=70"):
+        half = CTGAN(epochs=1, batch_size=61, pac=None, random_state=0, verbose=False).fit(frame)
+    assert (half.pac_, half.batch_size_) == (10, 70)
+    resumed = CTGAN.load_checkpoint(half.save_checkpoint(tmp_path / "run.synthgan.ckpt"))
+    resumed.set_params(epochs=2).fit(frame)
+    assert (resumed.pac_, resumed.batch_size_, len(resumed.loss_values_)) == (10, 70, 2)
+
+
 def test_warm_start_continues_in_memory_like_straight_training():
     frame = small_frame()
     straight = CTGAN(epochs=4, **FAST).fit(frame)

@@ -9,6 +9,7 @@ of (networks, loss terms) is its spec in ``specs.SPECS``; how it trains is ``tra
 from __future__ import annotations
 
 import os
+import warnings
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -27,7 +28,7 @@ from ..models.heads import Heads
 from ..sampling.conditional import ConditionalSampler
 from ..schema import Schema
 from ..training import auxiliary  # noqa: F401  (registers the "predictor" objective)
-from ..training.budget import Budget, auto_pac, resolve_budget
+from ..training.budget import Budget, resolve_budget
 from ..training.engine import Trainer
 from ..training.objectives import build_objectives
 from ..training.tabular import TabularTask, TrainingData
@@ -185,8 +186,11 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         """The budget for ``n_rows`` training rows; a run that continues keeps the batch it trained with."""
         batch = self.batch_size
         if trained_batch is not None:
-            pac = self.pac or auto_pac(batch or trained_batch)
-            if batch is not None and -(-batch // pac) * pac != trained_batch:
+            if batch is not None:
+                with warnings.catch_warnings():  # the first fit warned about rounding already
+                    warnings.simplefilter("ignore")
+                    rounded = resolve_budget(n_rows, self.pac, batch_size=batch).batch_size
+            if batch is not None and rounded != trained_batch:
                 raise InvalidParameterError(
                     f"batch_size={batch} differs from the {trained_batch} this model trained with; "
                     "continue with the same batch size"

@@ -46,9 +46,6 @@ MAX_PAC = 10
 MIN_PACKS = 50
 #: Tables with fewer rows keep packs of MAX_PAC (single-row packs memorised a 124-row table).
 MIN_ROWS_SMALL_PACKS = 200
-#: With table-sized packs the batch is never rounded, but has at least this many rows (batch norm over a
-#: handful of rows is degenerate).
-MIN_AUTO_BATCH = 10
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def resolve_budget(
         pac = MAX_PAC  # a tiny table: the paper's packs, so the critic cannot single out one row
     if pac is None:  # table-sized packs: the batch as given (or sized to the table), never rounded
         if batch_size is None:
-            batch = max(MIN_AUTO_BATCH, min(DEFAULT_BATCH, int(n_rows * MAX_BATCH_SHARE)))
+            batch = min(DEFAULT_BATCH, int(n_rows * MAX_BATCH_SHARE))  # >= 50 rows: tables have >= 200
         else:
             batch = batch_size
         pac = auto_pac(batch)
