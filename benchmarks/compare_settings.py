@@ -45,64 +45,75 @@ def table(name: str) -> tuple[pd.DataFrame, str]:
     return load(), target
 
 
-def run_gate(names: list[str], seeds: int, variants: dict, path: Path, done: set) -> None:
-    """Each variant judged by the default gate on the calibration's split (``calibrate_gate.py``)."""
+def quality_cases(name: str, seeds: int):
+    """(seed, training rows, fit keywords, scorer) on ``quality.py``'s split, scores and synthetic rows."""
+    from synthgan.schema import Schema
+
+    frame, target = table(name)
+    for seed in range(seeds):
+        train, test = Q.split(frame, target, seed)
+        schema = Schema.infer(train)
+
+        def score(model, train=train, test=test, schema=schema, seed=seed) -> dict:
+            synthetic = model.sample(len(train), random_state=seed)[list(train.columns)]
+            return {
+                **Q.quality(train, synthetic, schema),
+                "tstr": Q._predict_score(synthetic, test, target, schema),
+                "global_utility": Q.global_utility(train, synthetic, test, schema),
+                "dcr_gain": Q.privacy(train, synthetic, test, schema)["dcr_gain"],
+            }
+
+        yield seed, train, {"schema": schema}, score
+
+
+def gate_cases(name: str, seeds: int):
+    """The same on the gate calibration's table, fixed 80/20 split and synthetic rows (``calibrate_gate.py``),
+    judged by the default policy."""
     import calibrate_gate as G
 
-    from synthgan import CTGAN
     from synthgan.gate import Policy
     from synthgan.workflow.holdout import split_holdout
 
     policy = Policy.default()
-    for name in names:
-        frame = G.tables()[name]()
-        frame = frame.drop(columns=[c for c in G.IDENTIFIERS if c in frame.columns])
-        train, holdout = split_holdout(frame, 0.2, seed=0)
-        for seed in range(seeds):
-            for variant, params in variants.items():
-                if (name, seed, variant) in done:
-                    continue
-                start = time.perf_counter()
-                model = CTGAN(random_state=seed, verbose=False, **params).fit(train)
-                fit_s = time.perf_counter() - start
-                synthetic = model.sample(G.synthetic_rows(train), random_state=seed)
-                report, decision = G.judge(train, synthetic, holdout, seed, policy)
-                fidelity, privacy = report["fidelity"], report["privacy"]
-                dependence = fidelity.get("dependence_kept")
-                row = {"table": name, "seed": seed, "variant": variant, "params": params, "fit_s": fit_s}
-                row.update(batch_size=model.batch_size_, pac=model.pac_, passed=float(decision.passed))
-                row["failed"] = [c.metric for c in decision.checks if not c.passed]
-                row["membership_auc"] = privacy["membership_inference_auc"]
-                row["closest_record_gain"] = privacy["dcr_closer_to_train_gain"]
-                row["pair_trends"] = fidelity["column_pair_trends_all_pairs"]
-                row["dependence_kept"] = dependence if isinstance(dependence, float) else float("nan")
-                print(json.dumps(row), flush=True)
-                with path.open("a") as f:
-                    f.write(json.dumps(row) + "\n")
+    frame = G.tables()[name]()
+    frame = frame.drop(columns=[c for c in G.IDENTIFIERS if c in frame.columns])
+    train, holdout = split_holdout(frame, 0.2, seed=0)
+    for seed in range(seeds):
+
+        def score(model, seed=seed) -> dict:
+            synthetic = model.sample(G.synthetic_rows(train), random_state=seed)
+            report, decision = G.judge(train, synthetic, holdout, seed, policy)
+            fidelity, privacy = report["fidelity"], report["privacy"]
+            dependence = fidelity.get("dependence_kept")
+            return {
+                "passed": float(decision.passed),
+                "failed": [c.metric for c in decision.checks if not c.passed],
+                "membership_auc": privacy["membership_inference_auc"],
+                "closest_record_gain": privacy["dcr_closer_to_train_gain"],
+                "pair_trends": fidelity["column_pair_trends_all_pairs"],
+                "dependence_kept": dependence if isinstance(dependence, float) else float("nan"),
+            }
+
+        yield seed, train, {}, score
 
 
-def run(names: list[str], seeds: int, variants: dict, path: Path, done: set) -> None:
+PROTOCOLS = {"quality": quality_cases, "gate": gate_cases}
+
+
+def run(names: list[str], seeds: int, variants: dict, path: Path, done: set, protocol: str) -> None:
+    """One fit per table, seed and variant, scored by the protocol; every row appended to ``path``."""
     from synthgan import CTGAN
-    from synthgan.schema import Schema
 
     for name in names:
-        frame, target = table(name)
-        for seed in range(seeds):
-            train, test = Q.split(frame, target, seed)
-            schema = Schema.infer(train)
+        for seed, train, fit_keywords, score in PROTOCOLS[protocol](name, seeds):
             for variant, params in variants.items():
                 if (name, seed, variant) in done:
                     continue
                 start = time.perf_counter()
-                model = CTGAN(random_state=seed, verbose=False, **params).fit(train, schema=schema)
-                fit_s = time.perf_counter() - start
-                synthetic = model.sample(len(train), random_state=seed)[list(train.columns)]
-                row = {"table": name, "seed": seed, "variant": variant, "params": params, "fit_s": fit_s}
-                row.update(batch_size=model.batch_size_, pac=model.pac_)
-                row.update(Q.quality(train, synthetic, schema))
-                row["tstr"] = Q._predict_score(synthetic, test, target, schema)
-                row["global_utility"] = Q.global_utility(train, synthetic, test, schema)
-                row["dcr_gain"] = Q.privacy(train, synthetic, test, schema)["dcr_gain"]
+                model = CTGAN(random_state=seed, verbose=False, **params).fit(train, **fit_keywords)
+                row = {"table": name, "seed": seed, "variant": variant, "params": params}
+                row.update(fit_s=time.perf_counter() - start, batch_size=model.batch_size_, pac=model.pac_)
+                row.update(score(model))
                 print(json.dumps(row), flush=True)
                 with path.open("a") as f:
                     f.write(json.dumps(row) + "\n")
@@ -157,7 +168,7 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--note", default="", help="a paragraph for OUT.md (how the runs were made)")
-    parser.add_argument("--protocol", choices=["quality", "gate"], default="quality")
+    parser.add_argument("--protocol", choices=list(PROTOCOLS), default="quality")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     path = Path(args.out + ".jsonl")
@@ -167,8 +178,7 @@ def main() -> None:
         rows = []
     if not args.report_only:
         done = {(r["table"], r["seed"], r["variant"]) for r in rows}
-        runner = run_gate if args.protocol == "gate" else run
-        runner(args.tables, args.seeds, json.loads(args.variants), path, done)
+        run(args.tables, args.seeds, json.loads(args.variants), path, done, args.protocol)
         rows = [json.loads(line) for line in path.read_text().splitlines()]
     command = "python benchmarks/compare_settings.py " + " ".join(
         f"--{k} {' '.join(v) if isinstance(v, list) else v}"

@@ -284,13 +284,17 @@ def fit_command(
     estimator.save(out, metadata={"training_data": record, "model": model})
     kept = 0 if held is None else len(held)
     unit = "images" if images else "rows"
-    budget = f"{len(estimator.loss_values_)} epochs"
+    trained = f"{len(estimator.loss_values_)} epochs"
     if not images:  # the budget the table got: steps of a batch size, and the time it took
-        budget += f" = {int(estimator.loss_values_['step'].iloc[-1]):,} steps of {estimator.batch_size_} rows"
-    budget += " in all" if resume is not None else ""
+        done_steps = int(estimator.loss_values_["step"].iloc[-1])
+        trained += f" = {done_steps:,} steps of {estimator.batch_size_} rows"
+    if resume is not None:
+        trained, seconds_label = trained + " in all", "s this run"
+    else:
+        seconds_label = "s"
     typer.echo(
         f"model written to {out} ({len(train)} training {unit}; {kept} held out for the gate; "
-        f"{budget}; {seconds:.0f} s{' this run' if resume is not None else ''})"
+        f"{trained}; {seconds:.0f} {seconds_label})"
     )
 
 

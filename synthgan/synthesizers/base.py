@@ -190,11 +190,11 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                 with warnings.catch_warnings():  # the first fit warned about rounding already
                     warnings.simplefilter("ignore")
                     rounded = resolve_budget(n_rows, self.pac, batch_size=batch).batch_size
-            if batch is not None and rounded != trained_batch:
-                raise InvalidParameterError(
-                    f"batch_size={batch} differs from the {trained_batch} this model trained with; "
-                    "continue with the same batch size"
-                )
+                if rounded != trained_batch:
+                    raise InvalidParameterError(
+                        f"batch_size={batch} differs from the {trained_batch} this model trained with; "
+                        "continue with the same batch size"
+                    )
             batch = trained_batch
         return resolve_budget(n_rows, self.pac, epochs=self.epochs, steps=self.steps, batch_size=batch)
 
