@@ -27,9 +27,11 @@ def mixed_frame(n: int = 60) -> pd.DataFrame:
     )
 
 
-def within_bounds(frame: pd.DataFrame, tt) -> pd.DataFrame:
-    """What a transformer's round trip gives back: numbers and datetimes clipped to its robust bounds,
-    levels seen fewer than k times merged as its encoders merge them."""
+def within_bounds(frame: pd.DataFrame, tt, back: pd.DataFrame) -> pd.DataFrame:
+    """What a transformer's round trip ``back`` should be: numbers and datetimes inside their robust bounds
+    as they were; one past a bound a draw from that bound's tail (asserted past it, on the same side, within
+    the tail's reach, then taken from ``back``; onto the bound when it has no tail); levels seen fewer than
+    k times merged as its encoders merge them."""
     from synthgan.transform.continuous import NumericEncoder
     from synthgan.transform.values import restore_levels, restore_numeric, to_float
 
@@ -38,7 +40,15 @@ def within_bounds(frame: pd.DataFrame, tt) -> pd.DataFrame:
         spec, extra = tt.schema_[name], tt.extras_[name]
         if isinstance(enc, NumericEncoder):
             x, _ = to_float(frame[name], spec, extra.get("origin_ns"))
-            out[name] = restore_numeric(np.clip(x, enc.low, enc.high), spec, extra).set_axis(frame.index)
+            got, _ = to_float(back[name], spec, extra.get("origin_ns"))
+            lowest, highest = enc.reach
+            below, above = x < enc.low, x > enc.high
+            assert (got[below] <= enc.low).all() and (got[below] >= lowest).all(), name
+            assert (got[above] >= enc.high).all() and (got[above] <= highest).all(), name
+            assert enc.tail_low > 0 or (got[below] == enc.low).all(), name
+            assert enc.tail_high > 0 or (got[above] == enc.high).all(), name
+            wanted = np.where(below | above, got, x)
+            out[name] = restore_numeric(wanted, spec, extra).set_axis(frame.index)
         else:
             out[name] = restore_levels(enc.inverse(enc.transform(frame[name])), spec, extra).set_axis(
                 frame.index

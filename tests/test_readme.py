@@ -163,6 +163,9 @@ def test_the_tutorial_runs_as_written(tmp_path):
             command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
         )
         codes[command.split()[1]] = done.returncode
+        if command.startswith("synthgan evaluate") and codes["sample"] == 3:  # refused: nothing to evaluate
+            assert done.returncode == 1 and "synthetic.parquet: no such file" in done.stderr, done.stderr
+            continue
         assert done.returncode in (0, 3), (command, done.stderr[-2000:])
         if command.startswith("synthgan evaluate"):
             assert {"validity", "fidelity", "privacy"} <= set(json.loads(done.stdout))

@@ -64,7 +64,7 @@ def test_round_trip_every_kind_with_gaps():
     frame["Größe 身長"] = np.round(np.random.default_rng(1).normal(170, 9, 200), 1)
     declared = Schema.infer(frame, declared={"patient_id": "identifier", "mrn": "identifier"})
     tt, encoded, back = round_trip(frame, schema=declared)
-    assert_same(back, within_bounds(frame, tt), skip=("patient_id", "mrn"))
+    assert_same(back, within_bounds(frame, tt, back), skip=("patient_id", "mrn"))
     assert list(back["stage"].cat.categories) == ["I", "II", "IV"]
     assert back["patient_id"].tolist()[:3] == [1, 2, 3] and back["mrn"].iloc[0] == "syn-000001"  # fresh keys
     kinds = {(s.column, s.kind) for s in encoded.layout.spans}
@@ -75,7 +75,7 @@ def test_round_trip_every_kind_with_gaps():
 def test_constant_and_all_missing_columns_pass_through():
     frame = pd.DataFrame({"x": np.arange(30) * 1.5, "k": ["same"] * 30, "z": [np.nan] * 30, "n": [7] * 30})
     tt, encoded, back = round_trip(frame)
-    assert_same(back, within_bounds(frame, tt))
+    assert_same(back, within_bounds(frame, tt, back))
     assert {s.column for s in encoded.layout.spans} == {"x"}
 
 
@@ -88,7 +88,7 @@ def test_datetime_resolution_and_text_format_are_kept():
     tt, _, back = round_trip(frame)
     assert back["day"].dtype == days.dtype
     assert (back["day"].dropna().dt.normalize() == back["day"].dropna()).all()
-    assert_same(back, within_bounds(frame, tt))
+    assert_same(back, within_bounds(frame, tt, back))
 
 
 def test_numbers_sampled_from_generator_output_stay_in_range_and_step():
@@ -97,15 +97,22 @@ def test_numbers_sampled_from_generator_output_stay_in_range_and_step():
     tt, _, _ = round_trip(frame)
     noise = rng.uniform(-1.5, 1.5, (1000, tt.layout_.width)).astype(np.float32)
     out = tt.inverse_transform(noise)
-    low, high = tt.encoders_["age"].low, tt.encoders_["age"].high
-    assert out["age"].between(low, high).all() and out["age"].dtype == np.int64
-    assert (low, high) == (
+    age, bmi = tt.encoders_["age"], tt.encoders_["bmi"]
+    assert out["age"].between(*age.reach).all() and out["age"].dtype == np.int64
+    assert (age.low, age.high) == (
         np.sort(frame["age"])[4],
         np.sort(frame["age"])[-5],
     )  # 5th smallest / largest, not the extremes
-    assert out["bmi"].between(tt.encoders_["bmi"].low, tt.encoders_["bmi"].high).all()
-    # noise past +-1 puts ~40% of rows beyond a bound: they spread over the band inside it instead of
-    # onto the bound
+    ages = np.sort(frame["age"])  # the tails' scales: the 5 most extreme values' distance past the bound / 4
+    assert age.tail_low == pytest.approx((ages[4] - ages[:5]).sum() / 4)
+    assert age.tail_high == pytest.approx((ages[-5:] - ages[-5]).sum() / 4)
+    assert age.reach == (age.low - np.floor(age.tail_low), age.high + np.floor(age.tail_high))  # one scale
+    assert out["bmi"].between(*bmi.reach).all()
+    for column in ("age", "bmi"):  # tails never pass the real extremes (the gate's range check)
+        assert out[column].between(frame[column].min(), frame[column].max()).all(), column
+    assert (out["bmi"] > bmi.high).any() and (out["bmi"] < bmi.low).any()  # but do pass the bounds
+    # noise past +-1 puts ~40% of rows beyond the reach: they spread over the band inside it instead of
+    # onto its edge
     assert out["age"].value_counts(normalize=True).max() < 0.15
     assert np.allclose(out["bmi"] * 10, np.round(out["bmi"] * 10))
 
@@ -154,7 +161,7 @@ def test_high_cardinality_columns_stay_compact():
 
 def test_adult_round_trip(adult):
     tt, encoded, back = round_trip(adult)
-    assert_same(back, within_bounds(adult, tt))
+    assert_same(back, within_bounds(adult, tt, back))
     for name, enc in tt.encoders_.items():  # no stored level stands for fewer than 5 rows
         if hasattr(enc, "levels"):
             counts = adult[name].value_counts()
@@ -164,7 +171,7 @@ def test_adult_round_trip(adult):
 
 def test_heart_round_trip(heart):
     tt, _, back = round_trip(heart)
-    assert_same(back, within_bounds(heart, tt))
+    assert_same(back, within_bounds(heart, tt, back))
     assert (heart["restecg"] == 1).sum() == 4 and set(back["restecg"]) == {
         0,
         2,
@@ -188,13 +195,16 @@ def test_values_beyond_a_bound_many_patients_share_are_clipped_onto_it():
     assert (enc.inverse(alpha, np.full(200, zero)) == 0).all()
     top = int(np.argmax(enc.means))
     beyond = enc.inverse(np.full(200, 0.99), np.full(200, top))  # far above the high bound
-    assert (beyond <= enc.high).all() and (beyond == enc.high).mean() < 0.1
+    assert enc.tail_low == 0 and enc.tail_high > 0  # no tail below a point mass
+    assert (beyond <= enc.reach[1]).all() and (beyond == enc.reach[1]).mean() < 0.1
     again = NumericEncoder.from_dict(enc.to_dict())
     assert again.low_mass and not again.high_mass
     old = {
         k: v for k, v in enc.to_dict().items() if not k.endswith("_mass")
     }  # files written before the flags
     assert NumericEncoder.from_dict(old).low_mass and NumericEncoder.from_dict(old).high_mass
+    untailed = {k: v for k, v in enc.to_dict().items() if not k.startswith("tail_")}  # files before the tails
+    assert NumericEncoder.from_dict(untailed).reach == (enc.low, enc.high)
 
 
 def test_point_masses_are_modes_of_their_own_and_come_back_exactly():
@@ -208,13 +218,15 @@ def test_point_masses_are_modes_of_their_own_and_come_back_exactly():
     hours = np.r_[np.full(500, 40.0), rng.integers(1, 99, 500)]
     for values, mass in ((gains, [0.0]), (hours, [40.0])):
         enc = NumericEncoder.fit(values, rng, step=1.0)
-        assert enc.points.tolist() == mass and enc.n_modes == len(enc.means) + 1
+        assert enc.points.tolist() == mass and enc.n_modes == len(enc.means) + 1 + len(enc.tails)
         alpha, mode = enc.transform(values, rng)
         at = values == mass[0]
+        past = (values < enc.low) | (values > enc.high)  # the tails' rows: modes after the point's
         assert (
             (mode[at] == len(enc.means)).all()
             and (alpha[at] == 0).all()
-            and (mode[~at] < len(enc.means)).all()
+            and (mode[~at & ~past] < len(enc.means)).all()
+            and (mode[past] > len(enc.means)).all()
         )
         noisy = rng.uniform(-1, 1, at.sum()).astype(np.float32)  # whatever the generator puts in the scalar
         assert (enc.inverse(noisy, mode[at]) == mass[0]).all()
@@ -224,3 +236,36 @@ def test_point_masses_are_modes_of_their_own_and_come_back_exactly():
         )
     clipped = NumericEncoder.fit(np.r_[np.arange(100.0), [500.0] * 4], rng, step=1.0)  # 4 beyond the bound
     assert clipped.points.size == 0  # the bound holds 5 values only after clipping: not a mass
+
+
+def test_tails_past_the_bounds_come_from_k_rows_together_never_from_one():
+    """Past each bound a column has an exponential tail: its scale is the k most extreme values' distance
+    past the bound over k - 1, its rows are a mode of their own with a random scalar (so a training row's
+    own extreme value is never encoded), and the tail's mode decodes to an exponential of that scale, capped
+    at TAIL_REACH scales."""
+    from synthgan.transform.bounds import TAIL_REACH
+    from synthgan.transform.continuous import NumericEncoder
+
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(100, 10, 400).round(1), [160.0, 170.0, 180.0, 400.0]]
+    enc = NumericEncoder.fit(x, rng, step=0.1)
+    top = np.sort(x)[-5:]
+    assert enc.high == top[0] and enc.tail_high == pytest.approx((top - top[0]).sum() / 4)
+    assert enc.n_modes == len(enc.means) + len(enc.tails) and len(enc.tails) == 2
+    wilder = x.copy()
+    wilder[-1] = 4000.0  # one patient's extreme changes nothing the generator is shown
+    a1, m1 = enc.transform(x, np.random.default_rng(1))
+    a2, m2 = enc.transform(wilder, np.random.default_rng(1))
+    assert np.array_equal(a1, a2) and np.array_equal(m1, m2)
+    past = x > enc.high
+    assert (m1[past] == len(enc.means) + 1).all() and (m1[x < enc.low] == len(enc.means)).all()
+    alpha = np.linspace(-0.99, 0.99, 20_001).astype(np.float32)
+    out = enc.inverse(alpha, np.full(alpha.size, len(enc.means) + 1))
+    excess = (out - enc.high) / enc.tail_high
+    assert excess.min() >= 0 and excess.max() <= TAIL_REACH
+    truncated_mean = 1 - TAIL_REACH * np.exp(-TAIL_REACH) / -np.expm1(-TAIL_REACH)
+    assert excess.mean() == pytest.approx(truncated_mean, abs=0.01)  # an exponential truncated at the reach
+    assert (excess == excess.max()).mean() < 0.001  # nothing piles up at the reach
+    assert np.allclose(out * 10, np.round(out * 10)) and out.max() <= enc.reach[1]
+    state = json.dumps(enc.to_dict())
+    assert "400.0" not in state and "180.0" not in state

@@ -7,11 +7,15 @@ at least k rows and 5% of them, e.g. the zeros of a zero-inflated column) is a m
 after the mixture's, with alpha 0: it comes back as that exact value, whatever the scalar (a spike
 encoded as a narrow mixture mode needs the generator to hit the scalar to a thousandth). A missing
 value is its own last "mode" with alpha = 0, so the model sees an explicit missing indicator and
-nothing is imputed. The inverse is exact up to the clip; values beyond the column's robust bounds
-(its k-th smallest and largest values, never one patient's extreme) are redrawn from their mode's
-normal truncated to the bounds (clipped onto a bound that is a point mass), then rounded to the
-column's step (1 for integers, the finest time unit present for datetimes). Training values beyond
-the bounds are encoded at the bound.
+nothing is imputed. Past the column's robust bounds (its k-th smallest and largest values, never one
+patient's extreme) each side has a tail - an exponential fitted to its k most extreme values together,
+never past the real extreme (``bounds.py``) - and a mode of its own: a training value past a bound is
+that tail's mode with a random scalar, never itself, and the tail's mode decodes its scalar to a quantile of
+the tail (the generator learns how often, and in which rows, a value lies past the bound; no tail past a
+bound that is a point mass, where values are clipped onto it). The inverse of the mixture's modes is exact
+inside the bounds up to the clip; values they put past the bounds are redrawn from their mode's normal
+truncated to the bounds. Everything is then rounded to the column's step (1 for integers, the finest time
+unit present for datetimes).
 
 Example:
     >>> import numpy as np
@@ -20,9 +24,10 @@ Example:
     >>> enc = NumericEncoder.fit(x, rng, step=0.0)
     >>> alpha, mode = enc.transform(x, rng)
     >>> back = enc.inverse(alpha, mode)
-    >>> bool(np.isnan(back[300])), bool(np.allclose(back[:300], np.clip(x[:300], enc.low, enc.high)))
+    >>> inside = (x >= enc.low) & (x <= enc.high)
+    >>> bool(np.isnan(back[300])), bool(np.allclose(back[inside], x[inside]))
     (True, True)
-    >>> bool(enc.low > x[:300].min()), bool(np.isclose(back[301], enc.high))  # 7.0: beyond the 5th largest
+    >>> bool(enc.low > x[:300].min()), bool(enc.high < back[301] <= enc.reach[1])  # 7.0: a tail's draw
     (True, True)
 """
 
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .bounds import MIN_COUNT, redraw_tails, robust_bounds
+from .bounds import MIN_COUNT, TAIL_REACH, redraw_tails, robust_bounds, tail_scale
 from .mixture import Mixture
 
 _CLIP = 0.99
@@ -63,12 +68,33 @@ class NumericEncoder:
     #: the zeros of a zero-inflated column): each is a mode of its own, after the mixture's, and its rows
     #: come back as that exact value - the generator picks the mode, no scalar has to hit it.
     points: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Scales of the exponential tails past the low / high bound (0: none; files without them had none).
+    #: Each tail is a mode of its own, after the point masses.
+    tail_low: float = 0.0
+    tail_high: float = 0.0
+
+    @property
+    def tails(self) -> list[tuple[float, float]]:
+        """(bound, signed scale) of each tail mode, in mode order: the low tail's scale negative."""
+        sides = ((self.low, -self.tail_low), (self.high, self.tail_high))
+        return [(bound, scale) for bound, scale in sides if scale != 0]
 
     @property
     def n_modes(self) -> int:
-        """Width of the mode one-hot: the mixture's modes, the point masses, and the missing-value mode when
-        the column had gaps."""
-        return len(self.means) + len(self.points) + int(self.has_nan)
+        """Width of the mode one-hot: the mixture's modes, the point masses, the tails, and the missing-value
+        mode when the column had gaps."""
+        return len(self.means) + len(self.points) + len(self.tails) + int(self.has_nan)
+
+    @property
+    def reach(self) -> tuple[float, float]:
+        """(lowest, highest) value the column may emit: ``TAIL_REACH`` tail scales past each bound, on the
+        column's step grid (the bounds themselves where there is no tail)."""
+        far = np.array([self.tail_low, self.tail_high]) * TAIL_REACH
+        if self.step > 0:
+            far = np.floor(far / self.step + 1e-9) * self.step
+        else:  # a hair inside: bound + mean distance may round one ulp past a maximum equal to it
+            far *= 1 - 1e-12
+        return float(self.low - far[0]), float(self.high + far[1])
 
     @classmethod
     def fit(
@@ -79,16 +105,13 @@ class NumericEncoder:
         step: float,
         mixture: Mixture | None = None,
         bounds: tuple[float, float] | None = None,
+        min_count: int = MIN_COUNT,
     ) -> NumericEncoder:
         """Fit on float values (NaN = missing); ``mixture`` is the column's fitted mixture in standardised
-        units (of the values clipped to ``bounds``, by default ``robust_bounds`` with k = ``MIN_COUNT``, but
-        for the point masses)."""
+        units (of ``mixture_values``: ``bounds``, by default ``robust_bounds`` with k = ``min_count``)."""
         finite = x[~np.isnan(x)]
-        low, high = bounds if bounds is not None else robust_bounds(finite, MIN_COUNT)
-        held = (int(np.sum(finite == low)), int(np.sum(finite == high)))  # rows at each bound's value itself
-        points, rest = point_masses(finite, low, high)
-        finite = np.clip(finite, low, high)
-        loc, scale = standardisation(finite)
+        low, high = bounds if bounds is not None else robust_bounds(finite, min_count)
+        masses, tails, points, rest, loc, scale = mixture_values(finite, low, high, min_count)
         if mixture is None:
             from .mixture import fit_mixtures
 
@@ -107,9 +130,11 @@ class NumericEncoder:
             weights=np.asarray(mixture.weights, dtype=np.float64),
             means=means,
             stds=stds,
-            low_mass=held[0] >= max(MIN_COUNT, POINT_MASS * finite.size),
-            high_mass=held[1] >= max(MIN_COUNT, POINT_MASS * finite.size),
+            low_mass=masses[0],
+            high_mass=masses[1],
             points=points,
+            tail_low=tails[0],
+            tail_high=tails[1],
         )
 
     def transform(self, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +160,15 @@ class NumericEncoder:
             hit = ~missing & (self.points[at] == clipped)
             mode = np.where(hit, len(self.means) + at, mode)
             alpha = np.where(hit, 0.0, alpha)
+        first = len(self.means) + len(self.points)
+        for i, (bound, scale) in enumerate(self.tails):  # past a bound: its tail's mode, a random scalar
+            past = ~missing & ((x < bound) if scale < 0 else (x > bound))
+            if past.any():
+                mode = np.where(past, first + i, mode)
+                alpha = np.where(past, 0.0, alpha)
+                alpha[past] = (2 * rng.random(int(past.sum())) - 1) * _CLIP
         if self.has_nan:
-            mode = np.where(missing, len(self.means) + len(self.points), mode)
+            mode = np.where(missing, first + len(self.tails), mode)
             alpha = np.where(missing, 0.0, alpha)
         return alpha.astype(np.float32), mode.astype(np.int32)
 
@@ -145,8 +177,9 @@ class NumericEncoder:
 
         ``u``: one uniform per row for values beyond the bounds (default: derived from ``alpha`` itself)."""
         k, n_points = len(self.means), len(self.points)
-        missing = mode >= k + n_points
-        point = (mode >= k) & ~missing
+        missing = mode >= k + n_points + len(self.tails)
+        point = (mode >= k) & (mode < k + n_points)
+        tail = (mode >= k + n_points) & ~missing
         safe = np.minimum(mode, k - 1)
         # one affine map per mode: ((alpha * 4 std + mean) * scale + loc), in place
         x = np.clip(alpha, -1.0, 1.0).astype(np.float64)
@@ -166,13 +199,20 @@ class NumericEncoder:
             clip_low=self.low_mass,
             clip_high=self.high_mass,
         )
+        for i, (bound, scale) in enumerate(self.tails):  # the scalar's place in the tail: a quantile of it
+            rows = tail & (mode == k + n_points + i)
+            if rows.any():
+                q = np.clip((np.asarray(alpha, dtype=np.float64)[rows] / _CLIP + 1) / 2, 0.0, 1.0)
+                x[rows] = bound + scale * truncated_exponential(q, TAIL_REACH)
+        lowest, highest = self.reach
         if self.step > 0:
             x -= self.low
             x /= self.step
             np.round(x, out=x)
             x *= self.step
             x += self.low
-            np.clip(x, self.low, self.high, out=x)
+        np.clip(x, lowest, highest, out=x)  # a tail's quantile 1 may round an ulp past its reach
+        if self.step > 0:
             decimals = -np.log10(self.step)
             if self.step <= 1 and decimals == np.round(decimals):
                 np.round(x, int(decimals), out=x)  # drop float noise: 2.3000000000000003 -> 2.3
@@ -185,7 +225,8 @@ class NumericEncoder:
     def to_dict(self) -> dict:
         out = {
             k: getattr(self, k)
-            for k in ("loc", "scale", "low", "high", "step", "has_nan", "low_mass", "high_mass")
+            for k in ("loc", "scale", "low", "high", "step", "has_nan", "low_mass", "high_mass", "tail_low")
+            + ("tail_high",)
         }
         out.update({k: getattr(self, k).tolist() for k in ("weights", "means", "stds", "points")})
         return out
@@ -195,23 +236,47 @@ class NumericEncoder:
         arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("weights", "means", "stds")}
         flags = {k: bool(data[k]) for k in ("low_mass", "high_mass") if k in data}
         flags["points"] = np.asarray(data.get("points", []), dtype=np.float64)
+        flags.update({k: float(data[k]) for k in ("tail_low", "tail_high") if k in data})
         return cls(
             **{k: data[k] for k in ("loc", "scale", "low", "high", "step", "has_nan")}, **arrays, **flags
         )
 
 
-def point_masses(finite: np.ndarray, low: float, high: float, most: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def truncated_exponential(q: np.ndarray, reach: float) -> np.ndarray:
+    """Quantiles ``q`` of a unit exponential truncated to [0, ``reach``] (no mass piles up at the reach)."""
+    return -np.log1p(-q * -np.expm1(-reach))
+
+
+def mixture_values(finite: np.ndarray, low: float, high: float, min_count: int = MIN_COUNT) -> tuple:
+    """What a column's encoder is fitted on, given its bounds: (point-mass flags of the two bounds, tail
+    scales, point masses, the values the mixture models, loc, scale). A bound that at least k (min_count)
+    rows and POINT_MASS of them hold is a point mass and has no tail (values past it are clipped onto
+    it); past any other bound the tail's scale is ``tail_scale`` of the k most extreme values, and the rows
+    there are the tail's, not the mixture's."""
+    held = (int(np.sum(finite == low)), int(np.sum(finite == high)))  # rows at each bound's value itself
+    masses = tuple(h >= max(min_count, POINT_MASS * finite.size) for h in held)
+    tails = (
+        0.0 if masses[0] else tail_scale(finite, low, min_count, upper=False),
+        0.0 if masses[1] else tail_scale(finite, high, min_count, upper=True),
+    )
+    inside = ~(((finite < low) & (tails[0] > 0)) | ((finite > high) & (tails[1] > 0)))
+    points, rest = point_masses(finite, np.clip(finite[inside], low, high))
+    loc, scale = standardisation(np.clip(finite, low, high))
+    return masses, tails, points, rest, loc, scale
+
+
+def point_masses(finite: np.ndarray, modelled: np.ndarray, most: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """(point masses, the values the mixture models). The point masses are the values (sorted, at most
-    ``most``: the most held) that at least MIN_COUNT and POINT_MASS of the rows hold exactly, as they are -
-    clipping to the bounds ``low`` / ``high`` must not make a mass; the mixture models the other values,
-    clipped. None when that would leave the mixture fewer than two distinct values."""
+    ``most``: the most held) that at least MIN_COUNT and POINT_MASS of the rows hold exactly in ``finite``,
+    as they are - clipping to the bounds must not make a mass; the mixture models the other ``modelled``
+    values (clipped to the bounds, without the tails' rows). None when that would leave the mixture fewer
+    than two distinct values."""
     values, counts = np.unique(finite, return_counts=True)
     heavy = counts >= max(MIN_COUNT, POINT_MASS * finite.size)
     points = np.sort(values[heavy][np.argsort(-counts[heavy], kind="stable")][:most])
-    clipped = np.clip(finite, low, high)
-    rest = clipped[~np.isin(clipped, points)]
+    rest = modelled[~np.isin(modelled, points)]
     if np.unique(rest).size < 2:
-        return np.zeros(0), clipped
+        return np.zeros(0), modelled
     return points, rest
 
 

@@ -24,7 +24,7 @@ from .._random import make_rng
 from ..exceptions import NotFittedError, SchemaError
 from ..schema import CATEGORICAL, CONSTANT, DATETIME, IDENTIFIER, Schema, looks_like_free_text
 from .bounds import MIN_COUNT, robust_bounds, row_uniforms
-from .continuous import NumericEncoder, point_masses, standardisation
+from .continuous import NumericEncoder, mixture_values
 from .discrete import OTHER, CategoryEncoder, json_scalar
 from .layout import CATEGORY, MODE, SCALAR, EncodedTable, Layout, Span
 from .mixture import MAX_FIT_ROWS, fit_mixtures
@@ -66,10 +66,7 @@ class TableTransformer:
                     "learn without storing a single patient's value; drop the column"
                 )
             bounds[name] = robust_bounds(present, self.min_count)
-            _, rest = point_masses(
-                present, *bounds[name]
-            )  # the values the mixture models (as NumericEncoder.fit)
-            loc, scale = standardisation(np.clip(present, *bounds[name]))
+            *_, rest, loc, scale = mixture_values(present, *bounds[name], self.min_count)  # as the encoder
             finite[name] = (rest - loc) / scale
         mixtures = fit_mixtures(list(finite.values()), rng, max_rows=self.max_fit_rows)
         self.encoders_: dict[str, object] = {}
@@ -77,7 +74,12 @@ class TableTransformer:
         for spec, mixture in zip(numeric, mixtures):
             x, extra = converted[spec.name]
             self.encoders_[spec.name] = NumericEncoder.fit(
-                x, rng, step=extra.pop("step"), mixture=mixture, bounds=bounds[spec.name]
+                x,
+                rng,
+                step=extra.pop("step"),
+                mixture=mixture,
+                bounds=bounds[spec.name],
+                min_count=self.min_count,
             )
             self.extras_[spec.name] = extra
         for spec in schema.of_kind(CATEGORICAL):
