@@ -103,10 +103,17 @@ def test_numbers_sampled_from_generator_output_stay_in_range_and_step():
         np.sort(frame["age"])[4],
         np.sort(frame["age"])[-5],
     )  # 5th smallest / largest, not the extremes
-    ages = np.sort(frame["age"])  # the tails' scales: the 5 most extreme values' distance past the bound / 4
-    assert age.tail_low == pytest.approx((ages[4] - ages[:5]).sum() / 4)
-    assert age.tail_high == pytest.approx((ages[-5:] - ages[-5]).sum() / 4)
-    assert age.reach == (age.low - np.floor(age.tail_low), age.high + np.floor(age.tail_high))  # one scale
+    # ~8 rows a year: rows tie at each bound, fewer than 4 lie past it - no tail (its mean would be too few's)
+    assert (age.tail_low, age.tail_high) == (0.0, 0.0) and age.reach == (age.low, age.high)
+    bmis = np.sort(
+        frame["bmi"]
+    )  # the tails' scales: the mean distance past the bound of the 4 values past it
+    assert (bmis[:4] < bmis[4]).all() and (bmis[-4:] > bmis[-5]).all()
+    assert bmi.tail_low == pytest.approx((bmis[4] - bmis[:4]).mean())
+    assert bmi.tail_high == pytest.approx((bmis[-4:] - bmis[-5]).mean())
+    assert bmi.reach == pytest.approx(  # one scale, on the 0.1 grid
+        (bmi.low - np.floor(bmi.tail_low * 10) / 10, bmi.high + np.floor(bmi.tail_high * 10) / 10)
+    )
     assert out["bmi"].between(*bmi.reach).all()
     for column in ("age", "bmi"):  # tails never pass the real extremes (the gate's range check)
         assert out[column].between(frame[column].min(), frame[column].max()).all(), column
@@ -269,3 +276,31 @@ def test_tails_past_the_bounds_come_from_k_rows_together_never_from_one():
     assert np.allclose(out * 10, np.round(out * 10)) and out.max() <= enc.reach[1]
     state = json.dumps(enc.to_dict())
     assert "400.0" not in state and "180.0" not in state
+    saturated = enc.inverse(
+        np.ones(500, np.float32), np.full(500, len(enc.means) + 1), u=np.linspace(0, 1, 500)
+    )
+    assert (
+        np.unique(saturated).size > 100
+    )  # a saturated scalar takes the row's uniform: no pile-up at the reach
+    tied = NumericEncoder.fit(np.r_[np.arange(200.0) % 10, [10.0] * 6, 57.0], rng, step=1.0)
+    assert (
+        tied.tail_high == 0 and tied.reach[1] == tied.high
+    )  # one value past the bound: no tail, 57 not kept
+
+
+def test_transformer_state_of_version_1_loads_as_written():
+    """Files written before the tails (state version 1, no tail_low / tail_high) load and decode as before."""
+    frame = pd.DataFrame(
+        {"x": np.r_[np.arange(300.0), [900.0, 950.0, 990.0, 999.0]], "c": ["a", "b", "c", "d"] * 76}
+    )
+    tt = TableTransformer().fit(frame, random_state=0)
+    old = json.loads(json.dumps(tt.to_dict()))
+    old["version"] = 1
+    for state in old["encoders"].values():
+        for key in ("tail_low", "tail_high"):
+            state.pop(key, None)
+    loaded = TableTransformer.from_dict(old)
+    assert loaded.encoders_["x"].reach == (loaded.encoders_["x"].low, loaded.encoders_["x"].high)
+    assert loaded.layout_.width == tt.layout_.width - len(tt.encoders_["x"].tails)
+    with pytest.raises(SchemaError, match="state version 3 is not supported"):
+        TableTransformer.from_dict({**old, "version": 3})

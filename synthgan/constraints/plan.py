@@ -5,12 +5,13 @@ rewrites the table the model learns and rewrites generated rows back:
 
 - inequality ``high >= low + offset``: the model learns the gap ``high - low - offset`` (in steps of the
   columns' finest unit) instead of ``high``; generated gaps below the minimum (0, or one step when strict)
-  are raised to it and ``high`` is rebuilt from ``low``, within ``high``'s robust training bounds (which
-  allow every ``low`` the model emits: on every real row ``low + offset <= high``, so the k-th largest
-  too). Where ``low`` is missing the gap is taken from a round reference value (the start of the median's
-  year for dates, the median to two significant digits for numbers), so ``high`` is still learned there.
+  are raised to it and ``high`` is rebuilt from ``low``, within ``high``'s robust training bounds, raised
+  where ``low`` needs more (``low`` may reach into its tail, never past its real extreme: on every real row
+  with both, ``low + offset <= high``). Where ``low`` is missing the gap is taken from a round reference
+  value (the start of the median's year for dates, the median to two significant digits for numbers), so
+  ``high`` is still learned there.
 - range: generated values are clipped into the declared bounds (the transformer already keeps them within
-  robust training bounds, which lie inside).
+  the real minimum and maximum - robust bounds plus tails that never pass them - which lie inside).
 - fixed combinations: the group is learned as one categorical column of the combinations seen at least k
   times; rarer ones (one patient's combination) are mapped to the nearest kept one, with a warning.
 - if-then: where the if-column has the value, the then-column is set to the required value.
@@ -250,7 +251,7 @@ class ConstraintPlan:
             steps = np.where(present & (steps < smallest), smallest, steps)
         base = np.where(present, low, s["reference"]) + s["offset"]
         high = base + steps
-        if s.get("bounds"):  # within the column's robust training bounds, as the transformer keeps columns
+        if s.get("bounds"):  # within the column's robust training bounds (then raised where low needs it)
             high = np.clip(high, *s["bounds"])
             high = np.where(present & (high < base + smallest), base + smallest, high)
         if rule.strict and s["unit"] == 0:  # a float that rounds back onto low + offset moves one ulp up

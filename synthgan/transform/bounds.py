@@ -56,13 +56,25 @@ def robust_bounds(finite: np.ndarray, k: int = MIN_COUNT) -> tuple[float, float]
 
 def tail_scale(finite: np.ndarray, bound: float, k: int = MIN_COUNT, *, upper: bool) -> float:
     """Scale of the exponential tail past ``bound`` (the k-th largest value if ``upper``, else the k-th
-    smallest): the total distance past it of the k most extreme values over k - 1 (the maximum likelihood
-    scale of the k - 1 values beyond a k-th order statistic); 0 when there are fewer than 2k values."""
+    smallest): the mean distance past it of the k - 1 values beyond it (the maximum likelihood scale of the
+    values beyond a k-th order statistic). 0 - no tail - when fewer than k - 1 values (or fewer than 2) lie
+    strictly past the bound, e.g. when rows tie at it: a mean of fewer values could give away one patient's
+    extreme (bound + (k - 1) * scale would be it); and when there are fewer than 2k values.
+
+    Example:
+        >>> tail_scale(np.r_[np.arange(100.0), 150.0], 96.0, 5, upper=True)  # 97, 98, 99, 150 past 96
+        15.0
+        >>> tail_scale(np.r_[np.arange(100.0), [99.0] * 4], 99.0, 5, upper=True)  # ties at the bound
+        0.0
+    """
     ordered = np.sort(np.asarray(finite, dtype=np.float64))
     if ordered.size < 2 * k:
         return 0.0
     extreme = ordered[-k:] - bound if upper else bound - ordered[:k]
-    return float(np.maximum(extreme, 0.0).sum() / max(k - 1, 1))
+    past = extreme[extreme > 0]
+    if past.size < max(k - 1, 2):
+        return 0.0
+    return float(past.sum() / past.size)
 
 
 def row_uniforms(scalars: np.ndarray) -> np.ndarray:

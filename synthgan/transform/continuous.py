@@ -202,7 +202,9 @@ class NumericEncoder:
         for i, (bound, scale) in enumerate(self.tails):  # the scalar's place in the tail: a quantile of it
             rows = tail & (mode == k + n_points + i)
             if rows.any():
-                q = np.clip((np.asarray(alpha, dtype=np.float64)[rows] / _CLIP + 1) / 2, 0.0, 1.0)
+                a = np.asarray(alpha, dtype=np.float64)[rows]
+                q = np.clip((a / _CLIP + 1) / 2, 0.0, 1.0)
+                q = np.where(np.abs(a) >= _CLIP, u[rows], q)  # a saturated scalar: no pile-up at either end
                 x[rows] = bound + scale * truncated_exponential(q, TAIL_REACH)
         lowest, highest = self.reach
         if self.step > 0:
@@ -260,19 +262,21 @@ def mixture_values(finite: np.ndarray, low: float, high: float, min_count: int =
         0.0 if masses[1] else tail_scale(finite, high, min_count, upper=True),
     )
     inside = ~(((finite < low) & (tails[0] > 0)) | ((finite > high) & (tails[1] > 0)))
-    points, rest = point_masses(finite, np.clip(finite[inside], low, high))
+    points, rest = point_masses(finite, np.clip(finite[inside], low, high), min_count=min_count)
     loc, scale = standardisation(np.clip(finite, low, high))
     return masses, tails, points, rest, loc, scale
 
 
-def point_masses(finite: np.ndarray, modelled: np.ndarray, most: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def point_masses(
+    finite: np.ndarray, modelled: np.ndarray, most: int = 4, min_count: int = MIN_COUNT
+) -> tuple[np.ndarray, np.ndarray]:
     """(point masses, the values the mixture models). The point masses are the values (sorted, at most
-    ``most``: the most held) that at least MIN_COUNT and POINT_MASS of the rows hold exactly in ``finite``,
-    as they are - clipping to the bounds must not make a mass; the mixture models the other ``modelled``
-    values (clipped to the bounds, without the tails' rows). None when that would leave the mixture fewer
-    than two distinct values."""
+    ``most``: the most held) that at least k (min_count) and POINT_MASS of the rows hold exactly in
+    ``finite``, as they are - clipping to the bounds must not make a mass; the mixture models the other
+    ``modelled`` values (clipped to the bounds, without the tails' rows). None when that would leave the
+    mixture fewer than two distinct values."""
     values, counts = np.unique(finite, return_counts=True)
-    heavy = counts >= max(MIN_COUNT, POINT_MASS * finite.size)
+    heavy = counts >= max(min_count, POINT_MASS * finite.size)
     points = np.sort(values[heavy][np.argsort(-counts[heavy], kind="stable")][:most])
     rest = modelled[~np.isin(modelled, points)]
     if np.unique(rest).size < 2:

@@ -1,8 +1,9 @@
 """The contract between transformer, conditional sampler and networks: which slice of a row does what.
 
 A row's dense encoding is a float vector of ``Layout.width`` made of spans, column by column:
-``scalar`` (one tanh value per numeric column), ``mode`` (one-hot over a numeric column's modes plus
-its missing mode) and ``category`` (one-hot over a categorical column's levels plus missing).
+``scalar`` (one tanh value per numeric column), ``mode`` (one-hot over a numeric column's modes: the
+mixture's, its point masses, its tails and its missing mode) and ``category`` (one-hot over a categorical
+column's levels plus missing).
 ``EncodedTable`` stores a table compactly - float32 scalars plus int32 codes per one-hot span - and
 builds dense rows only for the rows asked for.
 

@@ -30,7 +30,10 @@ from .layout import CATEGORY, MODE, SCALAR, EncodedTable, Layout, Span
 from .mixture import MAX_FIT_ROWS, fit_mixtures
 from .values import category_dtype_state, restore_levels, restore_numeric, to_float
 
-STATE_VERSION = 1
+#: 2: numeric tails (``tail_low`` / ``tail_high``, modes of their own); version 1 files have none and load
+#: as they were written.
+STATE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 class TableTransformer:
@@ -190,10 +193,10 @@ class TableTransformer:
 
     @classmethod
     def from_dict(cls, data: dict) -> TableTransformer:
-        if data.get("version") != STATE_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise SchemaError(
-                f"transformer state version {data.get('version')!r} is not supported (expected "
-                f"{STATE_VERSION})"
+                f"transformer state version {data.get('version')!r} is not supported (expected one of "
+                f"{list(READABLE_VERSIONS)}); it was written by another synthgan version"
             )
         tt = cls(max_fit_rows=int(data["max_fit_rows"]), min_count=int(data.get("min_count", MIN_COUNT)))
         tt.schema_ = Schema.from_dict(data["schema"])
