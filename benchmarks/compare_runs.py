@@ -16,42 +16,28 @@ import json
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from compare_settings import _interval
+from quality import METRICS
 
-METRICS = ("quality", "shapes", "trends", "tstr", "global_utility", "detection", "conditional_tv", "dcr_gain")
 
-
-def paired(before: list[dict], after: list[dict], system: str) -> dict:
-    """table -> metric -> (mean before, mean after, mean difference, half-width of its 95% interval, seeds)."""
+def markdown(before: list[dict], after: list[dict], system: str, names: tuple[str, str]) -> str:
+    """Per table: each score's mean before and after, and the paired difference with its 95% interval."""
     old = {(r["table"], r["seed"]): r for r in before if r["system"] == system}
-    out: dict = {}
+    pairs: dict = {}
     for r in after:
         if r["system"] == system and (r["table"], r["seed"]) in old:
-            out.setdefault(r["table"], []).append((old[(r["table"], r["seed"])], r))
-    result = {}
-    for table, pairs in out.items():
-        result[table] = {}
-        for m in METRICS:
-            a = np.array([p[0][m] for p in pairs], dtype=float)
-            b = np.array([p[1][m] for p in pairs], dtype=float)
-            d = b - a
-            half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
-            result[table][m] = (a.mean(), b.mean(), d.mean(), half, len(d))
-    return result
-
-
-def markdown(result: dict, before: str, after: str, system: str) -> str:
+            pairs.setdefault(r["table"], []).append((old[(r["table"], r["seed"])], r))
     lines = [
-        f"# {system}: {after} against {before} (`python benchmarks/compare_runs.py`)",
+        f"# {system}: {names[1]} against {names[0]} (`python benchmarks/compare_runs.py`)",
         "",
         "Same tables, seeds and splits; paired difference after - before with a 95% t interval.",
     ]
-    for table, scores in result.items():
-        seeds = next(iter(scores.values()))[4]
-        lines += ["", f"## {table} ({seeds} seeds)", "", "| score | before | after | after - before |"]
+    for table, both in pairs.items():
+        lines += ["", f"## {table} ({len(both)} seeds)", "", "| score | before | after | after - before |"]
         lines.append("|---|---|---|---|")
-        for m, (a, b, d, half, _) in scores.items():
-            lines.append(f"| {m} | {a:.3f} | {b:.3f} | {d:+.3f} [{d - half:+.3f}, {d + half:+.3f}] |")
+        for m in METRICS:
+            a, b = (np.array([p[i][m] for p in both], dtype=float) for i in (0, 1))
+            lines.append(f"| {m} | {a.mean():.3f} | {b.mean():.3f} | {_interval(b - a)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -62,10 +48,8 @@ def main() -> None:
     parser.add_argument("--system", default="synthgan")
     parser.add_argument("--out", required=True, help="writes OUT.md")
     args = parser.parse_args()
-    result = paired(
-        json.loads(Path(args.before).read_text()), json.loads(Path(args.after).read_text()), args.system
-    )
-    text = markdown(result, Path(args.before).name, Path(args.after).name, args.system)
+    before, after = (json.loads(Path(p).read_text()) for p in (args.before, args.after))
+    text = markdown(before, after, args.system, (Path(args.before).name, Path(args.after).name))
     Path(args.out + ".md").write_text(text)
     print(text)
 

@@ -106,12 +106,14 @@ class NumericEncoder:
         mixture: Mixture | None = None,
         bounds: tuple[float, float] | None = None,
         min_count: int = MIN_COUNT,
+        prepared: tuple | None = None,
     ) -> NumericEncoder:
         """Fit on float values (NaN = missing); ``mixture`` is the column's fitted mixture in standardised
-        units (of ``mixture_values``: ``bounds``, by default ``robust_bounds`` with k = ``min_count``)."""
+        units (of ``mixture_values``: ``bounds``, by default ``robust_bounds`` with k = ``min_count``);
+        ``prepared``: ``mixture_values``' result when the caller already computed it."""
         finite = x[~np.isnan(x)]
         low, high = bounds if bounds is not None else robust_bounds(finite, min_count)
-        masses, tails, points, rest, loc, scale = mixture_values(finite, low, high, min_count)
+        masses, tails, points, rest, loc, scale = prepared or mixture_values(finite, low, high, min_count)
         if mixture is None:
             from .mixture import fit_mixtures
 
@@ -165,7 +167,6 @@ class NumericEncoder:
             past = ~missing & ((x < bound) if scale < 0 else (x > bound))
             if past.any():
                 mode = np.where(past, first + i, mode)
-                alpha = np.where(past, 0.0, alpha)
                 alpha[past] = (2 * rng.random(int(past.sum())) - 1) * _CLIP
         if self.has_nan:
             mode = np.where(missing, first + len(self.tails), mode)
@@ -227,8 +228,8 @@ class NumericEncoder:
     def to_dict(self) -> dict:
         out = {
             k: getattr(self, k)
-            for k in ("loc", "scale", "low", "high", "step", "has_nan", "low_mass", "high_mass", "tail_low")
-            + ("tail_high",)
+            for k in ("loc", "scale", "low", "high", "step", "has_nan", "low_mass", "high_mass")
+            + ("tail_low", "tail_high")
         }
         out.update({k: getattr(self, k).tolist() for k in ("weights", "means", "stds", "points")})
         return out
@@ -246,7 +247,7 @@ class NumericEncoder:
 
 def truncated_exponential(q: np.ndarray, reach: float) -> np.ndarray:
     """Quantiles ``q`` of a unit exponential truncated to [0, ``reach``] (no mass piles up at the reach)."""
-    return -np.log1p(-q * -np.expm1(-reach))
+    return -np.log1p(q * np.expm1(-reach))
 
 
 def mixture_values(finite: np.ndarray, low: float, high: float, min_count: int = MIN_COUNT) -> tuple:

@@ -58,7 +58,7 @@ class TableTransformer:
         rng = make_rng(random_state)
         numeric = [c for c in schema.columns if c.kind in ("continuous", "integer", DATETIME)]
         converted = {c.name: to_float(frame[c.name], c) for c in numeric}
-        finite, bounds = {}, {}
+        finite, bounds, prepared = {}, {}, {}
         for name, (x, _) in converted.items():
             present = x[~np.isnan(x)]
             if present.size == 0:
@@ -69,7 +69,8 @@ class TableTransformer:
                     "learn without storing a single patient's value; drop the column"
                 )
             bounds[name] = robust_bounds(present, self.min_count)
-            *_, rest, loc, scale = mixture_values(present, *bounds[name], self.min_count)  # as the encoder
+            prepared[name] = mixture_values(present, *bounds[name], self.min_count)
+            *_, rest, loc, scale = prepared[name]
             finite[name] = (rest - loc) / scale
         mixtures = fit_mixtures(list(finite.values()), rng, max_rows=self.max_fit_rows)
         self.encoders_: dict[str, object] = {}
@@ -83,6 +84,7 @@ class TableTransformer:
                 mixture=mixture,
                 bounds=bounds[spec.name],
                 min_count=self.min_count,
+                prepared=prepared[spec.name],
             )
             self.extras_[spec.name] = extra
         for spec in schema.of_kind(CATEGORICAL):
