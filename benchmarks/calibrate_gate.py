@@ -311,6 +311,35 @@ def write_tables(out: Path, rows: list[dict], seconds: float | None = None) -> N
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
+def paired_membership(saved: list[dict], before: list[dict], names: list[str]) -> list[str]:
+    """Markdown lines: the trained models' membership-attack AUC, this run minus ``before``, per table (mean
+    and 95% t interval over the seeds both runs hold)."""
+    from compare_settings import _interval
+
+    key = "membership_inference_auc"
+    old = {(s["data"], s["seed"]): s for s in before if s["set"] == "trained"}
+    lines = [
+        "",
+        f"Trained models' membership-attack AUC paired by seed with {', '.join(f'`{n}`' for n in names)}:",
+        "",
+        "| data | this run | before | paired difference (95% interval) | seeds |",
+        "|---|---|---|---|---|",
+    ]
+    for data in dict.fromkeys(s["data"] for s in saved):
+        pairs = [
+            (s["report"]["privacy"][key], old[(data, s["seed"])]["report"]["privacy"][key])
+            for s in saved
+            if s["data"] == data and s["set"] == "trained" and (data, s["seed"]) in old
+        ]
+        if len(pairs) < 2:
+            continue
+        now, then = (np.array(v, dtype=float) for v in zip(*pairs))
+        lines.append(
+            f"| {data} | {now.mean():.3f} | {then.mean():.3f} | {_interval(now - then)} | {len(pairs)} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(RESULTS / "gate_calibration"))
@@ -329,6 +358,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--inputs", nargs="+", help="with --redecide: the saved reports of several runs (default: OUT's)"
+    )
+    parser.add_argument(
+        "--before",
+        nargs="+",
+        help="with --redecide: another run's saved reports; adds the trained models' membership AUC paired by seed",
     )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -356,6 +390,10 @@ def main() -> None:
                 }
             )
         write_tables(out, rows)
+        if args.before:
+            before = [s for path in args.before for s in json.loads(Path(path).read_text())]
+            with out.with_suffix(".md").open("a") as md:
+                md.write("\n".join(paired_membership(saved, before, args.before)) + "\n")
         return
     start, rows, saved = time.perf_counter(), [], []
     for name in args.tables:

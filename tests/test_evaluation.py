@@ -254,6 +254,38 @@ def test_detection_auc_is_the_mean_of_per_fold_aucs(tables):
     assert np.mean(values) == pytest.approx(0.5, abs=0.04)
 
 
+def test_membership_attack_averages_holdout_splits(tables, monkeypatch):
+    """On a 60-row holdout, one split's AUC moves with which rows land in which half; the average over
+    splits moves much less with the attack's seed, and reports the spread it averaged away."""
+    from synthgan.evaluation import privacy as P
+
+    train, holdout, fresh = tables
+    emb = RowEmbedding(train, Columns(("age", "bp", "lab"), ("ward", "smoker"), {}))
+    syn, members, held = (
+        emb.transform(fresh.iloc[:1000]),
+        emb.transform(train.iloc[:240]),
+        emb.transform(holdout.iloc[:60]),
+    )
+
+    def aucs():
+        runs = [P.membership_auc(syn, members, held, np.random.default_rng(s)) for s in range(12)]
+        return np.array([r["membership_inference_auc"] for r in runs]), runs
+
+    averaged, runs = aucs()
+    assert P.attack_repeats(240, 60) == P.MIA_REPEATS == 20
+    assert all(r["membership_inference_auc_spread"] > 0 for r in runs)
+    assert runs[0]["membership_inference_auc_se"] == pytest.approx(
+        P.auc_se(runs[0]["membership_inference_auc"], 240, 60)
+    )
+    tiny = P.membership_auc(syn, members[:1], held[:4], np.random.default_rng(0))  # the smallest holdout
+    assert 0 <= tiny["membership_inference_auc"] <= 1 and tiny["membership_inference_auc_se"] > 0
+    monkeypatch.setattr(P, "MIA_REPEATS", 1)
+    single, runs = aucs()
+    assert all("not_evaluated" in r["membership_inference_auc_spread"] for r in runs)
+    assert averaged.std() < 0.5 * single.std()
+    assert averaged.mean() == pytest.approx(0.5, abs=0.06)
+
+
 def test_html_suppresses_cells_under_k(monkeypatch, tmp_path):
     """No bar or histogram bin of real rows drawn from fewer than 5 patients."""
     from synthgan.evaluation import html

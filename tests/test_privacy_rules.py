@@ -156,3 +156,28 @@ def test_copies_past_the_evaluated_rows_stop_the_export(tables, tmp_path, monkey
         len(pd.read_parquet(ok.path)) == 3000
         and ok.report.get("privacy.unique_copies_all_rows")["rows_checked"] == 3000
     )
+
+
+def test_limits_of_chance_alone_are_99_percent_quantiles(monkeypatch):
+    """A fresh real sample (candidates and holdout from one law, 61 held-out rows as on heart disease) is
+    over the near-copy limit under 1% of the time at 99%, against 3-5% at the report's usual 95%; the
+    unique-copy allowance is the 99% binomial quantile at the chance rate."""
+    from scipy.stats import binom
+
+    from synthgan.evaluation import privacy as P
+
+    cols = Columns((), ("a", "b"), {})
+    real = pd.DataFrame({"a": list("xyxyxyxy") * 25, "b": list("pqqp") * 50})
+    guard = CopyGuard(real.iloc[:150], real.iloc[150:], cols)
+    assert guard.chance_rate > 0 and guard.allowed(1000) == int(binom.ppf(0.99, 1000, guard.chance_rate))
+
+    rng = np.random.default_rng(0)
+    draws = [(rng.random(1000), rng.random(61)) for _ in range(600)]
+
+    def refused() -> float:
+        return float(np.mean([P.near_copies(c, h)[0]["near_copy_excess"] > 0 for c, h in draws]))
+
+    at_99 = refused()
+    monkeypatch.setattr(P, "CHANCE_CONFIDENCE", 0.95)
+    at_95 = refused()
+    assert at_99 <= 0.015 < 0.025 <= at_95 <= 0.08  # 4 / 600 and 21 / 600 with these draws

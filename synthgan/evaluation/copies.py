@@ -7,8 +7,8 @@ written) and counts matches chunk by chunk, so every exported row can be checked
 (tables of few, low-cardinality columns) are judged by what real rows do: the larger of the holdout's
 rate of matching a unique training record and the pooled rate at which a real row (training or
 held out) equals another real row, scaled to the training rows' share (more evidence than the holdout
-alone). The allowance for N synthetic rows is the 95% binomial quantile at that rate: 0 whenever no
-real row coincides with another.
+alone). The allowance for N synthetic rows is the 99% binomial quantile at that rate
+(``streams.CHANCE_CONFIDENCE``): 0 whenever no real row coincides with another.
 
 Example:
     >>> import pandas as pd
@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.stats import binom, poisson
 
 from .columns import Columns, as_labels, as_numbers
-from .streams import CONFIDENCE
+from .streams import CHANCE_CONFIDENCE
 
 
 def row_keys(frame: pd.DataFrame, cols: Columns) -> np.ndarray:
@@ -75,11 +75,11 @@ class CopyGuard:
         return found
 
     def allowed(self, rows: int) -> int | None:
-        """Copies that ``rows`` fresh real rows would show by chance (95% quantile); None without a
-        holdout."""
+        """Copies that ``rows`` fresh real rows would show by chance (99% quantile, ``CHANCE_CONFIDENCE``);
+        None without a holdout."""
         if self.chance_rate is None:
             return None
-        return int(binom.ppf(CONFIDENCE, rows, self.chance_rate)) if self.chance_rate > 0 else 0
+        return int(binom.ppf(CHANCE_CONFIDENCE, rows, self.chance_rate)) if self.chance_rate > 0 else 0
 
     def figures(self) -> dict:
         """Report entries for the rows counted so far."""

@@ -34,7 +34,7 @@ from ..schema import Schema, SchemaWarning
 from .columns import Columns, check_same_columns
 from .figures import MIN_REFERENCE_ROWS, fidelity_pair
 from .privacy import privacy_metrics
-from .streams import CONFIDENCE
+from .streams import CHANCE_CONFIDENCE, CONFIDENCE
 from .validity import validity
 
 #: Each quadratic or model-fitting step uses at most this many synthetic rows (seeded subsample).
@@ -195,6 +195,7 @@ def evaluate(
         "subsample_cap": cap,
         "random_state": seed,
         "confidence": CONFIDENCE,
+        "chance_confidence": CHANCE_CONFIDENCE,
         "fidelity_sample_sizes": fidelity_sizes,
         "target": target,
     }

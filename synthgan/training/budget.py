@@ -11,9 +11,10 @@ The critic scores packs of ``pac`` rows (PacGAN; the estimators' default is the 
 ``MIN_PACKS`` packs, so a 242-row table (batch 60) trains with single-row packs instead of six packs of ten.
 That keeps more of the columns' dependencies (``benchmarks/results/settings_pac.md``: pair trends +0.027 on
 heart disease, 95% interval above 0 over 5 seeds) but moves the rows nearer their training rows: the gate's
-membership attack refused the demo's flow at 5 of 13 seeds (``results/demo_pass_rate_pac1.md``) and a
-hepatitis model (124 rows) at 7 of 8 seeds (``results/gate_calibration_hepatitis_pac1.md``), so it is not
-the default, and tables under ``MIN_ROWS_SMALL_PACKS`` rows keep packs of ``MAX_PAC`` even then.
+membership attack (on one holdout split) refused the demo's flow at 5 of 13 seeds
+(``results/demo_pass_rate_pac1.md``) and a hepatitis model (124 rows) at 7 of 8 seeds
+(``results/gate_calibration_hepatitis_pac1.md``), so it is not the default, and tables under
+``MIN_ROWS_SMALL_PACKS`` rows keep packs of ``MAX_PAC`` even then.
 
 Example:
     >>> b = resolve_budget(242, pac=10)
