@@ -314,30 +314,30 @@ def write_tables(out: Path, rows: list[dict], seconds: float | None = None) -> N
 def paired_membership(saved: list[dict], before: list[dict], names: list[str]) -> list[str]:
     """Markdown lines: the trained models' membership-attack AUC, this run minus ``before``, per table (mean
     and 95% t interval over the seeds both runs hold)."""
-    from compare_settings import _interval
+    from compare_settings import PAIRED_HEADER, paired_row
 
     key = "membership_inference_auc"
     old = {(s["data"], s["seed"]): s for s in before if s["set"] == "trained"}
-    lines = [
-        "",
-        f"Trained models' membership-attack AUC paired by seed with {', '.join(f'`{n}`' for n in names)}:",
-        "",
-        "| data | this run | before | paired difference (95% interval) | seeds |",
-        "|---|---|---|---|---|",
-    ]
-    for data in dict.fromkeys(s["data"] for s in saved):
-        pairs = [
-            (s["report"]["privacy"][key], old[(data, s["seed"])]["report"]["privacy"][key])
-            for s in saved
-            if s["data"] == data and s["set"] == "trained" and (data, s["seed"]) in old
-        ]
-        if len(pairs) < 2:
-            continue
-        now, then = (np.array(v, dtype=float) for v in zip(*pairs))
-        lines.append(
-            f"| {data} | {now.mean():.3f} | {then.mean():.3f} | {_interval(now - then)} | {len(pairs)} |"
+    rows = [
+        paired_row(
+            data,
+            [
+                (s["report"]["privacy"][key], old[(data, s["seed"])]["report"]["privacy"][key])
+                for s in saved
+                if s["data"] == data and s["set"] == "trained" and (data, s["seed"]) in old
+            ],
         )
-    return lines
+        for data in dict.fromkeys(s["data"] for s in saved)
+        if any((data, s["seed"]) in old for s in saved if s["data"] == data)
+    ]
+    names = ", ".join(f"`{n}`" for n in names)
+    return [
+        "",
+        f"Trained models' membership-attack AUC paired by seed with {names}:",
+        "",
+        *PAIRED_HEADER,
+        *rows,
+    ]
 
 
 def main() -> None:

@@ -129,6 +129,23 @@ def _interval(diffs: np.ndarray) -> str:
     return f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
 
 
+#: Header of ``paired_row``'s table.
+PAIRED_HEADER = [
+    "| figure | this run | before | paired difference (95% interval) | seeds |",
+    "|---|---|---|---|---|",
+]
+
+
+def paired_row(label: str, pairs: list[tuple]) -> str:
+    """One markdown row of ``PAIRED_HEADER``: the means of this run and the one before over the pairs
+    (seed by seed) where both measured a finite number, and their paired difference (n/a under two)."""
+    pairs = [p for p in pairs if all(isinstance(v, (int, float)) and math.isfinite(v) for v in p)]
+    if len(pairs) < 2:
+        return f"| {label} | n/a | n/a | n/a ({len(pairs)} seeds measured in both) | {len(pairs)} |"
+    now, then = (np.array(v, dtype=float) for v in zip(*pairs))
+    return f"| {label} | {now.mean():.3f} | {then.mean():.3f} | {_interval(now - then)} | {len(pairs)} |"
+
+
 def markdown(rows: list[dict], command: str, note: str = "") -> str:
     frame = pd.DataFrame(rows)
     scores = GATE_SCORES if "membership_auc" in frame.columns else SCORES

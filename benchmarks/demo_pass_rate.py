@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import tempfile
 import time
 import warnings
 from pathlib import Path
-
-import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -64,31 +61,21 @@ PAIRED = (
 
 def paired(runs: list[dict], before: list[dict]) -> list[str]:
     """Markdown lines: this run minus ``before``, seed by seed, per figure (mean and 95% t interval)."""
-    from compare_settings import _interval
+    from compare_settings import PAIRED_HEADER, paired_row
 
     old = {r["seed"]: r["report"] for r in before}
-    lines = [
-        "",
-        "| figure | this run | before | paired difference (95% interval) | seeds |",
-        "|---|---|---|---|---|",
-    ]
-    for label, section, key in PAIRED:
-        pairs = [
-            (run["report"].get(section, {}).get(key), old[run["seed"]].get(section, {}).get(key))
-            for run in runs
-            if run["seed"] in old
-        ]
-        pairs = [p for p in pairs if all(isinstance(v, (int, float)) and math.isfinite(v) for v in p)]
-        if len(pairs) < 2:
-            lines.append(
-                f"| {label} | n/a | n/a | n/a ({len(pairs)} seeds measured in both) | {len(pairs)} |"
-            )
-            continue
-        now, then = (np.array(v, dtype=float) for v in zip(*pairs))
-        lines.append(
-            f"| {label} | {now.mean():.3f} | {then.mean():.3f} | {_interval(now - then)} | {len(pairs)} |"
+    rows = [
+        paired_row(
+            label,
+            [
+                (run["report"].get(section, {}).get(key), old[run["seed"]].get(section, {}).get(key))
+                for run in runs
+                if run["seed"] in old
+            ],
         )
-    return lines
+        for label, section, key in PAIRED
+    ]
+    return ["", *PAIRED_HEADER, *rows]
 
 
 def write(runs: list[dict], out: Path, before: Path | None = None) -> None:
