@@ -4,8 +4,9 @@ scores, paired by seed - how a default is chosen by measurement.
 Each variant is a name and the estimator parameters it sets (JSON); everything else stays at the defaults.
 Per table and seed: ``quality.py``'s stratified 75 / 25 split, one fit per variant, as many synthetic rows
 as training rows, scored by SDMetrics' QualityReport (quality, shapes, trends), train-on-synthetic ROC AUC
-on the test rows, global utility and the closest-record gain (0: like a fresh sample; higher: nearer the
-training rows). ``adultN`` is a seeded sample of N Adult rows (a mid-sized table).
+on the test rows, global utility, conditional TV (``quality.py``'s condition per table) and the
+closest-record gain (0: like a fresh sample; higher: nearer the training rows). ``adultN`` is a seeded
+sample of N Adult rows (a mid-sized table).
 
 ``--protocol gate`` instead judges each fit as the gate calibration does (``calibrate_gate.py``'s tables and
 fixed 80/20 split, its number of synthetic rows, the default policy): the gate's verdict, the checks that
@@ -33,23 +34,24 @@ import numpy as np
 import pandas as pd
 import quality as Q
 
-SCORES = ("quality", "shapes", "trends", "tstr", "global_utility", "dcr_gain", "fit_s")
+SCORES = ("quality", "shapes", "trends", "tstr", "global_utility", "conditional_tv", "dcr_gain", "fit_s")
 GATE_SCORES = ("passed", "membership_auc", "closest_record_gain", "pair_trends", "dependence_kept", "fit_s")
 
 
-def table(name: str) -> tuple[pd.DataFrame, str]:
+def table(name: str) -> tuple[pd.DataFrame, str, tuple]:
+    """The table, its target and its conditional-fidelity condition; ``adultN``: N rows of Adult."""
     if name.startswith("adult") and name[5:].isdigit():
-        load, target, _ = Q.tables()["adult"]
-        return load().sample(int(name[5:]), random_state=0).reset_index(drop=True), target
-    load, target, _ = Q.tables()[name]
-    return load(), target
+        load, target, condition = Q.tables()["adult"]
+        return load().sample(int(name[5:]), random_state=0).reset_index(drop=True), target, condition
+    load, target, condition = Q.tables()[name]
+    return load(), target, condition
 
 
 def quality_cases(name: str, seeds: int):
     """(seed, training rows, fit keywords, scorer) on ``quality.py``'s split, scores and synthetic rows."""
     from synthgan.schema import Schema
 
-    frame, target = table(name)
+    frame, target, condition = table(name)
     for seed in range(seeds):
         train, test = Q.split(frame, target, seed)
         schema = Schema.infer(train)
@@ -60,6 +62,7 @@ def quality_cases(name: str, seeds: int):
                 **Q.quality(train, synthetic, schema),
                 "tstr": Q._predict_score(synthetic, test, target, schema),
                 "global_utility": Q.global_utility(train, synthetic, test, schema),
+                "conditional_tv": Q.conditional_tv(train, synthetic, condition),
                 "dcr_gain": Q.privacy(train, synthetic, test, schema)["dcr_gain"],
             }
 
@@ -148,7 +151,7 @@ def paired_row(label: str, pairs: list[tuple]) -> str:
 
 def markdown(rows: list[dict], command: str, note: str = "") -> str:
     frame = pd.DataFrame(rows)
-    scores = GATE_SCORES if "membership_auc" in frame.columns else SCORES
+    scores = [s for s in (GATE_SCORES if "membership_auc" in frame.columns else SCORES) if s in frame.columns]
     out = [
         f"# Settings side by side (`{command}` with ``--variants``; see the note)",
         "",

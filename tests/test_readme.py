@@ -248,3 +248,17 @@ def test_privacy_officer_rule_table_states_the_default_policys_thresholds():
         if check.get("confidence"):
             expected = {f"{e} at {check['confidence']:.0%} confidence" for e in expected}
         assert quoted[key] in expected, (metric, quoted[key], expected)
+
+
+def test_augmentation_tables_quote_the_augmentation_results():
+    """README's augmentation tables (means and paired differences) are rows of
+    benchmarks/results/augment_diabetes_per_class.md, figure for figure."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("Measured on diabetes-130 (early readmission")
+    section = text[start : text.index("\n## ", start)]
+    results = (ROOT / "benchmarks" / "results" / "augment_diabetes_per_class.md").read_text(encoding="utf-8")
+    published = {tuple(cells(line)[-3:]) for line in results.splitlines() if line.startswith("| ")}
+    quoted = [cells(line) for line in section.splitlines() if line.startswith("| ") and "(0." in line]
+    assert len(quoted) == 8  # six systems, two paired differences
+    for found in quoted:
+        assert tuple(found[-3:]) in published, found
