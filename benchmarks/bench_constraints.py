@@ -38,6 +38,21 @@ SYSTEMS = ("synthgan", "synthgan+rules", "gaussian_copula", "gaussian_copula+rul
 TABLES = ("adult", "diabetes")
 
 
+def table_sample(name: str, rows: int) -> tuple[pd.DataFrame, str]:
+    """A seeded sample of ``rows`` rows of the table (all when fewer) without its constant and identifier
+    columns, and its target."""
+    from synthgan.schema import Schema
+
+    load, target, _ = tables()[name]
+    frame = load()
+    if len(frame) > rows:
+        frame = frame.sample(rows, random_state=0).reset_index(drop=True)
+    with warnings.catch_warnings():  # constant and identifier columns carry nothing to learn (SDV needs
+        warnings.simplefilter("ignore")  # metadata for every column it is given, so they go)
+        kinds = {c.name: c.kind for c in Schema.infer(frame).columns}
+    return frame.drop(columns=[c for c, kind in kinds.items() if kind in ("constant", "identifier")]), target
+
+
 def sdv_rules(rules, schema) -> tuple[list, list[str]]:
     """SDV 2.0 constraint objects for the rules it can express, and the descriptions of those it cannot."""
     from sdv.cag import FixedCombinations as SdvFixed
@@ -143,14 +158,7 @@ def main() -> None:
     results = json.loads(path.read_text()) if (args.resume or args.report_only) and path.exists() else []
     done = {(r["table"], r["seed"], r["system"]) for r in results}
     for name in [] if args.report_only else args.tables:
-        load, target, _ = tables()[name]
-        frame = load()
-        if len(frame) > args.rows:
-            frame = frame.sample(args.rows, random_state=0).reset_index(drop=True)
-        with warnings.catch_warnings():  # constant and identifier columns carry nothing to learn (SDV needs
-            warnings.simplefilter("ignore")  # metadata for every column it is given, so they go)
-            kinds = {c.name: c.kind for c in Schema.infer(frame).columns}
-        frame = frame.drop(columns=[c for c, kind in kinds.items() if kind in ("constant", "identifier")])
+        frame, target = table_sample(name, args.rows)
         for seed in range(args.seeds):
             train, test = split(frame, target, seed)
             schema = Schema.infer(train)

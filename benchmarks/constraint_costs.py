@@ -23,26 +23,30 @@ appends to ``results/constraint_costs.jsonl`` and writes ``results/constraint_co
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from quality import quality, split, tables
+from bench_constraints import table_sample
+from quality import quality, split
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = ("plain", "merged", "fc_rejected")
+
+
+@functools.cache
+def _diabetes() -> tuple[pd.DataFrame, str]:
+    return table_sample("diabetes", 10_000)
 
 
 def data(seed: int):
     from synthgan.constraints import suggest_constraints
     from synthgan.schema import Schema
 
-    load, target, _ = tables()["diabetes"]
-    frame = load().sample(10_000, random_state=0).reset_index(drop=True)
-    kinds = {c.name: c.kind for c in Schema.infer(frame).columns}
-    frame = frame.drop(columns=[c for c, k in kinds.items() if k in ("constant", "identifier")])
+    frame, target = _diabetes()
     train, _ = split(frame, target, seed)
     schema = Schema.infer(train)
     return train, schema, suggest_constraints(train, schema)
@@ -124,6 +128,10 @@ def run(seed: int, variant: str, steps: int | None = None) -> dict:
     return row
 
 
+def _scores(q: dict | None) -> str:
+    return "-" if q is None else f"{q['quality']:.3f} ({q['shapes']:.3f} / {q['trends']:.3f})"
+
+
 def markdown(rows: list[dict]) -> str:
     frame = pd.json_normalize(rows)
     out = [
@@ -135,17 +143,10 @@ def markdown(rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-
-        def cell(key: str) -> str:
-            q = r.get(key)
-            return "-" if q is None else f"{q['quality']:.3f} ({q['shapes']:.3f} / {q['trends']:.3f})"
-
         rejected = "-" if "rejected_share" not in r else f"{r['rejected_share']:.3f}"
         by = f"{r['rules']} ({r['by_rejection']})" if "by_rejection" in r else "none"
-        out.append(
-            f"| {r['seed']} | {r['variant']} | {by} | {rejected} | {cell('raw')} | {cell('rejected')} | "
-            f"{cell('reweighted')} |"
-        )
+        scores = " | ".join(_scores(r.get(key)) for key in ("raw", "rejected", "reweighted"))
+        out.append(f"| {r['seed']} | {r['variant']} | {by} | {rejected} | {scores} |")
     out += ["", "Mean quality over the seeds (standard error):", ""]
     out += ["| variant | seeds | raw | rejected | reweighted |", "|---|---|---|---|---|"]
     for variant, part in frame.groupby("variant", sort=False):
