@@ -8,7 +8,7 @@ repeats it on K random splits (seeds 0..K-1) and reports means, standard errors 
 differences synthgan - each other system.
 
     python benchmarks/bench_augment.py --rows 30000       # one conditional CTGAN, 300 epochs, ~25 min -> results/augment_diabetes.*
-    python benchmarks/bench_augment.py --rows 30000 --per-class --epochs 3000 --realism-filter 3 --splits 5 --out augment_diabetes_per_class  # ~40 min
+    python benchmarks/bench_augment.py --rows 30000 --per-class --epochs 3000 --realism-filter 3 --splits 5 --out augment_diabetes_per_class  # ~45 min
 """
 
 from __future__ import annotations
