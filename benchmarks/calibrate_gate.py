@@ -312,32 +312,33 @@ def write_tables(out: Path, rows: list[dict], seconds: float | None = None) -> N
 
 
 def paired_membership(saved: list[dict], before: list[dict], names: list[str]) -> list[str]:
-    """Markdown lines: the trained models' membership-attack AUC, this run minus ``before``, per table (mean
-    and 95% t interval over the seeds both runs hold)."""
+    """Markdown lines: the trained models' membership-attack AUC, closest-record gain and pair trends (all
+    pairs), this run minus ``before``, per table (mean and 95% t interval over the seeds both runs hold)."""
     from compare_settings import PAIRED_HEADER, paired_row
 
-    key = "membership_inference_auc"
     old = {(s["data"], s["seed"]): s for s in before if s["set"] == "trained"}
-    rows = [
-        paired_row(
-            data,
-            [
-                (s["report"]["privacy"][key], old[(data, s["seed"])]["report"]["privacy"][key])
-                for s in saved
-                if s["data"] == data and s["set"] == "trained" and (data, s["seed"]) in old
-            ],
-        )
-        for data in dict.fromkeys(s["data"] for s in saved)
-        if any((data, s["seed"]) in old for s in saved if s["data"] == data)
-    ]
+    figures = {
+        "membership_inference_auc": ("privacy", "membership-attack AUC"),
+        "dcr_closer_to_train_gain": ("privacy", "closest-record gain"),
+        "column_pair_trends_all_pairs": ("fidelity", "pair trends (all pairs)"),
+    }
     names = ", ".join(f"`{n}`" for n in names)
-    return [
-        "",
-        f"Trained models' membership-attack AUC paired by seed with {names}:",
-        "",
-        *PAIRED_HEADER,
-        *rows,
-    ]
+    lines = []
+    for key, (section, label) in figures.items():
+        rows = [
+            paired_row(
+                data,
+                [
+                    (s["report"][section][key], old[(data, s["seed"])]["report"][section][key])
+                    for s in saved
+                    if s["data"] == data and s["set"] == "trained" and (data, s["seed"]) in old
+                ],
+            )
+            for data in dict.fromkeys(s["data"] for s in saved)
+            if any((data, s["seed"]) in old for s in saved if s["data"] == data)
+        ]
+        lines += ["", f"Trained models' {label} paired by seed with {names}:", "", *PAIRED_HEADER, *rows]
+    return lines
 
 
 def main() -> None:
@@ -362,7 +363,10 @@ def main() -> None:
     parser.add_argument(
         "--before",
         nargs="+",
-        help="with --redecide: another run's saved reports; adds the trained models' membership AUC paired by seed",
+        help=(
+            "with --redecide: other runs' saved reports; adds the trained models' membership AUC, "
+            "closest-record gain and pair trends paired by seed"
+        ),
     )
     args = parser.parse_args()
     warnings.simplefilter("ignore")

@@ -1,9 +1,10 @@
 """Paired differences between two runs of one system in ``quality.py``'s format: the same tables, seeds and
-splits, a code change between them (e.g. ``results/quality_before_tails.json``, synthgan's rows before numeric
-tails, against ``results/quality.json``).
+splits, a code change between them (e.g. ``results/quality_quarter_batch.json``, synthgan's small-table rows
+when the default batch was a quarter of the table, against ``results/quality.json``; ``results/tails.md`` is
+``quality_before_tails.json`` against ``quality_quarter_batch.json``).
 
-    python benchmarks/compare_runs.py results/quality_before_tails.json results/quality.json \
-        --system synthgan --out results/tails
+    python benchmarks/compare_runs.py results/quality_quarter_batch.json results/quality.json \
+        --system synthgan --out results/batch_whole_table
 
 writes ``OUT.md``: per table, the mean of each score in both runs and the paired difference (after - before)
 with a 95% t interval over the seeds both runs hold.

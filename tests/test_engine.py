@@ -303,11 +303,11 @@ def test_budgets_in_steps_and_table_sized_batches():
     from synthgan.training.budget import MAX_STEPS, MIN_STEPS, resolve_budget
 
     tiny, big = resolve_budget(124, pac=10), resolve_budget(100_000, pac=10)
-    assert (tiny.batch_size, tiny.steps_per_epoch, tiny.total_steps) == (30, 4, MIN_STEPS)
+    assert (tiny.batch_size, tiny.steps_per_epoch, tiny.total_steps) == (120, 1, MIN_STEPS)
     assert (big.batch_size, big.steps_per_epoch, big.total_steps) == (500, 200, MAX_STEPS)
     assert (
         resolve_budget(124, pac=10, steps=7).total_steps == 7
-        and resolve_budget(124, pac=10, epochs=3).total_steps == 12
+        and resolve_budget(124, pac=10, epochs=3).total_steps == 3
     )
     model = CTGAN(steps=7, **FAST).fit(small_frame())
     assert model.trainer_.step_count == 7 and model.loss_values_["step"].tolist() == [

@@ -206,7 +206,9 @@ def test_packs_are_the_papers_10_by_default_and_sized_to_the_batch_with_pac_none
     assert critics[1].hidden[0].in_features == 10 * critics[0].hidden[0].in_features
     sizes = (116, 242, 400, 1_000, 2_000, 100_000)
     assert [resolve_budget(n, None).pac for n in sizes] == [10, 1, 2, 5, 10, 10]
-    assert resolve_budget(116, None).batch_size == 20  # a tiny table keeps the paper's packs and rounding
+    assert resolve_budget(116, None).batch_size == 110  # a tiny table keeps the paper's packs and rounding
+    # under 200 rows the batch is the whole table (a quarter would be two or three packs of ten)
+    assert [resolve_budget(n, 10).batch_size for n in (124, 199, 200, 242, 4_000)] == [120, 190, 50, 60, 500]
     given_batch = resolve_budget(1_000, None, batch_size=300)
     assert given_batch.pac == 6 and given_batch.batch_size == 300
     assert CTGAN.classic().pac == 10
