@@ -311,7 +311,7 @@ def write_tables(out: Path, rows: list[dict], seconds: float | None = None) -> N
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
-def paired_membership(saved: list[dict], before: list[dict], names: list[str]) -> list[str]:
+def paired_trained(saved: list[dict], before: list[dict], names: list[str]) -> list[str]:
     """Markdown lines: the trained models' membership-attack AUC, closest-record gain and pair trends (all
     pairs), this run minus ``before``, per table (mean and 95% t interval over the seeds both runs hold)."""
     from compare_settings import PAIRED_HEADER, paired_row
@@ -397,7 +397,7 @@ def main() -> None:
         if args.before:
             before = [s for path in args.before for s in json.loads(Path(path).read_text())]
             with out.with_suffix(".md").open("a") as md:
-                md.write("\n".join(paired_membership(saved, before, args.before)) + "\n")
+                md.write("\n".join(paired_trained(saved, before, args.before)) + "\n")
         return
     start, rows, saved = time.perf_counter(), [], []
     for name in args.tables:

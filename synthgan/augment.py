@@ -95,7 +95,8 @@ class SyntheticOversampler(BaseEstimator):
     for y), so the minority classes are learned against their own real rows; None leaves the model's.
     ``per_class``: fit one model per class to grow, on that class's rows only, instead of one
     conditional model of all rows: all of the model's capacity goes to the rows it will imitate.
-    A class of n rows makes n / batch_size steps per epoch, so give such models more epochs.
+    A class of n rows makes n / batch_size steps per epoch (one step under 200 rows, where the batch is
+    all n rows), so give such models more epochs.
     ``realism_filter``: generate this many times (>= 1) the rows each class needs and keep those a
     classifier, cross-fitted against that class's real rows, finds least recognisably synthetic
     (``synthgan.realism``). The kept rows are still generated, but they are the ones most like real

@@ -1,18 +1,22 @@
 """How long to train and in what batches, from the table's size: budgets in steps, not only epochs.
 
-With a fixed 300 epochs, a 300-row table got 300 optimizer steps and a 100,000-row one 60,000. Here ``epochs``
-or ``steps`` may be given (not both); when neither is, a table gets ``DEFAULT_EPOCHS`` epochs' worth of steps,
-but never fewer than ``MIN_STEPS`` nor more than ``MAX_STEPS``. The batch is ``DEFAULT_BATCH`` rows, or a
-quarter of the rows if fewer (so an epoch is at least four steps), a multiple of ``pac``; a table under
-``MIN_ROWS_QUARTER_BATCH`` rows trains on batches of all its rows instead (rows are drawn with replacement, by
-training-by-sampling, so a batch is not a partition of the table; an epoch is then one step). A quarter of a
-124-row table is three critic packs a step, and its rows lost their columns' dependence: on hepatitis (116
-training rows, 5 seeds, ``benchmarks/results/batch_whole_table.md``) batches of the whole table raised pair
-trends by +0.022, train-on-synthetic AUC by +0.197 and cut the conditional TV from 0.46 to 0.16, with the
-gate's membership attack unchanged (-0.001 over 8 seeds; the closest-record gain rose from 0.10 to 0.18, under
-the gate's 0.5). On heart disease and kidney (227-320 rows) the whole table gained less (pair trends +0.008
-and +0.013, within noise) and moved kidney's rows nearer their training rows (membership AUC +0.039 [+0.017,
-+0.060], refused at 2 of 8 seeds; ``results/gate_calibration_whole_table.md``), so those keep quarter batches.
+With a fixed 300 epochs, a 300-row table got 300 optimizer steps and a 100,000-row one 60,000. Here
+``epochs`` or ``steps`` may be given (not both); when neither is, a table gets ``DEFAULT_EPOCHS`` epochs'
+worth of steps, but never fewer than ``MIN_STEPS`` nor more than ``MAX_STEPS``. The batch is
+``DEFAULT_BATCH`` rows, or a quarter of the rows if fewer (so an epoch is at least four steps), rounded down
+to a multiple of ``pac``; a table under ``MIN_ROWS_QUARTER_BATCH`` rows trains on batches of all its rows
+instead, rounded down the same way (rows are drawn with replacement - uniformly, or by training-by-sampling
+- so a batch is not a partition of the table; an epoch is then one step, so ``epochs=N`` there means N
+steps). A quarter of a 124-row table is three critic packs a step, and its rows lost their columns'
+dependence: on hepatitis (116 training rows, 5 seeds, ``benchmarks/results/batch_whole_table.md``) batches
+of the whole table raised pair trends by +0.022, train-on-synthetic AUC by +0.197 and cut the conditional TV
+from 0.46 to 0.16, with the gate's membership attack unchanged (-0.001 over 8 seeds; the closest-record gain
+rose from 0.10 to 0.18, under the gate's 0.5), for fits about 1.3-1.6x as long. On heart disease and kidney
+(227-320 rows) the whole table gained less (pair trends +0.008 and +0.013, within noise) and moved the rows
+nearer their training rows (kidney's membership AUC +0.039 [+0.017, +0.060], refused at 2 of 8 seeds;
+heart's closest-record gain +0.090 [+0.027, +0.153]; ``results/gate_calibration_whole_table.md``), so those
+keep quarter batches. The cut-off at 200 rows lies between the sizes measured (124 and 227 training rows);
+sizes between them are not measured.
 
 The critic scores packs of ``pac`` rows (PacGAN; the estimators' default is the paper's 10). With
 ``pac=None`` the packs fit the batch: up to ``MAX_PAC`` rows a pack, but a batch holds at least
@@ -59,6 +63,7 @@ MAX_PAC = 10
 MIN_PACKS = 50
 #: Tables with fewer rows keep packs of MAX_PAC (single-row packs memorised a 124-row table).
 MIN_ROWS_SMALL_PACKS = 200
+assert MIN_ROWS_SMALL_PACKS >= MIN_ROWS_QUARTER_BATCH  # resolve_budget's pac=None branch relies on it
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ def auto_batch_size(n_rows: int, pac: int) -> int:
 
 
 def _batch_rows(n_rows: int) -> int:
+    """Rows a default batch holds before rounding to ``pac`` and capping at ``DEFAULT_BATCH``."""
     return n_rows if n_rows < MIN_ROWS_QUARTER_BATCH else int(n_rows * MAX_BATCH_SHARE)
 
 
@@ -114,7 +120,8 @@ def resolve_budget(
         pac = MAX_PAC  # a tiny table: the paper's packs, so the critic cannot single out one row
     if pac is None:  # table-sized packs: the batch as given (or sized to the table), never rounded
         if batch_size is None:
-            batch = min(DEFAULT_BATCH, _batch_rows(n_rows))  # >= 50 rows: tables have >= 200
+            # here n_rows >= MIN_ROWS_SMALL_PACKS (200) >= MIN_ROWS_QUARTER_BATCH: a quarter, >= 50 rows
+            batch = min(DEFAULT_BATCH, _batch_rows(n_rows))
         else:
             batch = batch_size
         pac = auto_pac(batch)
