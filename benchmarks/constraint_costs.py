@@ -1,13 +1,13 @@
 """Where declared rules cost fidelity: the model they make, or the rows they reject (a diagnostic).
 
-On diabetes-130 (``bench_constraints.py``'s 10,000-row sample, quality.py's split per seed, the rules
-``suggest_constraints`` finds on the training rows), three fits per seed at the defaults:
+On diabetes-130 or Adult (``bench_constraints.py``'s 10,000-row sample, quality.py's split per seed, the
+rules ``suggest_constraints`` finds on the training rows), three fits per seed at the defaults:
 
 - ``plain``: no rules;
-- ``merged``: the rules as ``ConstraintPlan`` holds them today (a fixed-combination group learned as one
-  column of its combinations);
-- ``fc_rejected``: the same rules, but every fixed-combination group kept by rejection (its columns learned
-  as they are; rows with an unseen combination dropped).
+- ``merged``: the rules with every fixed-combination group learned as one column of its combinations
+  (``as_one_column=True``; the default until this diagnostic found its cost);
+- ``fc_rejected``: the same rules as declared by default: every fixed-combination group kept by rejection
+  (its columns learned as they are; rows with an unseen combination dropped).
 
 For each fit with rules, rows are drawn without the rejection step (``raw``: constructed rules applied,
 rejected rules not checked), then scored after dropping the rows that break a rule (``rejected``) and after
@@ -15,7 +15,7 @@ dropping them and re-drawing the survivors with weights that give the rule colum
 rows had (``reweighted``: iterative proportional fitting; a remedy for rejection's selection bias). All are
 SDMetrics quality / shapes / trends against the training rows, as many rows as training rows.
 
-    python benchmarks/constraint_costs.py --seeds 0 1 2
+    python benchmarks/constraint_costs.py --seeds 0 1 2 [--table adult --out results/constraint_costs_adult]
 
 appends to ``results/constraint_costs.jsonl`` and writes ``results/constraint_costs.md``.
 """
@@ -38,35 +38,32 @@ VARIANTS = ("plain", "merged", "fc_rejected")
 
 
 @functools.cache
-def _diabetes() -> tuple[pd.DataFrame, str]:
-    return table_sample("diabetes", 10_000)
+def _table(name: str) -> tuple[pd.DataFrame, str]:
+    return table_sample(name, 10_000)
 
 
-def data(seed: int):
+def data(seed: int, table: str = "diabetes"):
     from synthgan.constraints import suggest_constraints
     from synthgan.schema import Schema
 
-    frame, target = _diabetes()
+    frame, target = _table(table)
     train, _ = split(frame, target, seed)
     schema = Schema.infer(train)
     return train, schema, suggest_constraints(train, schema)
 
 
 def fit(variant: str, train: pd.DataFrame, schema, rules, seed: int, steps: int | None = None):
+    from dataclasses import replace
+
     from synthgan import CTGAN
     from synthgan.constraints import FixedCombinations
-    from synthgan.constraints import plan as P
 
-    writes = P._writes
-    if variant == "fc_rejected":  # a rule that writes nothing is kept by rejection
-        P._writes = lambda rule: set() if isinstance(rule, FixedCombinations) else writes(rule)
-    try:
-        declared = None if variant == "plain" else rules
-        return CTGAN(steps=steps, random_state=seed, verbose=False).fit(
-            train, schema=schema, constraints=declared
-        )
-    finally:
-        P._writes = writes
+    declared = None if variant == "plain" else rules
+    if variant == "merged":
+        declared = [replace(r, as_one_column=True) if isinstance(r, FixedCombinations) else r for r in rules]
+    return CTGAN(steps=steps, random_state=seed, verbose=False).fit(
+        train, schema=schema, constraints=declared
+    )
 
 
 def raw_rows(model, n: int, seed: int) -> pd.DataFrame:
@@ -99,8 +96,8 @@ def reweighted(pool: pd.DataFrame, keep: np.ndarray, columns: list[str], n: int,
     return kept.iloc[pick]
 
 
-def run(seed: int, variant: str, steps: int | None = None) -> dict:
-    train, schema, rules = data(seed)
+def run(seed: int, variant: str, steps: int | None = None, table: str = "diabetes") -> dict:
+    train, schema, rules = data(seed, table)
     model = fit(variant, train, schema, rules, seed, steps)
     n = len(train)
     row = {"seed": seed, "variant": variant, "rules": len(rules)}
@@ -132,10 +129,12 @@ def _scores(q: dict | None) -> str:
     return "-" if q is None else f"{q['quality']:.3f} ({q['shapes']:.3f} / {q['trends']:.3f})"
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[dict], table: str = "diabetes") -> str:
     frame = pd.json_normalize(rows)
+    name = {"diabetes": "diabetes-130", "adult": "Adult"}[table]
+    command = "" if table == "diabetes" else f" --table {table}"
     out = [
-        "# Where declared rules cost fidelity on diabetes-130 (`python benchmarks/constraint_costs.py`)",
+        f"# Where declared rules cost fidelity on {name} (`python benchmarks/constraint_costs.py{command}`)",
         "",
         "SDMetrics quality (shapes / trends) against the training rows, per seed; see the script's docstring.",
         "",
@@ -163,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--table", default="diabetes", choices=["diabetes", "adult"])
     parser.add_argument("--out", default=str(RESULTS / "constraint_costs"))
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument(
@@ -177,13 +177,13 @@ def main() -> None:
         for variant in args.variants:
             if (seed, variant) in done:
                 continue
-            row = run(seed, variant, args.steps)
+            row = run(seed, variant, args.steps, args.table)
             rows.append(row)
             print(json.dumps(row), flush=True)
             with path.open("a") as f:
                 f.write(json.dumps(row) + "\n")
-            Path(args.out + ".md").write_text(markdown(rows))
-    Path(args.out + ".md").write_text(markdown(rows))
+            Path(args.out + ".md").write_text(markdown(rows, args.table))
+    Path(args.out + ".md").write_text(markdown(rows, args.table))
 
 
 if __name__ == "__main__":

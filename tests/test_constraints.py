@@ -22,6 +22,7 @@ from synthgan.constraints import (
     rule_from_dict,
     suggest_constraints,
 )
+from synthgan.constraints.plan import ConstraintPlan
 from synthgan.exceptions import ConditionError, ConstraintError, SchemaError
 from synthgan.gate import Policy, decide
 
@@ -107,9 +108,36 @@ def test_datetime_inequality_with_a_duration_offset():
     assert Inequality("in", "out", offset="3D").violations(frame).tolist() == [True, True]
 
 
-@pytest.mark.parametrize("rule", [*RULES[:3], RULES[3], *RULES[4:]])
+@pytest.mark.parametrize("rule", [*RULES, FixedCombinations(["ward", "specialty"], as_one_column=True)])
 def test_rules_round_trip_through_json(rule):
     assert rule_from_dict(json.loads(json.dumps(rule.to_dict()))) == rule
+
+
+def test_combination_keys_equal_the_per_value_keys_on_every_kind_of_column():
+    from synthgan.constraints.values import _key, combination_keys
+
+    frame = pd.DataFrame(
+        {
+            "text": ["x", "y", None, np.nan, "x"],
+            "number": [1, 2, 3, np.nan, 1.0],
+            "category": pd.Categorical(["x", "y", None, "x", "y"]),
+            "flag": [True, False, None, True, np.bool_(True)],
+            "mixed": np.array([True, 1, 1.0, "a", None], dtype=object),  # True is not 1 to a rule
+            "nullable": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+            "string": pd.array(["u", None, "v", "u", "v"], dtype="string"),
+        }
+    )
+    expected = list(zip(*[[_key(v) for v in frame[c].tolist()] for c in frame.columns]))
+    assert combination_keys(frame, list(frame.columns)) == expected
+    assert expected[0][4] == ("bool", True) and expected[1][4] == 1.0
+
+
+def test_fixed_combinations_are_kept_by_rejection_unless_learned_as_one_column():
+    assert RULES[3].to_dict() == {"type": "fixed_combinations", "columns": ["ward", "specialty"]}
+    merged = rule_from_dict(
+        {"type": "fixed_combinations", "columns": ["ward", "specialty"], "as_one_column": True}
+    )
+    assert merged.as_one_column and merged != RULES[3]
 
 
 def test_schema_json_carries_constraints_and_checks_them():
@@ -134,6 +162,10 @@ def test_schema_json_carries_constraints_and_checks_them():
         ({"type": "range", "column": "sex", "low": 0}, "ranges apply to continuous and integer columns"),
         ({"type": "fixed_combinations", "columns": ["ward"]}, "two or more different columns"),
         ({"type": "fixed_combinations", "columns": ["ward", "age"]}, "are not categorical"),
+        (
+            {"type": "fixed_combinations", "columns": ["ward", "sex"], "as_one_column": "yes"},
+            "as_one_column must be true or false, not 'yes'",
+        ),
         ({"type": "sum", "parts": ["a", "sex"], "total": "total"}, "are not number columns"),
         (
             {"type": "inequality", "low": "admission", "high": "discharge", "offset": "soon"},
@@ -184,7 +216,7 @@ def test_conditions_on_constrained_columns(fitted):
     pregnant = fitted.sample(200, conditions={"pregnant": "Yes"}, random_state=2)
     assert set(pregnant.pregnant) == {"Yes"} and set(pregnant.sex) == {"F"}
     onco = fitted.sample(300, conditions={"ward": "onco"}, random_state=2)
-    assert set(onco.specialty) == {"blood", "lung"}  # both kept combinations, in proportion
+    assert set(onco.specialty) == {"blood", "lung"}  # both kept combinations
     with pytest.raises(ConstraintError, match="sex='M' and pregnant='Yes' contradict the constraint"):
         fitted.sample(10, conditions={"sex": "M", "pregnant": "Yes"})
     with pytest.raises(ConstraintError, match="ward='cardio', specialty='blood' match no combination"):
@@ -209,18 +241,94 @@ def test_same_seed_same_rows_and_the_model_file_keeps_the_rules(fitted, tmp_path
                 assert (real[column] <= low).sum() >= 5 and (real[column] >= high).sum() >= 5
     # a missing low value's reference is a round number, not a patient's value
     assert state[1]["reference"] == float(f"{real.dbp.median():.2g}")
-    assert all(count >= 5 for count in state[3]["counts"])
+    # the group is kept by rejection: only combinations at least k = 5 real rows share are stored
+    seen = real.groupby(["ward", "specialty"]).size()
+    assert state[3]["how"] == "reject" and set(state[3]) == {"how", "combinations"}
+    assert all(seen[tuple(combo)] >= 5 for combo in state[3]["combinations"])
 
 
-def test_rare_combinations_are_not_stored_or_emitted():
+@pytest.mark.parametrize(
+    "one_column, how", [(False, "rejected when generated"), (True, "learned as the nearest kept combination")]
+)
+def test_rare_combinations_are_not_stored_or_emitted(one_column, how):
     frame = hospital(400)
     frame.loc[:1, ["ward", "specialty"]] = [["neuro", "lung"], ["neuro", "lung"]]  # seen twice: below k=5
-    with pytest.warns(UserWarning, match="combinations seen fewer than 5 times"):
-        model = CTGAN(steps=100, random_state=0, verbose=False).fit(
-            frame, constraints=[FixedCombinations(["ward", "specialty"])]
-        )
+    rule = FixedCombinations(["ward", "specialty"], as_one_column=one_column)
+    with pytest.warns(UserWarning, match=f"combinations seen fewer than 5 times \\(2 rows\\) are {how}"):
+        model = CTGAN(steps=100, random_state=0, verbose=False).fit(frame, constraints=[rule])
+    assert [s["how"] for s in model.constraints_.state] == ["construct" if one_column else "reject"]
+    assert ["neuro", "lung"] not in model.constraints_.state[0]["combinations"]
+    kept = {("cardio", "heart"), ("neuro", "brain"), ("onco", "blood"), ("onco", "lung")}
+    assert set(map(tuple, model.constraints_.state[0]["combinations"])) == kept
     rows = model.sample(2000, random_state=0)
-    assert not ((rows.ward == "neuro") & (rows.specialty == "lung")).any()
+    assert set(zip(rows.ward, rows.specialty)) <= kept
+
+
+def test_a_group_learned_as_one_column_takes_conditions_and_survives_a_save(tmp_path):
+    rules = [
+        FixedCombinations(["ward", "specialty"], as_one_column=True),
+        IfThen("sex", "M", "pregnant", "No"),
+    ]
+    model = CTGAN(steps=150, random_state=0, verbose=False).fit(hospital(400), constraints=rules)
+    assert [s["how"] for s in model.constraints_.state] == ["construct", "construct"]
+    assert "ward|specialty" in model.transformer_.encoders_  # one learned column for the group
+    loaded = CTGAN.load(model.save(tmp_path / "m.synthgan"))
+    assert loaded.schema_.constraints[0].as_one_column
+    for m in (model, loaded):
+        rows = m.sample(300, conditions={"specialty": "lung"}, random_state=1)
+        assert set(rows.specialty) == {"lung"} and set(rows.ward) == {"onco"}
+        with pytest.raises(ConstraintError, match="ward='cardio', specialty='blood' match no combination"):
+            m.sample(10, conditions={"ward": "cardio", "specialty": "blood"})
+    # a model file written before the option (its rule has no flag; the state says how the group is held)
+    older = model.constraints_.to_dict()
+    older["rules"] = [{k: v for k, v in r.items() if k != "as_one_column"} for r in older["rules"]]
+    plan = ConstraintPlan.from_dict(older)
+    assert plan.constructed(FixedCombinations) == [0] and plan.rules[0].as_one_column
+    assert plan.derived_schema() == model.constraints_.derived_schema()
+    model.constraints_ = plan
+    rows = model.sample(300, conditions={"ward": "onco"}, random_state=1)
+    assert set(rows.ward) == {"onco"} and set(rows.specialty) <= {"blood", "lung"}
+
+
+def test_a_group_and_an_if_then_on_its_member_hold_together_in_either_order():
+    group, rule = FixedCombinations(["ward", "specialty"]), IfThen("sex", "M", "specialty", "brain")
+    frame = hospital(400)
+    frame.loc[frame.sex == "M", ["ward", "specialty"]] = ["neuro", "brain"]
+    for rules, how in (([group, rule], ["reject", "construct"]), ([rule, group], ["construct", "reject"])):
+        model = CTGAN(steps=100, random_state=0, verbose=False).fit(frame, constraints=rules)
+        assert [s["how"] for s in model.constraints_.state] == how
+        rows = model.sample(500, conditions={"specialty": "brain"}, random_state=0)
+        assert set(rows.specialty) == {"brain"} and set(rows.ward) == {"neuro"}
+        assert not any(v.any() for v in model.constraints_.violations(model.sample(500)).values())
+    merged = FixedCombinations(["ward", "specialty"], as_one_column=True)
+    model = CTGAN(steps=5, random_state=0, verbose=False).fit(frame, constraints=[rule, merged])
+    assert [s["how"] for s in model.constraints_.state] == ["reject", "construct"]  # the group rewrites both
+    overlapping = FixedCombinations(["ward", "sex"], as_one_column=True)
+    with pytest.warns(UserWarning, match=r"\['ward'\] already belong to a group learned as one column"):
+        model = CTGAN(steps=5, verbose=False).fit(frame, constraints=[merged, overlapping])
+    assert [s["how"] for s in model.constraints_.state] == ["construct", "reject"]
+
+
+def test_one_group_declared_twice_is_refused_however_it_is_held():
+    with pytest.raises(SchemaError, match="declared twice"):
+        Schema.infer(hospital(50)).with_constraints(
+            [FixedCombinations(["ward", "specialty"]), FixedCombinations(["ward", "specialty"], True)]
+        )
+
+
+def test_a_group_too_sparse_for_rejection_fails_early_and_points_to_one_column():
+    rng = np.random.default_rng(0)
+    code = rng.integers(0, 10, 500).astype(str)  # four columns always equal: 10 of 10,000 combinations
+    frame = pd.DataFrame({c: code for c in "abcd"} | {"x": rng.normal(size=500)})
+    sparse = FixedCombinations(list("abcd"))
+    model = CTGAN(steps=5, random_state=0, verbose=False).fit(frame, constraints=[sparse])
+    with pytest.raises(
+        ConstraintError, match=r"break 'only seen combinations of \(a, b, c, d\)'.*as_one_column=True"
+    ):
+        model.sample(1000, random_state=0)
+    merged = FixedCombinations(list("abcd"), as_one_column=True)
+    rows = CTGAN(steps=5, random_state=0, verbose=False).fit(frame, constraints=[merged]).sample(1000)
+    assert (rows.a == rows.b).all() and (rows.b == rows.c).all() and (rows.c == rows.d).all()
 
 
 def test_missing_low_values_keep_high_learned():

@@ -1,4 +1,5 @@
-"""How each declared rule holds: by construction where a transform exists, by rejection where none does.
+"""How each declared rule holds: by construction where a transform exists (fixed combinations: only with
+``as_one_column=True``), by rejection elsewhere.
 
 Fitted on the training table (after checking every real row obeys every rule), a ``ConstraintPlan``
 rewrites the table the model learns and rewrites generated rows back:
@@ -12,14 +13,17 @@ rewrites the table the model learns and rewrites generated rows back:
   ``high`` is still learned there.
 - range: generated values are clipped into the declared bounds (the transformer already keeps them within
   the real minimum and maximum - robust bounds plus tails that never pass them - which lie inside).
-- fixed combinations: the group is learned as one categorical column of the combinations seen at least k
-  times; rarer ones (one patient's combination) are mapped to the nearest kept one, with a warning.
+- fixed combinations: the model learns each column of the group, and rows whose combination is not one
+  seen at least k times in training are rejected (rarer ones are one patient's combination: never stored
+  nor emitted, with a warning). With ``as_one_column=True`` the group is learned as one categorical column
+  of the kept combinations instead (rarer ones mapped to the nearest kept one): nothing is rejected, but on
+  diabetes-130 the merged column cost quality (``benchmarks/constraint_costs.py``), so it is opt-in.
 - if-then: where the if-column has the value, the then-column is set to the required value.
 - sum: the total is set to the sum of the parts (where every part is present); rows whose total falls
   beyond the total's robust training bounds are rejected.
-- custom rules, and any rule whose column another rule already rewrites (if-then rules on the same
-  if-column may share a then-column: they apply to different rows): rows that break them are rejected,
-  with an early error when too few rows pass (``ConstraintError``).
+- custom rules, fixed combinations (above), and any rule whose column another rule already rewrites
+  (if-then rules on the same if-column may share a then-column: they apply to different rows): rows that
+  break them are rejected, with an early error when too few rows pass (``ConstraintError``).
 
 The plan's state is JSON (no training row, no single patient's value) and goes into the model file.
 """
@@ -65,13 +69,27 @@ class ConstraintPlan:
         rules = tuple(schema.constraints)
         check_rows(frame, rules, schema)
         claimed: dict[str, object] = {}  # column -> who rewrites it
+        for rule in rules:  # groups learned as one column first: they rewrite every column of the group
+            if isinstance(rule, FixedCombinations) and rule.as_one_column:
+                taken = [c for c in rule.group if c in claimed]
+                if taken:
+                    warnings.warn(
+                        f"constraint {rule.describe()!r}: {taken} already belong to a group learned as one "
+                        "column, so this group is kept by rejection",
+                        SchemaWarning,
+                        stacklevel=3,
+                    )
+                else:
+                    claimed.update(dict.fromkeys(rule.group, _owner(rule)))
         state, fitted = [], []
         for rule in rules:
             writes, owner = _writes(rule), _owner(rule)
-            if isinstance(rule, Custom) or not writes or any(claimed.get(c, owner) != owner for c in writes):
+            by_rejection = isinstance(rule, Custom) or not writes
+            by_rejection |= isinstance(rule, FixedCombinations) and not rule.as_one_column
+            if by_rejection or any(claimed.get(c, owner) != owner for c in writes):
                 state.append({"how": "reject"})
                 if isinstance(rule, FixedCombinations):  # rejected rows are judged by the kept combinations
-                    kept = fit_combinations(rule, frame, schema, min_count)["combinations"]
+                    kept = fit_combinations(rule, frame, schema, min_count, merged=False)["combinations"]
                     state[-1]["combinations"] = kept
                     rule = replace(rule, allowed=tuple(tuple(c) for c in kept))
                 fitted.append(rule)
@@ -120,7 +138,8 @@ class ConstraintPlan:
 
     # ---- what the model learns -----------------------------------------------------------------
     def derived_schema(self) -> Schema:
-        """The schema of ``forward``'s table: gap columns replace ``high``, one column per group."""
+        """The schema of ``forward``'s table: gap columns replace ``high``, one column per group learned as
+        one column."""
         specs, merged = [], {}
         for i in self.constructed(FixedCombinations):
             for c in self.rules[i].group:
@@ -141,7 +160,7 @@ class ConstraintPlan:
         return Schema(tuple(specs))
 
     def forward(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The table the model learns (gaps instead of ``high``, one column per fixed-combination group)."""
+        """The table the model learns (gaps instead of ``high``, one column per group learned as one)."""
         out = frame.copy()
         for i in self.constructed(Inequality):
             rule, s = self.rules[i], self.state[i]
@@ -351,6 +370,8 @@ class ConstraintPlan:
             rule = rule_from_dict(r)
             if isinstance(rule, FixedCombinations) and "combinations" in s:
                 rule = replace(rule, allowed=tuple(tuple(c) for c in s["combinations"]))
+            if isinstance(rule, FixedCombinations) and s["how"] == "construct":  # files from before the flag
+                rule = replace(rule, as_one_column=True)
             rules.append(rule)
         schema = replace(Schema.from_dict(data["schema"]), constraints=tuple(rules))
         plan = cls(schema, tuple(rules), list(data["state"]))

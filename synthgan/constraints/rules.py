@@ -7,7 +7,8 @@ wrong), except where the rule names the missing value itself (fixed combinations
 - ``Inequality(low, high, strict=False, offset=0)``: ``high >= low + offset`` (``>`` when strict), numbers or
   datetimes (then ``offset`` is a duration such as ``"1D"`` or a number of seconds).
 - ``Range(column, low=None, high=None, low_inclusive=True, high_inclusive=True)``.
-- ``FixedCombinations(columns)``: only the combinations of these categorical columns seen in training.
+- ``FixedCombinations(columns, as_one_column=False)``: only the combinations of these categorical columns
+  seen in training.
 - ``IfThen(if_column, if_value, then_column, then_value)``: ``if sex == "M" then pregnant == "No"``; with a
   number as ``then_value`` it is the zero-when-absent rule (``if drug == "none" then dose == 0``).
 - ``Sum(parts, total)``: ``sum of parts == total`` (to a relative 1e-9).
@@ -193,9 +194,13 @@ class Range(Rule):
 @dataclass(frozen=True)
 class FixedCombinations(Rule):
     """Only the combinations of ``columns`` seen in training; ``allowed`` is filled in at fit (combinations
-    seen at least k times: rarer ones are one patient's combination and are neither stored nor emitted)."""
+    seen at least k times: rarer ones are one patient's combination and are neither stored nor emitted).
+    By default the model learns each column and rows with another combination are rejected;
+    ``as_one_column=True`` learns the group as one column of its combinations instead (nothing rejected,
+    for groups whose combinations are too sparse for rejection; it cost fidelity on diabetes-130)."""
 
     group: tuple[str, ...]
+    as_one_column: bool = False
     allowed: tuple[tuple, ...] | None = field(default=None, compare=False, repr=False)
     type: ClassVar[str] = "fixed_combinations"
 
@@ -205,6 +210,11 @@ class FixedCombinations(Rule):
             raise SchemaError(
                 f"fixed combinations need two or more different columns, not {list(self.group)}"
             )
+        if not isinstance(self.as_one_column, (bool, np.bool_)):
+            raise SchemaError(
+                f"fixed combinations' as_one_column must be true or false, not {self.as_one_column!r}"
+            )
+        object.__setattr__(self, "as_one_column", bool(self.as_one_column))
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -214,7 +224,8 @@ class FixedCombinations(Rule):
         return f"only seen combinations of ({', '.join(self.group)})"
 
     def to_dict(self) -> dict:
-        return {"type": self.type, "columns": list(self.group)}
+        extra = {"as_one_column": True} if self.as_one_column else {}
+        return {"type": self.type, "columns": list(self.group), **extra}
 
     def check_schema(self, schema) -> None:
         super().check_schema(schema)
@@ -361,7 +372,7 @@ def rule_from_dict(data) -> Rule:
                 bool(d.get("high_inclusive", True)),
             )
         if d["type"] == "fixed_combinations":
-            return FixedCombinations(tuple(d["columns"]))
+            return FixedCombinations(tuple(d["columns"]), d.get("as_one_column", False))
         if d["type"] == "if_then":
             return IfThen(
                 str(d["if"]["column"]), d["if"]["value"], str(d["then"]["column"]), d["then"]["value"]
@@ -380,7 +391,9 @@ def check_rules(rules, schema) -> tuple[Rule, ...]:
         rule.check_schema(schema)
     seen = set()
     for rule in out:
-        key = repr(rule.to_dict()) if not isinstance(rule, Custom) else rule.name
+        key = rule.name if isinstance(rule, Custom) else repr(rule.to_dict())
+        if isinstance(rule, FixedCombinations):  # the same group, however it is held
+            key = repr((rule.type, rule.group))
         if key in seen:
             raise SchemaError(f"constraint {rule.describe()!r} is declared twice")
         seen.add(key)

@@ -1,12 +1,13 @@
 """Sampling under constraints: conditions mapped onto what the model learned, rows rewritten by the plan,
-and rejection (with an early error) for the rules no transform holds.
+and rejection (with an early error) for the rules the plan keeps by rejection.
 
-A condition on a column of a fixed-combination group becomes a condition on the group's column: the set
-of kept combinations that hold it (none -> an error naming the rule). Conditions an if-then rule
-contradicts are refused before anything is generated. When every rule holds by construction and no
-condition can be undone by a rule, one pass gives the rows; otherwise each pass keeps the rows that obey
-every rule and meet every condition, and the acceptance rate of the first pass decides early whether the
-request can finish within ``MAX_OVERDRAW`` times the rows asked for.
+A condition on a column of a fixed-combination group that no kept combination holds is an error naming
+the rule; where the group is learned as one column, the condition becomes one on that column (the set of
+kept combinations that hold it). Conditions an if-then rule contradicts are refused before anything is
+generated. When every rule holds by construction and no condition can be undone by a rule, one pass gives
+the rows; otherwise each pass keeps the rows that obey every rule and meet every condition, and the
+acceptance rate of the first pass decides early whether the request can finish within ``MAX_OVERDRAW``
+times the rows asked for.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 from ..exceptions import ConditionError, ConstraintError
 from ..schema import CONTINUOUS, DATETIME, INTEGER
 from .plan import ConstraintPlan
-from .rules import Inequality, Range
+from .rules import FixedCombinations, Inequality, Range
 from .values import matches, numbers
 
 #: Give up when the rows asked for would need more than this many times as many generated rows.
@@ -50,6 +51,15 @@ def sample_constrained(
                 f"unknown condition column {column!r}; the table has {plan.schema.names[:20]}"
             )
     plan.check_conditions(conditions)
+    for i, rule in enumerate(plan.rules):  # however the group is held, refuse what no kept combination has
+        if not isinstance(rule, FixedCombinations):
+            continue
+        wanted = {c: v for c, v in conditions.items() if c in rule.group}
+        if wanted and not plan.combinations_matching(i, wanted):
+            asked = ", ".join(f"{k}={v!r}" for k, v in wanted.items())
+            raise ConstraintError(
+                f"the conditions {asked} match no combination the constraint {rule.describe()!r} keeps"
+            )
     plain, groups, fixed = {}, {}, {}
     for column, value in conditions.items():
         found = plan.group_of(column)
@@ -65,13 +75,8 @@ def sample_constrained(
     onehot = [s.column for s in layout.onehot_spans]
     category = [s.column for s in layout.category_spans]
     for i, wanted in groups.items():
-        rule, column = plan.rules[i], plan.state[i]["column"]
+        column = plan.state[i]["column"]
         ids = plan.combinations_matching(i, wanted)
-        if not ids:
-            asked = ", ".join(f"{k}={v!r}" for k, v in wanted.items())
-            raise ConstraintError(
-                f"the conditions {asked} match no combination the constraint {rule.describe()!r} keeps"
-            )
         encoder = transformer.encoders_[column]
         codes = tuple(sorted({level_code(encoder, column, k) for k in ids}))
         conds.append(Condition(column, onehot.index(column), category.index(column), codes[0], codes))
@@ -103,10 +108,18 @@ def sample_constrained(
             shares = [(k, float(v.mean())) for k, v in broken.items()] or [("the conditions", 1.0 - rate)]
             worst, share = max(shares, key=lambda kv: kv[1])
             conditional = f" with the conditions {conditions}" if conditions else ""
+            sparse = [
+                r.describe() for r in plan.rules if isinstance(r, FixedCombinations) and not r.as_one_column
+            ]
+            advice = (
+                "declare it with as_one_column=True (learned as one column, nothing rejected), or remove it"
+                if worst in sparse
+                else "relax or remove that rule"
+            )
             raise ConstraintError(
                 f"only {got} of {drawn} generated rows ({rate:.2%}) obey every constraint{conditional}; "
                 f"{share:.1%} break {worst!r}; at this rate {n} rows would need over {MAX_OVERDRAW}x as many "
-                "draws - relax or remove that rule"
+                f"draws - {advice}"
             )
     return pd.concat(parts, ignore_index=True).iloc[:n].reset_index(drop=True)
 

@@ -71,7 +71,11 @@ def fit_inequality(rule: Inequality, frame: pd.DataFrame, schema: Schema) -> dic
     }
 
 
-def fit_combinations(rule: FixedCombinations, frame: pd.DataFrame, schema: Schema, k: int) -> dict:
+def fit_combinations(
+    rule: FixedCombinations, frame: pd.DataFrame, schema: Schema, k: int, merged: bool = True
+) -> dict:
+    """The combinations seen at least ``k`` times, most frequent first; ``merged``: the group is learned as
+    one column (its name, the kept combinations' counts and the members' dtypes are stored too)."""
     keys = combination_keys(frame, rule.group)
     counts = Counter(keys)
     originals = {}
@@ -84,14 +88,16 @@ def fit_combinations(rule: FixedCombinations, frame: pd.DataFrame, schema: Schem
         )
     rare = [key for key in counts if counts[key] < k]
     if rare:
+        how = "learned as the nearest kept combination" if merged else "rejected when generated"
         warnings.warn(
             f"constraint {rule.describe()!r}: {len(rare)} combinations seen fewer than {k} times "
-            f"({sum(counts[r] for r in rare)} rows) are learned as the nearest kept combination and never "
-            "emitted",
+            f"({sum(counts[r] for r in rare)} rows) are {how} and never emitted",
             SchemaWarning,
             stacklevel=4,
         )
     combos = [[None if _key(v) is None else json_scalar(v) for v in originals[key]] for key in kept]
+    if not merged:
+        return {"combinations": combos}
     name = "|".join(rule.group)
     while name in schema.names:
         name = f"_{name}"

@@ -79,8 +79,18 @@ def matches(series: pd.Series, value) -> np.ndarray:
 
 def combination_keys(frame: pd.DataFrame, columns) -> list[tuple]:
     """One hashable key per row for the values of ``columns`` (missing as None, numbers as floats)."""
-    cols = [[_key(v) for v in frame[c].tolist()] for c in columns]
-    return list(zip(*cols))
+    return list(zip(*(_column_keys(frame[c]) for c in columns)))
+
+
+def _column_keys(series: pd.Series) -> list:
+    """``_key`` of every value, computed once per distinct value (pandas factorizes in C)."""
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("mixed", "mixed-integer"):
+        return [_key(v) for v in values]  # True == 1 to pandas, not to _key
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    keys = np.empty(len(uniques) + 1, dtype=object)
+    keys[:-1] = [_key(u) for u in uniques]  # code -1 (missing) takes the last entry, None
+    return keys[codes].tolist()
 
 
 def _key(value):
