@@ -2,10 +2,10 @@
 
 SDMetrics 0.32's QualityReport scores a (numeric, categorical) pair by ContingencySimilarity after binning
 the numeric column into 10 equal-width bins between *that table's* minimum and maximum: the real rows on the
-real range, the synthetic rows on the synthetic range. A generator that never emits a single patient's
-extreme (synthgan's robust bounds and tails stop short of it) always bins on a narrower range, so every
-bin of its pairs is shifted against the real bins; one that clips to the real minimum and maximum (SDV's
-GaussianCopula enforces them) bins alike. This script scores the same rows both ways: SDMetrics' report
+real range, the synthetic rows on the synthetic range. A synthetic column whose minimum or maximum is not
+the real one (synthgan's robust bounds and tails stop short of a single patient's extreme; the peers'
+ranges differ too) is binned differently, so the bins of its pairs are shifted against the real bins.
+This script scores the same rows both ways: SDMetrics' report
 as quality.py does, and the same pairs (those the report counts) with the numeric column binned on the
 real table's edges for both tables (SDMetrics' own ``ContingencySimilarity`` with
 ``continuous_column_names``, which bins that way), on quality.py's tables, split and systems.

@@ -40,6 +40,7 @@ from ..exceptions import ConstraintError, SchemaError
 from ..schema import CATEGORICAL, CONTINUOUS, INTEGER, ColumnSpec, Schema, SchemaWarning
 from ..transform.bounds import MIN_COUNT, robust_bounds
 from ..transform.values import cast_series
+from .gaps import rebuild_high, rebuild_low
 from .rules import Custom, FixedCombinations, IfThen, Inequality, Range, Rule, Sum, rule_from_dict
 from .state import fit_combinations, fit_inequality, nearest
 from .values import (
@@ -203,9 +204,9 @@ class ConstraintPlan:
                     values = np.array([combo[j] for combo in s["combinations"]], dtype=object)[ids]
                     out[name] = restore_group_levels(values, self.schema[name], s["dtypes"][j])
             elif isinstance(rule, Inequality) and rule.high in fixed:
-                out[rule.low], out[rule.high] = self._rebuild_low(rule, s, out, fixed[rule.high])
+                out[rule.low], out[rule.high] = rebuild_low(rule, s, out, fixed[rule.high], self.schema)
             elif isinstance(rule, Inequality):
-                out[rule.high] = self._rebuild_high(rule, s, out)
+                out[rule.high] = rebuild_high(rule, s, out, self.schema)
             elif isinstance(rule, Range):
                 out[rule.column] = clip_range(out[rule.column], rule, self.schema[rule.column])
             elif isinstance(rule, IfThen):
@@ -222,28 +223,6 @@ class ConstraintPlan:
                 out[rule.total] = cast_series(pd.Series(total), self.schema[rule.total].dtype).to_numpy()
         return out[self.schema.names]
 
-    def _rebuild_low(self, rule: Inequality, s: dict, out: pd.DataFrame, value: float):
-        """``high`` fixed to ``value``: ``low`` is ``value - offset - gap`` where it was generated present (a
-        row whose ``low`` then leaves its robust training bounds is rejected by ``fixed_violations``)."""
-        gap = pd.to_numeric(out[rule.high], errors="coerce").to_numpy(dtype=np.float64)
-        low = numbers(out[rule.low], self.schema[rule.low])
-        steps = gap * s["unit"] if s["unit"] > 0 else gap
-        smallest = (s["unit"] if s["unit"] > 0 else 0.0) if rule.strict else 0.0
-        with np.errstate(invalid="ignore"):
-            steps = np.where(np.isnan(steps), smallest, np.maximum(steps, smallest))
-        if rule.strict and s["unit"] == 0:
-            steps = np.maximum(steps, np.spacing(abs(value)) * 4)
-        rebuilt = np.where(np.isnan(low), np.nan, value - s["offset"] - steps)
-        if self.schema[rule.low].kind == INTEGER:  # whole numbers: down, so the rule survives the cast
-            rebuilt = np.floor(rebuilt + 1e-9)
-            if rule.strict:
-                rebuilt = np.where(rebuilt >= value - s["offset"], np.ceil(value - s["offset"]) - 1, rebuilt)
-        high = np.full(len(out), value)
-        return (
-            restore_numbers(rebuilt, self.schema[rule.low], s.get("tz_low", s.get("tz"))),
-            restore_numbers(high, self.schema[rule.high], s.get("tz")),
-        )
-
     def fixes(self, column: str) -> bool:
         """Whether a condition may fix ``column``: a side of an inequality held by construction."""
         return any(column in (self.rules[i].low, self.rules[i].high) for i in self.constructed(Inequality))
@@ -259,27 +238,6 @@ class ConstraintPlan:
                     with np.errstate(invalid="ignore"):
                         bad |= (x < bounds[0]) | (x > bounds[1])
         return bad
-
-    def _rebuild_high(self, rule: Inequality, s: dict, out: pd.DataFrame) -> pd.Series:
-        gap = pd.to_numeric(out[rule.high], errors="coerce").to_numpy(dtype=np.float64)
-        low = numbers(out[rule.low], self.schema[rule.low])
-        present = ~np.isnan(low)
-        steps = gap * s["unit"] if s["unit"] > 0 else gap
-        smallest = (s["unit"] if s["unit"] > 0 else 0.0) if rule.strict else 0.0
-        with np.errstate(invalid="ignore"):
-            steps = np.where(present & (steps < smallest), smallest, steps)
-        base = np.where(present, low, s["reference"]) + s["offset"]
-        high = base + steps
-        if s.get("bounds"):  # within the column's robust training bounds (then raised where low needs it)
-            high = np.clip(high, *s["bounds"])
-            high = np.where(present & (high < base + smallest), base + smallest, high)
-        if rule.strict and s["unit"] == 0:  # a float that rounds back onto low + offset moves one ulp up
-            high = np.where(present & (high <= base), np.nextafter(base, np.inf), high)
-        if self.schema[rule.high].kind == INTEGER:  # whole numbers: up, so the rule survives the cast
-            high = np.ceil(high - 1e-9)
-            if rule.strict:
-                high = np.where(present & (high <= base), np.floor(base) + 1, high)
-        return restore_numbers(high, self.schema[rule.high], s.get("tz"))
 
     def violations(self, frame: pd.DataFrame, rejected_only: bool = False) -> dict[str, np.ndarray]:
         """Rows breaking each rule, by the rule's description; a constructed sum's total beyond its

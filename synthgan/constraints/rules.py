@@ -7,8 +7,7 @@ wrong), except where the rule names the missing value itself (fixed combinations
 - ``Inequality(low, high, strict=False, offset=0)``: ``high >= low + offset`` (``>`` when strict), numbers or
   datetimes (then ``offset`` is a duration such as ``"1D"`` or a number of seconds).
 - ``Range(column, low=None, high=None, low_inclusive=True, high_inclusive=True)``.
-- ``FixedCombinations(columns, as_one_column=False)``: only the combinations of these categorical columns
-  seen in training.
+- ``FixedCombinations(columns, as_one_column=False)``: only combinations of these columns seen in training.
 - ``IfThen(if_column, if_value, then_column, then_value)``: ``if sex == "M" then pregnant == "No"``; with a
   number as ``then_value`` it is the zero-when-absent rule (``if drug == "none" then dose == 0``).
 - ``Sum(parts, total)``: ``sum of parts == total`` (to a relative 1e-9).
@@ -193,11 +192,9 @@ class Range(Rule):
 
 @dataclass(frozen=True)
 class FixedCombinations(Rule):
-    """Only the combinations of ``columns`` seen in training; ``allowed`` is filled in at fit (combinations
-    seen at least k times: rarer ones are one patient's combination and are neither stored nor emitted).
-    By default the model learns each column and rows with another combination are rejected;
-    ``as_one_column=True`` learns the group as one column of its combinations instead (nothing rejected,
-    for groups whose combinations are too sparse for rejection; it cost fidelity on diabetes-130)."""
+    """Only the combinations of ``columns`` seen at least k times in training (``allowed``, filled in at fit;
+    rarer ones are one patient's: neither stored nor emitted). Kept by rejection, or with
+    ``as_one_column=True`` learned as one column of its combinations (``plan`` says how each holds)."""
 
     group: tuple[str, ...]
     as_one_column: bool = False
@@ -211,9 +208,7 @@ class FixedCombinations(Rule):
                 f"fixed combinations need two or more different columns, not {list(self.group)}"
             )
         if not isinstance(self.as_one_column, (bool, np.bool_)):
-            raise SchemaError(
-                f"fixed combinations' as_one_column must be true or false, not {self.as_one_column!r}"
-            )
+            raise SchemaError(f"as_one_column must be true or false, not {self.as_one_column!r}")
         object.__setattr__(self, "as_one_column", bool(self.as_one_column))
 
     @property
