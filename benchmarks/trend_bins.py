@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_constraints import _mean_se
 from quality import sdmetrics_metadata, split, synthesize, tables
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -65,12 +65,6 @@ def trends_both_ways(train: pd.DataFrame, synthetic: pd.DataFrame, schema) -> di
         ),
         "numeric": len(numeric),
     }
-
-
-def _mean_se(values: list[float]) -> str:
-    mean = float(np.mean(values))
-    se = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
-    return f"{mean:.3f} +- {se:.3f}"
 
 
 def markdown(results: list[dict]) -> str:
