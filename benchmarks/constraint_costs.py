@@ -15,9 +15,10 @@ dropping them and re-drawing the survivors with weights that give the rule colum
 rows had (``reweighted``: iterative proportional fitting; a remedy for rejection's selection bias). All are
 SDMetrics quality / shapes / trends against the training rows, as many rows as training rows.
 
-    python benchmarks/constraint_costs.py --seeds 0 1 2 [--table adult --out results/constraint_costs_adult]
+    python benchmarks/constraint_costs.py --seeds 0 1 2 [--table adult]
 
-appends to ``results/constraint_costs.jsonl`` and writes ``results/constraint_costs.md``.
+appends to ``results/constraint_costs.jsonl`` and writes ``results/constraint_costs.md`` (``_adult`` in the
+names for Adult).
 """
 
 from __future__ import annotations
@@ -163,13 +164,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--table", default="diabetes", choices=["diabetes", "adult"])
-    parser.add_argument("--out", default=str(RESULTS / "constraint_costs"))
+    parser.add_argument("--out", default=None, help="default: results/constraint_costs[_TABLE]")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument(
         "--steps", type=int, default=None, help="synthgan's budget (default: its own; smoke runs)"
     )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.out is None:  # one file per table: the rows do not name their table
+        args.out = str(
+            RESULTS / ("constraint_costs" if args.table == "diabetes" else f"constraint_costs_{args.table}")
+        )
     path = Path(args.out + ".jsonl")
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     done = {(r["seed"], r["variant"]) for r in rows}

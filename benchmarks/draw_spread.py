@@ -23,25 +23,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from bench_constraints import table_sample
-from quality import sdmetrics_metadata, split
+from quality import quality_report, report_scores, split
+from trend_bins import numeric_columns, range_differs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def score(train: pd.DataFrame, synthetic: pd.DataFrame, metadata: dict) -> tuple[dict, pd.Series]:
-    from sdmetrics.reports.single_table import QualityReport
-
-    cols = list(metadata["columns"])
-    report = QualityReport()
-    report.generate(train[cols], synthetic[cols], metadata, verbose=False)
-    props = report.get_properties().set_index("Property")["Score"]
+def score(train: pd.DataFrame, synthetic: pd.DataFrame, schema) -> tuple[dict, pd.Series]:
+    """Quality, shapes and trends, and the score of every pair the trends average."""
+    report = quality_report(train, synthetic, schema)
     pairs = report.get_details("Column Pair Trends").dropna(subset=["Score"])
-    scores = {
-        "quality": float(report.get_score()),
-        "shapes": float(props["Column Shapes"]),
-        "trends": float(props["Column Pair Trends"]),
-    }
-    return scores, pairs.set_index(["Column 1", "Column 2"])["Score"]
+    return report_scores(report), pairs.set_index(["Column 1", "Column 2"])["Score"]
 
 
 def main() -> None:
@@ -57,15 +49,13 @@ def main() -> None:
     frame, target = table_sample(args.table, 10_000)
     train, _ = split(frame, target, args.seed)
     schema = Schema.infer(train)
-    metadata = sdmetrics_metadata(schema)
-    numeric = [c for c, m in metadata["columns"].items() if m["sdtype"] == "numerical"]
+    numeric = numeric_columns(schema)
     model = CTGAN(random_state=args.seed, verbose=False).fit(train, schema=schema)
     draws, pair_scores = [], {}
     for k in range(args.draws):
         rows = model.sample(len(train), random_state=k)
-        scores, pairs = score(train, rows, metadata)
-        shifted = [c for c in numeric if (rows[c].min(), rows[c].max()) != (train[c].min(), train[c].max())]
-        draws.append({"draw": k, **scores, "range_differs": shifted})
+        scores, pairs = score(train, rows, schema)
+        draws.append({"draw": k, **scores, "range_differs": range_differs(train, rows, numeric)})
         pair_scores[k] = pairs
         print(json.dumps(draws[-1]), flush=True)
     table = pd.DataFrame(pair_scores)

@@ -159,12 +159,21 @@ def sdmetrics_metadata(schema) -> dict:
 
 
 def quality(train: pd.DataFrame, synthetic: pd.DataFrame, schema) -> dict:
+    return report_scores(quality_report(train, synthetic, schema))
+
+
+def quality_report(train: pd.DataFrame, synthetic: pd.DataFrame, schema):
+    """SDMetrics' QualityReport of ``synthetic`` against ``train`` (its details hold the per-pair scores)."""
     from sdmetrics.reports.single_table import QualityReport
 
     metadata = sdmetrics_metadata(schema)
     cols = list(metadata["columns"])
     report = QualityReport()
     report.generate(train[cols], synthetic[cols], metadata, verbose=False)
+    return report
+
+
+def report_scores(report) -> dict:
     props = report.get_properties().set_index("Property")["Score"]
     return {
         "quality": float(report.get_score()),

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from bench_constraints import _mean_se
-from quality import sdmetrics_metadata, split, synthesize, tables
+from quality import quality_report, report_scores, sdmetrics_metadata, split, synthesize, tables
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SYSTEMS = ("synthgan", "gaussian_copula", "tvae")
@@ -33,13 +33,9 @@ SYSTEMS = ("synthgan", "gaussian_copula", "tvae")
 
 def trends_both_ways(train: pd.DataFrame, synthetic: pd.DataFrame, schema) -> dict:
     from sdmetrics.column_pairs import ContingencySimilarity
-    from sdmetrics.reports.single_table import QualityReport
 
-    metadata = sdmetrics_metadata(schema)
-    cols = list(metadata["columns"])
-    numeric = {c for c, m in metadata["columns"].items() if m["sdtype"] == "numerical"}
-    report = QualityReport()
-    report.generate(train[cols], synthetic[cols], metadata, verbose=False)
+    numeric = numeric_columns(schema)
+    report = quality_report(train, synthetic, schema)
     details = report.get_details("Column Pair Trends")
     counted = details[details["Meets Threshold?"].astype("boolean").fillna(False)]
     rebinned, mixed = [], 0
@@ -56,15 +52,25 @@ def trends_both_ways(train: pd.DataFrame, synthetic: pd.DataFrame, schema) -> di
         else:
             rebinned.append(row["Score"])
     return {
-        "trends": float(report.get_properties().set_index("Property")["Score"]["Column Pair Trends"]),
+        "trends": report_scores(report)["trends"],
         "trends_real_bins": float(np.mean(rebinned)) if rebinned else float("nan"),
         "pairs": len(counted),
         "mixed_pairs": mixed,
-        "range_differs": sorted(
-            c for c in numeric if (synthetic[c].min(), synthetic[c].max()) != (train[c].min(), train[c].max())
-        ),
+        "range_differs": range_differs(train, synthetic, numeric),
         "numeric": len(numeric),
     }
+
+
+def numeric_columns(schema) -> list[str]:
+    """The columns SDMetrics takes as numerical (and so bins in a pair with a categorical column)."""
+    return [c for c, m in sdmetrics_metadata(schema)["columns"].items() if m["sdtype"] == "numerical"]
+
+
+def range_differs(train: pd.DataFrame, synthetic: pd.DataFrame, columns) -> list[str]:
+    """The ``columns`` whose synthetic minimum or maximum is not the real one (SDMetrics bins them apart)."""
+    return [
+        c for c in columns if (synthetic[c].min(), synthetic[c].max()) != (train[c].min(), train[c].max())
+    ]
 
 
 def markdown(results: list[dict]) -> str:

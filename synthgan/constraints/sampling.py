@@ -51,20 +51,24 @@ def sample_constrained(
                 f"unknown condition column {column!r}; the table has {plan.schema.names[:20]}"
             )
     plan.check_conditions(conditions)
+    matching = {}  # group index -> ids of its kept combinations that hold the conditions on its columns
     for i, rule in enumerate(plan.rules):  # however the group is held, refuse what no kept combination has
         if not isinstance(rule, FixedCombinations):
             continue
         wanted = {c: v for c, v in conditions.items() if c in rule.group}
-        if wanted and not plan.combinations_matching(i, wanted):
+        if not wanted:
+            continue
+        matching[i] = plan.combinations_matching(i, wanted)
+        if not matching[i]:
             asked = ", ".join(f"{k}={v!r}" for k, v in wanted.items())
             raise ConstraintError(
                 f"the conditions {asked} match no combination the constraint {rule.describe()!r} keeps"
             )
-    plain, groups, fixed = {}, {}, {}
+    plain, groups, fixed = {}, [], {}  # groups: the groups learned as one column that conditions touch
     for column, value in conditions.items():
         found = plan.group_of(column)
         if found is not None:
-            groups.setdefault(found[0], {})[column] = value
+            groups += [] if found[0] in groups else [found[0]]
         elif plan.schema[column].kind in (CONTINUOUS, INTEGER, DATETIME) and plan.fixes(column):
             fixed[column] = fixed_value(plan, column, value)
         else:
@@ -74,11 +78,10 @@ def sample_constrained(
     layout = transformer.layout_
     onehot = [s.column for s in layout.onehot_spans]
     category = [s.column for s in layout.category_spans]
-    for i, wanted in groups.items():
+    for i in groups:
         column = plan.state[i]["column"]
-        ids = plan.combinations_matching(i, wanted)
         encoder = transformer.encoders_[column]
-        codes = tuple(sorted({level_code(encoder, column, k) for k in ids}))
+        codes = tuple(sorted({level_code(encoder, column, k) for k in matching[i]}))
         conds.append(Condition(column, onehot.index(column), category.index(column), codes[0], codes))
     written = plan.written()
     recheck = {c: v for c, v in plain.items() if c in written}
