@@ -4,7 +4,8 @@ scores, paired by seed - how a default is chosen by measurement.
 Each variant is a name and the estimator parameters it sets (JSON); everything else stays at the defaults.
 Per table and seed: ``quality.py``'s stratified 75 / 25 split, one fit per variant, as many synthetic rows
 as training rows, scored by SDMetrics' QualityReport (quality, shapes, trends), train-on-synthetic ROC AUC
-on the test rows, global utility, conditional TV (``quality.py``'s condition per table) and the
+on the test rows, global utility, conditional TV (``quality.py``'s condition per table: ``conditional_tv``
+on the unconditional rows that meet it, ``conditioned_tv`` on rows sampled with it as a condition) and the
 closest-record gain (0: like a fresh sample; higher: nearer the training rows). ``adultN`` is a seeded
 sample of N Adult rows (a mid-sized table).
 
@@ -34,7 +35,17 @@ import numpy as np
 import pandas as pd
 import quality as Q
 
-SCORES = ("quality", "shapes", "trends", "tstr", "global_utility", "conditional_tv", "dcr_gain", "fit_s")
+SCORES = (
+    "quality",
+    "shapes",
+    "trends",
+    "tstr",
+    "global_utility",
+    "conditional_tv",
+    "conditioned_tv",
+    "dcr_gain",
+    "fit_s",
+)
 GATE_SCORES = ("passed", "membership_auc", "closest_record_gain", "pair_trends", "dependence_kept", "fit_s")
 
 
@@ -63,6 +74,7 @@ def quality_cases(name: str, seeds: int):
                 "tstr": Q._predict_score(synthetic, test, target, schema),
                 "global_utility": Q.global_utility(train, synthetic, test, schema),
                 "conditional_tv": Q.conditional_tv(train, synthetic, condition),
+                "conditioned_tv": Q.conditioned_tv(train, model, condition, seed),
                 "dcr_gain": Q.privacy(train, synthetic, test, schema)["dcr_gain"],
             }
 

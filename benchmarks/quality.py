@@ -17,7 +17,9 @@ against the training rows, SDMetrics version recorded):
   F1 for more, R^2 for numbers), the mean over columns of synthetic-trained over real-trained (columns
   the real rows predict above 0.05);
 - ``detection``: mean per-fold ROC AUC of telling real training rows from synthetic ones (0.5: alike);
-- ``conditional_tv``: total variation between P(column | condition) in synthetic and real rows;
+- ``conditional_tv``: total variation between P(column | condition) in synthetic and real rows (the
+  unconditional synthetic rows that meet the condition; ``conditioned_tv``, which ``compare_settings.py``
+  reports, asks a synthgan model for rows meeting it instead: ``sample(conditions=...)``);
 - ``privacy_passed``, ``dcr_gain``: the default gate's privacy checks on the synthetic rows, with the test
   rows as the holdout, and the closest-record gain ((share - chance) / (1 - chance); 0: like a fresh sample).
 
@@ -294,6 +296,17 @@ def conditional_tv(train: pd.DataFrame, synthetic: pd.DataFrame, condition: tupl
         return 1.0
     keys = p.index.union(q.index, sort=False)
     return float(0.5 * np.abs(p.reindex(keys, fill_value=0) - q.reindex(keys, fill_value=0)).sum())
+
+
+def conditioned_tv(train: pd.DataFrame, model, condition: tuple, seed: int) -> float:
+    """``conditional_tv`` of rows a synthgan model generates when asked for the condition
+    (``sample(conditions=...)``), as many as the training rows that meet it (at least 1,000)."""
+    from synthgan.evaluation.columns import as_labels
+
+    column, given, value = condition
+    count = int((as_labels(train[given]) == as_labels(pd.Series([value])).iloc[0]).sum())
+    rows = model.sample(max(count, 1000), conditions={given: value}, random_state=seed)
+    return conditional_tv(train, rows, condition)
 
 
 def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame, schema) -> dict:

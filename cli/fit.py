@@ -152,6 +152,13 @@ def fit_command(
             help="CTGAN: share of training steps conditioned on these columns, e.g. 'diagnosis=0.5'.",
         ),
     ] = None,
+    pack_conditions: Annotated[
+        bool,
+        typer.Option(
+            "--pack-conditions",
+            help="CTGAN: each critic pack of rows shares one condition (closer conditional sampling).",
+        ),
+    ] = False,
     max_time: Annotated[
         Optional[float],
         typer.Option("--max-time", help="Stop after the epoch that passes this many seconds."),
@@ -247,6 +254,8 @@ def fit_command(
         settings.update(steps=steps, ema=ema, validation=validation, patience=patience)
         if condition_focus is not None:
             settings["condition_focus"] = parse_shares(condition_focus, "--condition-focus")
+        if pack_conditions:
+            settings["pack_conditions"] = True
         settings.update(callbacks=[_checkpoint_callback(checkpoint, every, record, model)])
     else:
         settings["ema"] = ema

@@ -272,11 +272,13 @@ def test_typed_choices_and_new_options(tmp_path, monkeypatch):
         "float32",
         "--condition-focus",
         "sex=0.5",
+        "--pack-conditions",
         "-q",
     )
     assert result.exit_code == 0, result.output
     params = load_model("model.synthgan").get_params()
     assert params["precision"] == "float32" and params["condition_focus"] == {"sex": 0.5}
+    assert params["pack_conditions"] is True
     result = invoke("sample", "-n", "50", "--device", "cpu", "--no-gate", "-q")
     assert result.exit_code == 0, result.output
 

@@ -262,3 +262,47 @@ def test_augmentation_tables_quote_the_augmentation_results():
     assert len(quoted) == 8  # six systems, two paired differences
     for found in quoted:
         assert tuple(found[-3:]) in published, found
+
+
+def _settings_tables(name: str):
+    """``mean(table, variant, score)`` and ``paired(table, score)`` -> (difference, low, high) read from
+    benchmarks/results/NAME.md (``compare_settings.py``'s report)."""
+    results = (ROOT / "benchmarks" / "results" / f"{name}.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"## (\w+)\n(.+?)(?=\n## |\Z)", results, re.S))
+
+    def mean(table: str, variant: str, score: str) -> str:
+        header = row(sections[table], "variant")
+        return row(sections[table], f"{variant} |")[header.index(score)].split()[0]
+
+    def paired(table: str, score: str) -> tuple[str, ...]:
+        header, line = row(sections[table], "variant"), row(sections[table], "pack_conditions (")
+        return re.match(r"(\S+) \[(\S+), (\S+)\]", line[header.index(score) - 1]).groups()
+
+    return mean, paired
+
+
+def test_pack_conditions_paragraph_quotes_the_settings_results():
+    """README's ``pack_conditions`` figures are the means and paired differences of
+    benchmarks/results/settings_pack_conditions.md and settings_pack_conditions_gate.md."""
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    start = text.index("- `pack_conditions=True`")
+    paragraph = text[start : text.index(" - Model files:", start)]
+    mean, paired = _settings_tables("settings_pack_conditions")
+    for table in ("adult10000", "kidney", "hepatitis", "heart"):
+        before, after = (mean(table, v, "conditioned_tv") for v in ("default", "pack_conditions"))
+        assert f"{before} -> {after}" in paragraph, table
+    assert "paired {}, 95% interval {} to {}".format(*paired("adult10000", "conditioned_tv")) in paragraph
+    assert "global utility {} ({} to {})".format(*paired("adult10000", "global_utility")) in paragraph
+    assert "TSTR {} ({} to {})".format(*paired("adult10000", "tstr")) in paragraph
+    small = sorted(float(paired(t, "global_utility")[0]) for t in ("heart", "kidney", "hepatitis"))
+    assert f"({small[-1]:+.3f} to {small[0]:+.3f})" in paragraph
+
+    mean, paired = _settings_tables("settings_pack_conditions_gate")
+    assert "hepatitis 8 of 8 seeds, the default 7 of 8; Adult 10k 5 of 5" in paragraph
+    passed = [mean(t, v, "passed") for t, v in [("hepatitis", "pack_conditions"), ("hepatitis", "default")]]
+    assert passed + [mean("adult_10k", "pack_conditions", "passed")] == ["1.000", "0.875", "1.000"]
+    gain = [mean("hepatitis", v, "closest_record_gain") for v in ("default", "pack_conditions")]
+    assert "closest-record gain {} -> {}".format(*gain) in paragraph
+    kept = [mean("adult_10k", v, "dependence_kept") for v in ("default", "pack_conditions")]
+    interval = paired("adult_10k", "dependence_kept")[1:]
+    assert "({} -> {}, interval {} to {})".format(*kept, *interval) in paragraph

@@ -522,3 +522,65 @@ def test_condition_focus_errors_name_the_accepted_values(focus, message):
         CTGAN(epochs=1, batch_size=60, verbose=False, condition_focus=focus).fit(small_frame())
     with pytest.raises(InvalidParameterError, match="needs a conditional model"):
         WGAN(epochs=1, batch_size=60, verbose=False, condition_focus={"ward": 0.5}).fit(small_frame())
+
+
+def test_packed_conditions_give_each_critic_pack_one_condition_and_matching_real_rows():
+    """``sample_train(n, rng, pack)``: every run of ``pack`` rows shares one (column, level), its real rows
+    hold that level, and the runs' levels follow the same (log-)frequencies as per-row draws."""
+    from synthgan.sampling import ConditionalSampler
+    from synthgan.transform import TableTransformer
+
+    frame = small_frame(2000)
+    frame["status"] = np.repeat(["common", "rare1", "rare2"], [1900, 50, 50])
+    tt = TableTransformer().fit(frame, random_state=0)
+    encoded = tt.transform(frame, random_state=0)
+    sampler = ConditionalSampler.from_codes(encoded.codes, tt.layout_)
+    cond, level, rows = sampler.sample_train(20_000, np.random.default_rng(1), pack=10)
+    runs = level.reshape(-1, 10)
+    assert (runs == runs[:, :1]).all()  # one condition per pack
+    assert (cond.reshape(-1, 10, sampler.width) == cond.reshape(-1, 10, sampler.width)[:, :1]).all()
+    spans = [j for j, s in enumerate(tt.layout_.onehot_spans) if s.kind == "category"]
+    column = np.searchsorted(sampler.offsets, level, side="right") - 1
+    real = encoded.codes[rows][:, spans][np.arange(len(rows)), column]
+    assert (real + sampler.offsets[column] == level).all()  # real rows have the pack's level
+    packed_rows = rows.reshape(-1, 10)
+    assert (packed_rows != packed_rows[:, :1]).any(axis=1).mean() > 0.95  # real rows drawn one by one
+    per_row = sampler.sample_train(20_000, np.random.default_rng(1))[1]
+    packs = runs[:, 0]
+    for value in np.unique(per_row):  # each level's share among packs matches its share among rows
+        assert abs((packs == value).mean() - (per_row == value).mean()) < 0.03, value
+    same = sampler.sample_train(600, np.random.default_rng(5), pack=1)
+    plain = sampler.draw(600, np.random.default_rng(5), sampler.log_frequency, sampler.column_p)
+    assert (same[1] == sampler.offsets[plain[0]] + plain[1]).all()  # pack=1: the per-row draws as before
+
+
+@pytest.mark.parametrize("pack_conditions", [False, True])
+def test_pack_conditions_decides_whether_the_critic_sees_packs_of_one_condition(monkeypatch, pack_conditions):
+    from synthgan.training.tabular import TabularTask
+
+    seen, original = [], TabularTask.draw
+
+    def recording(self, rng):
+        batch = original(self, rng)
+        seen.append((batch.index.numpy().reshape(-1, self.pac), batch.inputs.shape[0]))
+        return batch
+
+    monkeypatch.setattr(TabularTask, "draw", recording)
+    model = CTGAN(
+        epochs=2, batch_size=100, pac=10, random_state=0, verbose=False, pack_conditions=pack_conditions
+    )
+    model.fit(small_frame(400))
+    shared = np.mean([(packs == packs[:, :1]).all(axis=1).mean() for packs, _ in seen])
+    assert shared == 1.0 if pack_conditions else shared < 0.5
+    assert {size for _, size in seen} == {100}
+    rows = model.sample(200, conditions={"ward": "B"}, random_state=0)
+    assert set(rows["ward"]) == {"B"}
+
+
+@pytest.mark.parametrize("value", [1, "yes", None])
+def test_pack_conditions_must_be_a_boolean_and_needs_a_conditional_model(value):
+    message = f"pack_conditions={value!r} must be True or False"
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        CTGAN(epochs=1, batch_size=60, verbose=False, pack_conditions=value).fit(small_frame())
+    with pytest.raises(InvalidParameterError, match="pack_conditions needs a conditional model"):
+        WGAN(epochs=1, batch_size=60, verbose=False, pack_conditions=True).fit(small_frame())

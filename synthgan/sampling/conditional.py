@@ -108,9 +108,15 @@ class ConditionalSampler:
         cond[np.arange(len(col)), self.offsets[col] + level] = 1.0
         return cond
 
-    def sample_train(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Training batch: (cond (n, width), chosen global level (n,), real row indices (n,))."""
-        col, level = self.draw(n, rng, log_frequency=self.log_frequency, column_p=self.column_p)
+    def sample_train(
+        self, n: int, rng: np.random.Generator, pack: int = 1
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Training batch: (cond (n, width), chosen global level (n,), real row indices (n,)). With
+        ``pack > 1`` (a divisor of ``n``) each run of ``pack`` consecutive rows - one critic pack - shares
+        one condition, and its real rows are drawn independently among the rows with that level."""
+        col, level = self.draw(n // pack, rng, log_frequency=self.log_frequency, column_p=self.column_p)
+        if pack > 1:
+            col, level = np.repeat(col, pack), np.repeat(level, pack)
         return self.one_hot(col, level), self.offsets[col] + level, self.rows_for(col, level, rng)
 
     def sample_index(self, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -70,6 +70,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         discriminator_steps: int = 1,
         log_frequency: bool = True,
         condition_focus: Mapping[str, float] | None = None,
+        pack_conditions: bool = False,
         pac: int | None = 10,
         objectives: Mapping | None = None,
         ema: float | None = 0.999,
@@ -98,6 +99,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         self.discriminator_steps = discriminator_steps
         self.log_frequency = log_frequency
         self.condition_focus = condition_focus
+        self.pack_conditions = pack_conditions
         self.pac = pac
         self.objectives = objectives
         self.ema = ema
@@ -246,6 +248,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             noise_dim=self.embedding_dim,
             batch_size=budget.batch_size,
             pac=budget.pac,
+            pack_conditions=bool(self.pack_conditions),
         )
         with torch.random.fork_rng(
             devices=[]

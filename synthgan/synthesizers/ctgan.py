@@ -20,9 +20,11 @@ class CTGAN(TabularGAN):
     2e-4 and weight decays 1e-6 with Adam (betas 0.5, 0.9), ``discriminator_steps=1``,
     ``log_frequency=True``, ``condition_focus=None`` (e.g. ``{"diagnosis": 0.5}``: half the training rows
     are conditioned on that column, so its classes - a rare one too - are learned with the critic
-    comparing like with like), ``validation=None`` (a share of rows held out to select the best weights),
-    ``device="auto"``, ``precision="auto"`` (bfloat16 only where native), ``random_state=None``,
-    ``verbose=True``. ``CTGAN.classic()`` is the paper's configuration.
+    comparing like with like), ``pack_conditions=False`` (True: the ``pac`` rows of each critic pack share
+    one condition and their real rows hold it, so the critic compares conditional distributions pack by
+    pack; ``sample(conditions=...)`` then keeps more of the joint), ``validation=None`` (a share of rows
+    held out to select the best weights), ``device="auto"``, ``precision="auto"`` (bfloat16 only where
+    native), ``random_state=None``, ``verbose=True``. ``CTGAN.classic()`` is the paper's configuration.
 
     Example:
         >>> from synthgan import CTGAN

@@ -92,11 +92,13 @@ def prepare(
     if sampler is not None:
         sampler.column_p = P.condition_focus(model.condition_focus, sampler.columns)
         sampler.log_frequency = bool(model.log_frequency)
-    elif model.condition_focus:
-        raise InvalidParameterError(
-            f"condition_focus needs a conditional model (CTGAN); "
-            f"{type(model).__name__} has no conditional vector"
-        )
+    else:
+        for name in ("condition_focus", "pack_conditions"):
+            if getattr(model, name):
+                raise InvalidParameterError(
+                    f"{name} needs a conditional model (CTGAN); "
+                    f"{type(model).__name__} has no conditional vector"
+                )
     return Prepared(schema_, transformer, encoded, held, sampler, plan, seeds, fingerprint(frame))
 
 

@@ -75,11 +75,13 @@ class TrainingData:
     def conditional(self) -> bool:
         return self.sampler is not None and self.sampler.n_columns > 0
 
-    def batch(self, size: int, rng: np.random.Generator) -> Batch:
+    def batch(self, size: int, rng: np.random.Generator, pack: int = 1) -> Batch:
+        """``size`` real rows and their conditions; ``pack``: rows per shared condition (see
+        ``ConditionalSampler.sample_train``)."""
         if not self.conditional:
             rows = self._dense(rng.integers(0, self.n_rows, size))
             return Batch(rows, rows)
-        cond, level, index = self.sampler.sample_train(size, rng)
+        cond, level, index = self.sampler.sample_train(size, rng, pack)
         rows = self._dense(index)
         cond_t = torch.as_tensor(cond, device=self.device).to(self.dtype)
         return Batch(torch.cat([rows, cond_t], dim=1), rows, torch.as_tensor(level, device=self.device))
@@ -112,9 +114,11 @@ class TabularTask:
         noise_dim: int,
         batch_size: int,
         pac: int,
+        pack_conditions: bool = False,
     ) -> None:
         self.generator, self.critic, self.heads, self.data = generator, critic, heads, data
         self.noise_dim, self.batch_size, self.pac = noise_dim, batch_size, pac
+        self.condition_run = pac if pack_conditions else 1  # rows per shared condition in a batch
         self.steps_per_epoch = max(1, data.n_rows // batch_size)
         self.forward: Callable = generator  # replaced by a compiled version with ``compile=True``
 
@@ -123,7 +127,7 @@ class TabularTask:
         return self.data.device
 
     def draw(self, rng: np.random.Generator) -> Batch:
-        return self.data.batch(self.batch_size, rng)
+        return self.data.batch(self.batch_size, rng, self.condition_run)
 
     def generate(self, batch: Batch, generator: torch.Generator) -> Fake:
         """Fake rows for ``batch``'s conditions (noise and Gumbel noise from ``generator``)."""
