@@ -216,6 +216,8 @@ def fit_command(
     strata = parse_columns(stratify, "--stratify")
     if strata and images:
         raise typer.BadParameter("applies to tables only", param_hint="--stratify")
+    if pack_conditions and images:
+        raise typer.BadParameter("applies to tables only", param_hint="--pack-conditions")
     if resume is not None:  # the split the checkpoint was trained on, checked against its record
         estimator, record, model = _resumed(resume, given_model, data)
         holdout, seed, strata = (
@@ -260,10 +262,10 @@ def fit_command(
     else:
         settings["ema"] = ema
     if resume is not None:  # the checkpoint's settings stay, but for what the command line gives
-        for name in ("ema", "validation"):
+        for name in ("ema", "validation", "pack_conditions"):
             if settings.get(name) is not None and settings[name] != estimator.get_params()[name]:
                 raise InvalidParameterError(
-                    f"--{name} {settings[name]} differs from the checkpoint's "
+                    f"--{name.replace('_', '-')} {settings[name]} differs from the checkpoint's "
                     f"({estimator.get_params()[name]}); drop it"
                 )
     # options not given keep the model's defaults; with --resume, --epochs / --steps always set the total

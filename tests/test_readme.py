@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -297,8 +298,23 @@ def test_pack_conditions_paragraph_quotes_the_settings_results():
     small = sorted(float(paired(t, "global_utility")[0]) for t in ("heart", "kidney", "hepatitis"))
     assert f"({small[-1]:+.3f} to {small[0]:+.3f})" in paragraph
 
+    runs = [
+        json.loads(line)
+        for line in (ROOT / "benchmarks" / "results" / "settings_pack_conditions.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    batches = [{r["batch_size"] for r in runs if r["table"] == t} for t in ("heart", "kidney", "hepatitis")]
+    assert batches == [{50}, {70}, {110}] and "batches of 50, 70 and 110 rows: 5-11 packs" in paragraph
+    by_seed = {(r["seed"], r["variant"]): r["trends"] for r in runs if r["table"] == "adult10000"}
+    moves = sorted(round(by_seed[k, "pack_conditions"] - by_seed[k, "default"], 3) for k in range(5))
+    assert f"trends {moves[0]:+.3f} and {moves[1]:+.3f} at 2 of the 5 seeds" in paragraph
+    assert f"{moves[2]:+.3f} to {moves[4]:+.3f} at the others" in paragraph
+
     mean, paired = _settings_tables("settings_pack_conditions_gate")
-    assert "hepatitis 8 of 8 seeds, the default 7 of 8; Adult 10k 5 of 5" in paragraph
+    passes = "hepatitis 8 of 8 seeds, the default 7 of 8 - one seed, not a significant difference; Adult 10k"
+    assert f"{passes} 5 of 5" in paragraph
+    assert "{} [{}, {}]".format(*paired("hepatitis", "passed")) == "+0.125 [-0.171, +0.421]"
     passed = [mean(t, v, "passed") for t, v in [("hepatitis", "pack_conditions"), ("hepatitis", "default")]]
     assert passed + [mean("adult_10k", "pack_conditions", "passed")] == ["1.000", "0.875", "1.000"]
     gain = [mean("hepatitis", v, "closest_record_gain") for v in ("default", "pack_conditions")]

@@ -573,8 +573,25 @@ def test_pack_conditions_decides_whether_the_critic_sees_packs_of_one_condition(
     shared = np.mean([(packs == packs[:, :1]).all(axis=1).mean() for packs, _ in seen])
     assert shared == 1.0 if pack_conditions else shared < 0.5
     assert {size for _, size in seen} == {100}
-    rows = model.sample(200, conditions={"ward": "B"}, random_state=0)
-    assert set(rows["ward"]) == {"B"}
+    model.set_params(warm_start=True, epochs=3, pack_conditions=not pack_conditions)
+    with pytest.raises(InvalidParameterError, match="a continued fit keeps it"):
+        model.fit(small_frame(400))
+
+
+def test_pack_conditions_with_packs_of_one_row_warns_and_runs_of_a_pack_must_fill_the_batch():
+    from synthgan.sampling import ConditionalSampler
+
+    with pytest.warns(UserWarning, match="no effect with critic packs of one row"):
+        CTGAN(epochs=1, batch_size=60, pac=1, verbose=False, pack_conditions=True).fit(small_frame())
+    sampler = ConditionalSampler.from_codes(np.zeros((20, 1), dtype=np.int64), _one_column_layout())
+    with pytest.raises(ValueError, match="a batch of 25 rows does not split into runs of 10"):
+        sampler.sample_train(25, np.random.default_rng(0), pack=10)
+
+
+def _one_column_layout():
+    from synthgan.transform.layout import Layout, Span
+
+    return Layout((Span("c", "category", 0, 2),))
 
 
 @pytest.mark.parametrize("value", [1, "yes", None])

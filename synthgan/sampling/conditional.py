@@ -114,6 +114,8 @@ class ConditionalSampler:
         """Training batch: (cond (n, width), chosen global level (n,), real row indices (n,)). With
         ``pack > 1`` (a divisor of ``n``) each run of ``pack`` consecutive rows - one critic pack - shares
         one condition, and its real rows are drawn independently among the rows with that level."""
+        if n % pack:
+            raise ValueError(f"a batch of {n} rows does not split into runs of {pack}")
         col, level = self.draw(n // pack, rng, log_frequency=self.log_frequency, column_p=self.column_p)
         if pack > 1:
             col, level = np.repeat(col, pack), np.repeat(level, pack)

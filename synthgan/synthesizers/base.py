@@ -158,6 +158,11 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                     "warm_start continues on the data the model was fitted on; this table differs"
                 )
             trainer = self.trainer_
+            if trainer.task.pack_conditions != bool(self.pack_conditions):
+                raise InvalidParameterError(
+                    f"pack_conditions={self.pack_conditions!r}: this model trained with pack_conditions="
+                    f"{trainer.task.pack_conditions!r}; a continued fit keeps it"
+                )
             trainer.reconfigure(self._engine_config(trainer.config.autocast_dtype))
             # the last fit's validation state (best weights, patience) carries on
             trainer._callback_states = {
@@ -238,6 +243,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             generator, torch_gen
         )  # the built-in layers re-drawn from the training generator, on its device
         init_weights(critic, torch_gen)
+        if self.pack_conditions and budget.pac == 1:
+            warnings.warn("pack_conditions has no effect with critic packs of one row (pac=1)", UserWarning)
         heads = Heads(layout, device)
         data = TrainingData(prepared.encoded, heads, sampler, device, dtype or torch.float32)
         task = TabularTask(

@@ -22,8 +22,9 @@ class CTGAN(TabularGAN):
     are conditioned on that column, so its classes - a rare one too - are learned with the critic
     comparing like with like), ``pack_conditions=False`` (True: the ``pac`` rows of each critic pack share
     one condition and their real rows hold it, so the critic compares conditional distributions pack by
-    pack; ``sample(conditions=...)`` then keeps more of the joint), ``validation=None`` (a share of rows
-    held out to select the best weights), ``device="auto"``, ``precision="auto"`` (bfloat16 only where
+    pack - on Adult, rows sampled with ``conditions=`` kept far more of the joint; see README; no effect
+    with ``pac=1``; a continued fit keeps the setting it started with), ``validation=None`` (a share of
+    rows held out to select the best weights), ``device="auto"``, ``precision="auto"`` (bfloat16 only where
     native), ``random_state=None``, ``verbose=True``. ``CTGAN.classic()`` is the paper's configuration.
 
     Example:

@@ -118,6 +118,7 @@ class TabularTask:
     ) -> None:
         self.generator, self.critic, self.heads, self.data = generator, critic, heads, data
         self.noise_dim, self.batch_size, self.pac = noise_dim, batch_size, pac
+        self.pack_conditions = pack_conditions
         self.condition_run = pac if pack_conditions else 1  # rows per shared condition in a batch
         self.steps_per_epoch = max(1, data.n_rows // batch_size)
         self.forward: Callable = generator  # replaced by a compiled version with ``compile=True``
