@@ -281,14 +281,20 @@ def detection(train: pd.DataFrame, synthetic: pd.DataFrame, schema, seed: int) -
     return float(np.mean(aucs))
 
 
+def meets(frame: pd.DataFrame, given: str, value) -> pd.Series:
+    """Which rows of ``frame`` hold ``value`` in column ``given`` (compared as labels)."""
+    from synthgan.evaluation.columns import as_labels
+
+    return as_labels(frame[given]) == as_labels(pd.Series([value])).iloc[0]
+
+
 def conditional_tv(train: pd.DataFrame, synthetic: pd.DataFrame, condition: tuple) -> float:
     from synthgan.evaluation.columns import as_labels
 
     column, given, value = condition
-    key = as_labels(pd.Series([value])).iloc[0]
 
     def distribution(frame):
-        rows = frame[as_labels(frame[given]) == key]
+        rows = frame[meets(frame, given, value)]
         return as_labels(rows[column]).value_counts(normalize=True, dropna=False)
 
     p, q = distribution(train), distribution(synthetic)
@@ -301,10 +307,8 @@ def conditional_tv(train: pd.DataFrame, synthetic: pd.DataFrame, condition: tupl
 def conditioned_tv(train: pd.DataFrame, model, condition: tuple, seed: int) -> float:
     """``conditional_tv`` of rows a synthgan model generates when asked for the condition
     (``sample(conditions=...)``), as many as the training rows that meet it (at least 1,000)."""
-    from synthgan.evaluation.columns import as_labels
-
-    column, given, value = condition
-    count = int((as_labels(train[given]) == as_labels(pd.Series([value])).iloc[0]).sum())
+    _, given, value = condition
+    count = int(meets(train, given, value).sum())
     rows = model.sample(max(count, 1000), conditions={given: value}, random_state=seed)
     return conditional_tv(train, rows, condition)
 

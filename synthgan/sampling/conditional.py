@@ -117,8 +117,7 @@ class ConditionalSampler:
         if n % pack:
             raise ValueError(f"a batch of {n} rows does not split into runs of {pack}")
         col, level = self.draw(n // pack, rng, log_frequency=self.log_frequency, column_p=self.column_p)
-        if pack > 1:
-            col, level = np.repeat(col, pack), np.repeat(level, pack)
+        col, level = np.repeat(col, pack), np.repeat(level, pack)
         return self.one_hot(col, level), self.offsets[col] + level, self.rows_for(col, level, rng)
 
     def sample_index(self, n: int, rng: np.random.Generator) -> np.ndarray:

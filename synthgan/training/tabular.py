@@ -119,7 +119,6 @@ class TabularTask:
         self.generator, self.critic, self.heads, self.data = generator, critic, heads, data
         self.noise_dim, self.batch_size, self.pac = noise_dim, batch_size, pac
         self.pack_conditions = pack_conditions
-        self.condition_run = pac if pack_conditions else 1  # rows per shared condition in a batch
         self.steps_per_epoch = max(1, data.n_rows // batch_size)
         self.forward: Callable = generator  # replaced by a compiled version with ``compile=True``
 
@@ -128,7 +127,7 @@ class TabularTask:
         return self.data.device
 
     def draw(self, rng: np.random.Generator) -> Batch:
-        return self.data.batch(self.batch_size, rng, self.condition_run)
+        return self.data.batch(self.batch_size, rng, self.pac if self.pack_conditions else 1)
 
     def generate(self, batch: Batch, generator: torch.Generator) -> Fake:
         """Fake rows for ``batch``'s conditions (noise and Gumbel noise from ``generator``)."""
