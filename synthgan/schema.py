@@ -79,7 +79,7 @@ class Schema:
 
     def __post_init__(self) -> None:
         if self.constraints:
-            from .constraints.rules import check_rules
+            from .constraints.declare import check_rules
 
             object.__setattr__(self, "constraints", check_rules(self.constraints, self))
 
@@ -213,7 +213,7 @@ def infer_kind(series: pd.Series) -> str:
         if nunique <= MAX_NUMERIC_LEVELS and 2 * nunique <= n:
             return CATEGORICAL
         return INTEGER if whole else CONTINUOUS
-    if _datetime_format(values) is not None:
+    if datetime_format(values) is not None:
         return DATETIME
     if nunique == n and n >= MIN_ROWS_FOR_IDENTIFIER:
         return IDENTIFIER
@@ -233,18 +233,24 @@ def _looks_like_integer_key(series: pd.Series, numbers: np.ndarray, nunique: int
     return contiguous or bool(_ID_NAME.search(str(series.name)))
 
 
-def _datetime_format(values: pd.Series) -> str | None:
+def datetime_format(values: pd.Series) -> str | None:
     """The strftime format that parses every sampled string in ``values``, or None if they are not dates."""
     if pd.api.types.infer_dtype(values, skipna=True) != "string":
         return None
     sample = values.iloc[:200].astype(str)
     if not sample.str.contains(_DATE_HINT).all():
         return None
-    fmt = guess_datetime_format(sample.iloc[0])
-    if fmt is None:
-        return None
-    parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-    return fmt if parsed.notna().all() else None
+    formats = []
+    with warnings.catch_warnings():  # pandas warns when it reads the day first; both readings are tried
+        warnings.simplefilter("ignore", UserWarning)
+        for dayfirst in (False, True):  # "01-02-1985" reads either way: the first format that parses all
+            fmt = guess_datetime_format(sample.iloc[0], dayfirst=dayfirst)
+            if fmt is not None and fmt not in formats:
+                formats.append(fmt)
+    for fmt in formats:
+        if pd.to_datetime(values, format=fmt, errors="coerce").notna().all():
+            return fmt
+    return None
 
 
 def looks_like_free_text(series: pd.Series) -> bool:
@@ -257,7 +263,7 @@ def _spec_for(series: pd.Series, name: str, kind: str, declared: bool = False) -
     dtype = str(series.dtype)
     fmt = None
     if kind == DATETIME and not pd.api.types.is_datetime64_any_dtype(series.dtype):
-        fmt = _datetime_format(series.dropna())
+        fmt = datetime_format(series.dropna())
         if fmt is None:
             raise SchemaError(f"column {name!r} is declared datetime but its values are not parseable dates")
     if kind in (CONTINUOUS, INTEGER) and not pd.api.types.is_numeric_dtype(series.dtype):

@@ -166,7 +166,7 @@ def test_schema_json_carries_constraints_and_checks_them():
             {"type": "fixed_combinations", "columns": ["ward", "sex"], "as_one_column": "yes"},
             "as_one_column must be true or false, not 'yes'",
         ),
-        ({"type": "sum", "parts": ["a", "sex"], "total": "total"}, "are not number columns"),
+        ({"type": "sum", "parts": ["a", "sex"], "total": "total"}, "are not number or date columns"),
         (
             {"type": "inequality", "low": "admission", "high": "discharge", "offset": "soon"},
             "is not a duration",
@@ -577,3 +577,241 @@ def test_minute_resolution_dates_keep_their_minutes():
     )
     state = fit_inequality(Inequality("start", "end"), frame, Schema.infer(frame))
     assert state["unit"] == 60.0
+
+
+# ---- dates in a sum: start + duration == end -----------------------------------------------------
+def stays(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Admission and discharge as day-first text (the first admission, 01-02-2020, reads either way), the
+    stay in days between them, and a follow-up in hours after discharge."""
+    rng = np.random.default_rng(seed)
+    admission = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    admission = admission.where(np.arange(n) > 0, pd.Timestamp("2020-02-01"))
+    stay = rng.integers(1, 30, n)
+    discharge = admission + pd.to_timedelta(stay, unit="D")
+    hours = rng.integers(2, 200, n)
+    return pd.DataFrame(
+        {
+            "admission": admission.strftime("%d-%m-%Y"),
+            "stay_days": stay,
+            "discharge": discharge.strftime("%d-%m-%Y"),
+            "follow_up_hours": hours,
+            "follow_up": (discharge + pd.to_timedelta(hours, unit="h")).strftime("%d-%m-%Y %H:%M"),
+            "age": rng.integers(18, 90, n),
+        }
+    )
+
+
+def test_day_first_dates_are_dates_even_when_the_first_value_reads_either_way():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas' "parsing dates in %d-%m-%Y format" warning stays inside
+        schema = Schema.infer(stays())
+    assert stays()["admission"][0] == "01-02-2020"
+    assert schema["admission"].kind == "datetime" and schema["admission"].datetime_format == "%d-%m-%Y"
+    assert schema["follow_up"].datetime_format == "%d-%m-%Y %H:%M"
+
+
+def test_a_date_sum_means_start_plus_duration_and_round_trips_through_json():
+    frame = pd.DataFrame(
+        {
+            "in": pd.to_datetime(["2020-01-01", "2020-01-01", None]),
+            "days": [2, 3, 1],
+            "out": pd.to_datetime(["2020-01-03", "2020-01-03", "2020-01-02"]),
+        }
+    )
+    rule = Sum(["in", "days"], "out", unit="D")
+    assert rule.describe() == "in + days == out (numbers in 'D')"
+    assert rule.violations(frame).tolist() == [False, True, False]
+    assert Sum(["in", "days"], "out", unit="h").violations(frame).tolist() == [True, True, False]
+    assert rule_from_dict(json.loads(json.dumps(rule.to_dict()))) == rule
+    assert Sum(["a", "b"], "total").to_dict() == {"type": "sum", "parts": ["a", "b"], "total": "total"}
+
+
+@pytest.mark.parametrize(
+    "rule, fragment",
+    [
+        (Sum(["admission", "stay_days"], "discharge"), "a date total needs unit='D'"),
+        (Sum(["age", "stay_days"], "follow_up_hours", unit="D"), "only for a date total"),
+        (Sum(["admission", "discharge"], "stay_days", unit="D"), "exactly one date part"),
+        (Sum(["admission", "discharge", "stay_days"], "follow_up", unit="D"), "exactly one date part"),
+    ],
+)
+def test_bad_date_sums_are_refused_with_the_reason(rule, fragment):
+    with pytest.raises(SchemaError, match=fragment):
+        Schema.infer(stays(50)).with_constraints([rule])
+    with pytest.raises(SchemaError, match="unit 'month' is not one of 'D', 'h', 'min' or 's'"):
+        Sum(["admission", "stay_days"], "discharge", unit="month")
+
+
+def test_suggestions_find_durations_between_dates_in_their_unit():
+    found = {r.describe() for r in suggest_constraints(stays())}
+    assert "admission + stay_days == discharge (numbers in 'D')" in found
+    assert "discharge + follow_up_hours == follow_up (numbers in 'h')" in found
+
+
+def test_date_sums_hold_on_every_row_beside_an_inequality_on_the_same_end(tmp_path):
+    frame = stays()
+    rules = [
+        Inequality("admission", "discharge", strict=True),  # declared first: the sum still builds discharge
+        Sum(["admission", "stay_days"], "discharge", unit="D"),
+        Sum(["discharge", "follow_up_hours"], "follow_up", unit="h"),
+    ]
+    model = CTGAN(steps=150, random_state=0, verbose=False).fit(frame, constraints=rules)
+    assert [s["how"] for s in model.constraints_.state] == ["reject", "construct", "construct"]
+    rows = model.sample(2000, random_state=0)
+    admission = pd.to_datetime(rows.admission, format="%d-%m-%Y")
+    discharge = pd.to_datetime(rows.discharge, format="%d-%m-%Y")
+    follow_up = pd.to_datetime(rows.follow_up, format="%d-%m-%Y %H:%M")
+    assert ((discharge - admission).dt.days == rows.stay_days).all()
+    assert ((follow_up - discharge) / pd.Timedelta(hours=1) == rows.follow_up_hours).all()
+    assert (discharge > admission).all() and rows.stay_days.nunique() > 5
+    model.save(tmp_path / "m.synthgan")
+    assert (
+        CTGAN.load(tmp_path / "m.synthgan")
+        .sample(300, random_state=3)
+        .equals(model.sample(300, random_state=3))
+    )
+    # conditions fix columns (dates in the column's own day-first format); the free column follows, whichever
+    # column the fit chose to derive (set here by hand, both ways)
+    plan = model.constraints_
+    for derived in ("admission", "discharge"):
+        plan.state[1]["derived"], plan.state[2]["derived"] = derived, "follow_up"
+        plan.reorder()
+        rows = model.sample(300, conditions={"admission": "10-03-2020", "stay_days": 4}, random_state=0)
+        assert (rows.admission == "10-03-2020").all() and (rows.discharge == "14-03-2020").all()
+    assert (rows.admission == "10-03-2020").all() and (rows.discharge == "14-03-2020").all()
+    rows = model.sample(300, conditions={"follow_up_hours": 30}, random_state=0)
+    follow_up = pd.to_datetime(rows.follow_up, format="%d-%m-%Y %H:%M")
+    assert (follow_up - pd.to_datetime(rows.discharge, format="%d-%m-%Y") == pd.Timedelta(hours=30)).all()
+    with pytest.raises(ConditionError, match="admission='1900-01-01' is outside the range the model learned"):
+        model.sample(50, conditions={"admission": "1900-01-01"}, random_state=0)
+    fixed_all = {"admission": "10-03-2020", "stay_days": 4, "discharge": "14-03-2020"}
+    with pytest.raises(ConditionError, match="leave one of its columns free"):
+        model.sample(50, conditions=fixed_all, random_state=0)
+
+
+def test_a_sum_takes_its_total_before_an_inequality_on_it_for_numbers_too():
+    frame = hospital(300)
+    model = CTGAN(steps=100, random_state=0, verbose=False).fit(
+        frame, constraints=[Inequality("a", "total"), Sum(["a", "b"], "total")]
+    )
+    assert [s["how"] for s in model.constraints_.state] == ["reject", "construct"]
+    rows = model.sample(1000, random_state=0)
+    assert (rows.a + rows.b == rows.total).all() and (rows.total >= rows.a).all()
+
+
+def test_rules_that_contradict_each_other_are_refused_at_fit_even_on_a_value_the_data_lacks():
+    frame = hospital(50)
+    schema = Schema.infer(frame)
+
+    def fit(rules):
+        return ConstraintPlan.fit(frame, schema.with_constraints(rules))  # declared: a schema takes them
+
+    with pytest.raises(
+        SchemaError,
+        match=r"specialty == 'heart'\" and \"if ward == 'icu' then specialty == 'lung'\" contradict",
+    ):
+        fit([IfThen("ward", "icu", "specialty", "heart"), IfThen("ward", "icu", "specialty", "lung")])
+    with pytest.raises(
+        SchemaError, match=r"then dose == 0\" and '5 <= dose <= 50' contradict each other: 0 is outside"
+    ):
+        fit([IfThen("drug", "x", "dose", 0), Range("dose", 5, 50)])
+    with pytest.raises(SchemaError, match="contradict each other"):  # "7" and 7 name one value
+        fit([IfThen("age", "7", "sex", "M"), IfThen("age", 7, "sex", "F")])
+    kept = [
+        IfThen("ward", "icu", "specialty", "heart"),
+        IfThen("ward", "icu", "sex", "M"),
+        Range("dose", 0, 50),
+        IfThen("drug", "x", "dose", 0),
+    ]
+    assert len(fit(kept).rules) == 4
+
+
+def test_a_sum_derives_the_column_whose_derived_values_fit_best():
+    """Fixed inputs: the 'generated' rows keep end and days together (as a model keeps two columns it
+    learns well) but shuffle the start, as a model that misses the censoring would: the start rebuilt
+    from end - days is then exact, the end rebuilt from start + days is not."""
+    from synthgan.constraints.sums import choose, derive
+
+    rng = np.random.default_rng(0)
+    start = rng.uniform(0, 100, 2000).round()
+    days = np.floor(rng.uniform(0, 1, 2000) * (200 - start))  # follow-up ends at 200: days shrink with start
+    real = pd.DataFrame({"start": start, "days": days, "end": start + days})
+    generated = real.copy()
+    generated["start"] = rng.permutation(start)
+    schema = Schema.infer(real)
+    rule = Sum(["start", "days"], "end")
+    state = {"tz": None, "tz_parts": {}}
+    assert choose(rule, state, generated, real, schema, taken=set()) == "start"
+    assert choose(rule, state, generated, real, schema, taken={"start"}) in ("end", "days")
+    for column in ("start", "days", "end"):
+        trial = generated.copy()
+        trial[column] = derive(rule, column, generated, schema)
+        assert not rule.violations(trial, schema).any()
+
+
+def test_a_condition_on_the_derived_column_derives_another_and_old_plans_derive_the_total():
+    frame = hospital(300)
+    model = CTGAN(steps=100, random_state=0, verbose=False).fit(frame, constraints=[Sum(["a", "b"], "total")])
+    plan = model.constraints_
+    plan.state[0]["derived"] = "a"  # as if the choice had fallen on a part
+    plan.reorder()
+    rows = model.sample(500, conditions={"a": 7}, random_state=0)
+    assert (rows.a == 7).all() and (rows.a + rows.b == rows.total).all()
+    old = plan.to_dict()
+    for key in ("derived", "column_bounds", "tz_parts", "tz"):
+        old["state"][0].pop(key, None)  # a model file from before these fields
+    again = ConstraintPlan.from_dict(json.loads(json.dumps(old)))
+    assert again.derived(0) == "total" and again.writes(0) == {"total"}
+    low, high = old["state"][0]["bounds"]  # the total's robust bounds, as before
+    assert (again.violations(frame)["a + b == total"] == ~frame.total.between(low, high)).all()
+
+
+def test_evaluation_reads_day_first_text_dates_as_the_schema_does():
+    from synthgan.evaluation.columns import Columns
+    from synthgan.evaluation.copies import exact_match_rate
+
+    real = stays()
+    cols = Columns.from_schema(Schema.infer(real))
+    assert cols.formats["admission"] == "%d-%m-%Y" and cols.formats["follow_up"] == "%d-%m-%Y %H:%M"
+    dates = ["admission", "discharge", "follow_up"]
+    ambiguous = real[np.logical_and.reduce([real[c].str[:2].astype(int) <= 12 for c in dates])]
+    assert len(ambiguous) >= 20  # copies whose every date reads either way: still read day first
+    expected = pd.to_datetime(ambiguous.admission, format="%d-%m-%Y").astype("datetime64[ns]")
+    assert (cols.numbers(ambiguous, "admission") == expected.to_numpy().view(np.int64)).all()
+    assert exact_match_rate(ambiguous, real, cols) == 1.0
+    report = evaluate(real, real.iloc[::-1].reset_index(drop=True), detection=False).to_dict()
+    assert report["validity"]["out_of_range"] == 0
+
+
+def test_cli_day_first_dates_with_a_date_sum_and_a_condition_no_real_row_has(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stays().to_csv("s.csv", index=False)
+    result = runner.invoke(app, ["inspect", "s.csv", "--suggest-constraints", "--json", "schema.json"])
+    assert result.exit_code == 0 and "admission + stay_days == discharge (numbers in 'D')" in result.output
+    result = runner.invoke(app, ["fit", "s.csv", "--schema", "schema.json", "--steps", "50", "-q"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["sample", "-n", "300", "--no-gate", "-o", "rows.csv", "-q"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv("rows.csv")
+    gap = pd.to_datetime(rows.discharge, format="%d-%m-%Y") - pd.to_datetime(
+        rows.admission, format="%d-%m-%Y"
+    )
+    assert (gap.dt.days == rows.stay_days).all()
+    seen = set(pd.read_csv("s.csv").admission)  # a date inside the range that no row has
+    absent = next(d for d in pd.date_range("2020-03-01", "2020-10-01").strftime("%d-%m-%Y") if d not in seen)
+    result = runner.invoke(app, ["sample", "-n", "300", "--condition", f"admission={absent}", "-o", "x.csv"])
+    assert result.exit_code != 0 and not (tmp_path / "x.csv").exists()
+    assert f"no training row has admission='{absent}'" in result.output and "Traceback" not in result.output
+
+
+def test_a_condition_that_moves_a_sums_derived_column_reorders_the_rules_reading_it():
+    frame = hospital(300)
+    frame["c"] = frame.a + frame.b + 5  # c >= a on every row
+    schema = Schema.infer(frame).with_constraints([Inequality("a", "c"), Sum(["a", "b"], "total")])
+    plan = ConstraintPlan.fit(frame, schema)
+    assert plan.derived(1) == "total" and plan.order == [0, 1]
+    assert plan.derived(1, {"total": 60.0}) == "a" and plan.order_for({"total": 60.0}) == [1, 0]
+    rows = plan.inverse(plan.forward(frame), fixed={"total": 60.0})
+    assert (rows.total == 60).all() and (rows.a + rows.b == 60).all() and (rows.c >= rows.a).all()
+    with pytest.raises(ConditionError, match="leave one of its columns free"):
+        plan.order_for({"total": 60.0, "a": 1.0, "b": 2.0})

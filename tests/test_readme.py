@@ -200,7 +200,7 @@ def test_constraints_table_quotes_the_constraints_results():
                 found[4],
                 found[5],
             ]  # violating, quality, trends, tstr
-    names = {"Adult": "adult", "diabetes-130": "diabetes"}
+    names = {"Adult": "adult", "diabetes-130": "diabetes", "breast cancer": "lymph"}
     systems = {
         "synthgan": "synthgan",
         "synthgan with the rules": "synthgan+rules",
@@ -213,10 +213,11 @@ def test_constraints_table_quotes_the_constraints_results():
             system = systems.get(found[1], "gaussian_copula+rules")
             assert found[2:] == figures[(names[found[0].split(" (")[0]], system)], line
             quoted += 1
-    assert quoted == 8
+    assert quoted == 12
     timing = json.loads((results / "constraints.timing.json").read_text())
     assert f"{timing['adult']['ratio_rules_to_plain']:.2f}x (Adult" in section
     assert f"{timing['diabetes']['ratio_rules_to_plain']:.2f}x (diabetes-130" in section
+    assert f"{timing['lymph']['ratio_rules_to_plain']:.2f}x (breast cancer" in section
 
 
 def test_privacy_officer_rule_table_states_the_default_policys_thresholds():

@@ -7,18 +7,9 @@ Example:
     [False, True]
 """
 
+from .declare import check_rules, rule_from_dict
 from .plan import ConstraintPlan
-from .rules import (
-    Custom,
-    FixedCombinations,
-    IfThen,
-    Inequality,
-    Range,
-    Rule,
-    Sum,
-    check_rules,
-    rule_from_dict,
-)
+from .rules import Custom, FixedCombinations, IfThen, Inequality, Range, Rule, Sum
 from .suggest import suggest_constraints
 
 __all__ = [

@@ -43,7 +43,7 @@ def rebuild_high(rule: Inequality, s: dict, out: pd.DataFrame, schema: Schema) -
 
 def rebuild_low(rule: Inequality, s: dict, out: pd.DataFrame, value: float, schema: Schema):
     """``high`` fixed to ``value``: ``low`` is ``value - offset - gap`` where it was generated present (a
-    row whose ``low`` then leaves its robust training bounds is rejected by ``fixed_violations``)."""
+    row whose ``low`` then leaves its robust training bounds is rejected by ``sampling.fixed_violations``)."""
     gap = pd.to_numeric(out[rule.high], errors="coerce").to_numpy(dtype=np.float64)
     low = numbers(out[rule.low], schema[rule.low])
     steps = gap * s["unit"] if s["unit"] > 0 else gap

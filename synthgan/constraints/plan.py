@@ -19,8 +19,9 @@ rewrites the table the model learns and rewrites generated rows back:
   of the kept combinations instead (rarer ones mapped to the nearest kept one): nothing is rejected, but on
   diabetes-130 the merged column cost quality (``benchmarks/constraint_costs.py``), so it is opt-in.
 - if-then: where the if-column has the value, the then-column is set to the required value.
-- sum: the total is set to the sum of the parts (where every part is present); rows whose total falls
-  beyond the total's robust training bounds are rejected.
+- sum: one column is derived from the others (where all are present): the total at first, after training
+  the column whose derived values fit best (``sums.py``); rows where it leaves its robust training bounds
+  are rejected. A sum claims its total before the other rules (an inequality on it is kept by rejection).
 - custom rules, fixed combinations (above), and any rule whose column another rule already rewrites
   (if-then rules on the same if-column may share a then-column: they apply to different rows): rows that
   break them are rejected, with an early error when too few rows pass (``ConstraintError``).
@@ -36,22 +37,23 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ConstraintError, SchemaError
+from ..exceptions import ConditionError, SchemaError
 from ..schema import CATEGORICAL, CONTINUOUS, INTEGER, ColumnSpec, Schema, SchemaWarning
 from ..transform.bounds import MIN_COUNT, robust_bounds
-from ..transform.values import cast_series
+from .declare import refuse_contradictions, rule_from_dict
 from .gaps import rebuild_high, rebuild_low
-from .rules import Custom, FixedCombinations, IfThen, Inequality, Range, Rule, Sum, rule_from_dict
+from .rules import Custom, FixedCombinations, IfThen, Inequality, Range, Rule, Sum
 from .state import fit_combinations, fit_inequality, nearest
+from .sums import column_bounds, derive, derived_column
 from .values import (
     _key,
     clip_range,
     combination_keys,
-    matches,
     numbers,
     restore_group_levels,
     restore_like,
     restore_numbers,
+    time_zone,
 )
 
 
@@ -68,6 +70,7 @@ class ConstraintPlan:
     @classmethod
     def fit(cls, frame: pd.DataFrame, schema: Schema, min_count: int = MIN_COUNT) -> ConstraintPlan:
         rules = tuple(schema.constraints)
+        refuse_contradictions(rules)
         check_rows(frame, rules, schema)
         claimed: dict[str, object] = {}  # column -> who rewrites it
         for rule in rules:  # groups learned as one column first: they rewrite every column of the group
@@ -82,6 +85,9 @@ class ConstraintPlan:
                     )
                 else:
                     claimed.update(dict.fromkeys(rule.group, _owner(rule)))
+        for rule in rules:  # then sums: an equality cannot be kept by rejection, an inequality can
+            if isinstance(rule, Sum) and rule.total not in claimed:
+                claimed[rule.total] = _owner(rule)
         state, fitted = [], []
         for rule in rules:
             writes, owner = _writes(rule), _owner(rule)
@@ -106,36 +112,44 @@ class ConstraintPlan:
             elif isinstance(rule, Sum):
                 total = numbers(frame[rule.total], schema[rule.total])
                 bounds = robust_bounds(total[~np.isnan(total)], min_count)
-                state.append({"how": "construct", "bounds": [float(b) for b in bounds]})
+                tz = {c: time_zone(frame[c], schema[c]) for c in rule.columns}
+                entry = {"how": "construct", "bounds": [float(b) for b in bounds], "tz": tz.pop(rule.total)}
+                state.append(
+                    {**entry, "tz_parts": tz, "column_bounds": column_bounds(frame, rule, schema, min_count)}
+                )
                 fitted.append(rule)
             else:
                 state.append({"how": "construct"})
                 fitted.append(rule)
         plan = cls(replace(schema, constraints=tuple(fitted)), tuple(fitted), state)
-        plan._order()
+        plan.reorder()
         return plan
 
-    def _order(self) -> None:
+    def reorder(self) -> None:
         """Constructed rules run in an order where a rule's inputs are final before it reads them; a rule
         that would have to read a column rewritten after it (a cycle) is kept by rejection instead."""
-        pending = [i for i, s in enumerate(self.state) if s["how"] == "construct"]
-        order, done = [], set()
-        while pending:
-            ready = [
-                i
-                for i in pending
-                if not any(
-                    c in _writes(self.rules[j]) for j in pending if j != i for c in _reads(self.rules[i])
-                )
-            ]
-            if not ready:  # a cycle: the last pending rule falls back to rejection
-                self.state[pending[-1]] = {**self.state[pending[-1]], "how": "reject"}
-                pending.pop()
-                continue
-            order += ready
-            done |= set(ready)
-            pending = [i for i in pending if i not in done]
-        self.order = order
+        while True:
+            pending = [i for i, s in enumerate(self.state) if s["how"] == "construct"]
+            order, cycle = _sequence(self.rules, pending, {i: self.writes(i) for i in pending})
+            if not cycle:
+                self.order = order
+                return
+            self.state[cycle[-1]] = {**self.state[cycle[-1]], "how": "reject"}  # the last one gives way
+
+    def order_for(self, fixed: dict) -> list[int]:
+        """The order for one sampling call whose conditions fix ``fixed``: a sum whose derived column is
+        fixed derives another (``derived``), which may reorder the rules; a cycle is a ``ConditionError``."""
+        sums = {i: self.derived(i, fixed) for i in self.constructed(Sum)}
+        if all(sums[i] == derived_column(self.rules[i], self.state[i]) for i in sums):
+            return self.order
+        writes = {i: {sums[i]} if i in sums else self.writes(i) for i in self.order}
+        order, cycle = _sequence(self.rules, list(self.order), writes)
+        if cycle:
+            raise ConditionError(
+                f"the conditions on {sorted(fixed)} leave the constraints "
+                f"{[self.rules[i].describe() for i in cycle]} no order to hold in; fix fewer columns"
+            )
+        return order
 
     # ---- what the model learns -----------------------------------------------------------------
     def derived_schema(self) -> Schema:
@@ -185,9 +199,12 @@ class ConstraintPlan:
         return out
 
     # ---- generated rows back -------------------------------------------------------------------
-    def inverse(self, frame: pd.DataFrame, fixed: dict[str, float] | None = None) -> pd.DataFrame:
+    def inverse(
+        self, frame: pd.DataFrame, fixed: dict[str, float] | None = None, sums: bool = True
+    ) -> pd.DataFrame:
         """Rows in the user's columns and dtypes with every constructed rule holding; ``fixed`` sets a side
-        of an inequality (seconds for dates) on every row, the other side following the learned gap."""
+        of an inequality (seconds for dates) or a column of a sum on every row, the other side or the
+        derived column following. ``sums=False``: the sums not applied (to choose what they derive)."""
         out = frame.copy()
         fixed = fixed or {}
         for i in self.constructed(Inequality):
@@ -196,7 +213,11 @@ class ConstraintPlan:
                 out[rule.low] = restore_numbers(
                     np.full(len(out), fixed[rule.low]), self.schema[rule.low], s.get("tz_low", s.get("tz"))
                 )
-        for i in self.order:
+        for i in self.constructed(Sum):
+            for column in set(self.rules[i].columns) & set(fixed) - self.written_by_others(i):
+                tz = self.tz_of(i, column)
+                out[column] = restore_numbers(np.full(len(out), fixed[column]), self.schema[column], tz)
+        for i in self.order_for(fixed) if fixed else self.order:
             rule, s = self.rules[i], self.state[i]
             if isinstance(rule, FixedCombinations):
                 ids = out.pop(s["column"]).to_numpy(dtype=np.int64)
@@ -215,33 +236,16 @@ class ConstraintPlan:
                     column = out[rule.then_column].astype(object)
                     column[where] = rule.then_value if rule.then_value is not None else np.nan
                     out[rule.then_column] = restore_like(column, self.schema[rule.then_column])
-            elif isinstance(rule, Sum):
-                parts = np.column_stack([numbers(out[c], self.schema[c]) for c in rule.parts])
-                total = numbers(out[rule.total], self.schema[rule.total])
-                whole = ~np.isnan(parts).any(axis=1)
-                total[whole] = parts[whole].sum(axis=1)
-                out[rule.total] = cast_series(pd.Series(total), self.schema[rule.total].dtype).to_numpy()
+            elif isinstance(rule, Sum) and sums:
+                column = self.derived(i, fixed)
+                out[column] = derive(rule, column, out, self.schema, self.tz_of(i, column))
         return out[self.schema.names]
 
-    def fixes(self, column: str) -> bool:
-        """Whether a condition may fix ``column``: a side of an inequality held by construction."""
-        return any(column in (self.rules[i].low, self.rules[i].high) for i in self.constructed(Inequality))
-
-    def fixed_violations(self, rows: pd.DataFrame, fixed: dict[str, float]) -> np.ndarray:
-        """Rows where a fixed side left the other side beyond its robust training bounds."""
-        bad = np.zeros(len(rows), dtype=bool)
-        for i in self.constructed(Inequality):
-            rule, s = self.rules[i], self.state[i]
-            for column, bounds in ((rule.low, s.get("low_bounds")), (rule.high, s.get("bounds"))):
-                if (rule.low in fixed or rule.high in fixed) and column not in fixed and bounds:
-                    x = numbers(rows[column], self.schema[column])
-                    with np.errstate(invalid="ignore"):
-                        bad |= (x < bounds[0]) | (x > bounds[1])
-        return bad
-
-    def violations(self, frame: pd.DataFrame, rejected_only: bool = False) -> dict[str, np.ndarray]:
-        """Rows breaking each rule, by the rule's description; a constructed sum's total beyond its
-        robust training bounds counts too (a total no real row reaches, which the parts can add up to).
+    def violations(
+        self, frame: pd.DataFrame, rejected_only: bool = False, fixed: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        """Rows breaking each rule, by the rule's description; a constructed sum's derived column beyond its
+        robust training bounds counts too (a value no real row reaches, which the others can add up to).
         ``rejected_only``: only the rules kept by rejection (and sums' bounds) - what sampling must check on
         rows ``inverse`` made, since the constructed rules hold on them by construction."""
         out = {
@@ -250,57 +254,59 @@ class ConstraintPlan:
             if not rejected_only or s["how"] == "reject"
         }
         for i in self.constructed(Sum):
-            rule, (low, high) = self.rules[i], self.state[i]["bounds"]
-            total = numbers(frame[rule.total], self.schema[rule.total])
-            with np.errstate(invalid="ignore"):
-                beyond = (total < low) | (total > high)
+            rule, s = self.rules[i], self.state[i]
+            column = self.derived(i, fixed or {})
+            low, high = s.get("column_bounds", {}).get(column, s["bounds"])
+            x = numbers(frame[column], self.schema[column])
+            with np.errstate(invalid="ignore"):  # and the sum itself, where a column cannot hold its value
+                beyond = (x < low) | (x > high) | rule.violations(frame, self.schema)
             out[rule.describe()] = out.get(rule.describe(), np.zeros(len(frame), dtype=bool)) | beyond
         return out
 
     @property
     def rejects(self) -> bool:
-        """Whether some rows may be rejected (a rule kept by rejection, or a sum's total out of bounds)."""
+        """Whether some rows may be rejected (a rule kept by rejection, or a sum's derived column out of
+        bounds)."""
         return any(s["how"] == "reject" for s in self.state) or bool(self.constructed(Sum))
 
     def written(self) -> set[str]:
         """The columns the constructed rules rewrite."""
-        return set().union(*(_writes(self.rules[i]) for i in self.order))
+        return set().union(*(self.writes(i) for i in self.order))
+
+    def writes(self, i: int) -> set[str]:
+        """The columns rule ``i`` rewrites (a sum: the column it derives)."""
+        rule = self.rules[i]
+        return {derived_column(rule, self.state[i])} if isinstance(rule, Sum) else _writes(rule)
+
+    def derived(self, i: int, fixed: dict | tuple = ()) -> str:
+        """The column sum ``i`` derives; where a condition fixes it, the first of its total and parts that
+        is neither fixed nor rewritten by another rule."""
+        rule, column = self.rules[i], derived_column(self.rules[i], self.state[i])
+        if column not in fixed:
+            return column
+        others = self.written_by_others(i)
+        free = [c for c in (rule.total, *rule.parts) if c not in fixed and c not in others]
+        if not free:
+            raise ConditionError(
+                f"the conditions fix {column!r} of the constraint {rule.describe()!r}, and none of its other "
+                "columns can follow; leave one of its columns free"
+            )
+        return free[0]
+
+    def written_by_others(self, i: int) -> set[str]:
+        """The columns the constructed rules other than ``i`` rewrite."""
+        return set().union(set(), *(self.writes(j) for j in self.order if j != i))
+
+    def tz_of(self, i: int, column: str) -> str | None:
+        """The time zone of a sum's date column (None for numbers and naive dates)."""
+        s = self.state[i]
+        return s.get("tz") if column == self.rules[i].total else s.get("tz_parts", {}).get(column)
 
     def constructed(self, kind) -> list[int]:
         """Indexes of the rules of ``kind`` held by construction."""
         return [
             i for i, r in enumerate(self.rules) if isinstance(r, kind) and self.state[i]["how"] == "construct"
         ]
-
-    # ---- conditions ----------------------------------------------------------------------------
-    def group_of(self, column: str) -> tuple[int, FixedCombinations] | None:
-        for i in self.constructed(FixedCombinations):
-            if column in self.rules[i].group:
-                return i, self.rules[i]
-        return None
-
-    def combinations_matching(self, i: int, wanted: dict) -> list[int]:
-        """Ids of group ``i``'s combinations that hold every ``{column: value}`` in ``wanted``."""
-        rule, combos = self.rules[i], self.state[i]["combinations"]
-        frame = pd.DataFrame([list(c) for c in combos], columns=list(rule.group))
-        keep = np.ones(len(frame), dtype=bool)
-        for column, value in wanted.items():
-            keep &= matches(frame[column], value)
-        return [int(k) for k in np.flatnonzero(keep)]
-
-    def check_conditions(self, conditions: dict) -> None:
-        """Refuse conditions that a constructed if-then rule contradicts, naming both."""
-        for i in self.constructed(IfThen):
-            rule = self.rules[i]
-            if rule.if_column in conditions and rule.then_column in conditions:
-                if_hit = matches(pd.Series([conditions[rule.if_column]], dtype=object), rule.if_value)[0]
-                then = pd.Series([conditions[rule.then_column]])
-                if if_hit and not matches(then, rule.then_value)[0]:
-                    raise ConstraintError(
-                        f"the conditions {rule.if_column}={conditions[rule.if_column]!r} and "
-                        f"{rule.then_column}={conditions[rule.then_column]!r} contradict the constraint "
-                        f"{rule.describe()!r}"
-                    )
 
     # ---- JSON ----------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -333,7 +339,7 @@ class ConstraintPlan:
             rules.append(rule)
         schema = replace(Schema.from_dict(data["schema"]), constraints=tuple(rules))
         plan = cls(schema, tuple(rules), list(data["state"]))
-        plan._order()
+        plan.reorder()
         return plan
 
 
@@ -371,5 +377,15 @@ def _owner(rule: Rule) -> object:
     return ("if", rule.if_column, rule.then_column) if isinstance(rule, IfThen) else id(rule)
 
 
-def _reads(rule: Rule) -> set[str]:
-    return set(rule.columns) - _writes(rule)
+def _sequence(rules, pending: list[int], writes: dict[int, set[str]]) -> tuple[list[int], list[int]]:
+    """(order, cycle): the rules ``pending`` in an order where each reads only final columns, and the
+    rules left in a cycle (none when every rule found its place)."""
+    reads = {i: set(rules[i].columns) - writes[i] for i in pending}
+    order = []
+    while pending:
+        ready = [i for i in pending if not any(reads[i] & writes[j] for j in pending if j != i)]
+        if not ready:
+            return order, pending
+        order += ready
+        pending = [i for i in pending if i not in ready]
+    return order, []

@@ -10,7 +10,9 @@ wrong), except where the rule names the missing value itself (fixed combinations
 - ``FixedCombinations(columns, as_one_column=False)``: only combinations of these columns seen in training.
 - ``IfThen(if_column, if_value, then_column, then_value)``: ``if sex == "M" then pregnant == "No"``; with a
   number as ``then_value`` it is the zero-when-absent rule (``if drug == "none" then dose == 0``).
-- ``Sum(parts, total)``: ``sum of parts == total`` (to a relative 1e-9).
+- ``Sum(parts, total, unit=None)``: ``sum of parts == total`` (to a relative 1e-9; dates to 1 ms); a date
+  total takes one date part and number parts counted in ``unit``
+  (``Sum(["admitted", "stay_days"], "discharged", "D")``).
 - ``Custom(name, predicate)``: ``predicate(frame)`` gives True for valid rows; Python code, so it is kept
   by rejection only and never written into a schema or model file.
 
@@ -35,7 +37,17 @@ import pandas as pd
 
 from ..exceptions import SchemaError
 from ..schema import CATEGORICAL, CONTINUOUS, DATETIME, INTEGER
-from .values import _is_dates, _is_number, _key, as_number, combination_keys, matches, offset_seconds
+from .values import (
+    _is_dates,
+    _is_number,
+    _key,
+    as_number,
+    combination_keys,
+    matches,
+    offset_seconds,
+    sum_sides,
+    unit_seconds,
+)
 
 NUMERIC = (CONTINUOUS, INTEGER)
 #: Relative tolerance of a sum rule (floats are summed in float64).
@@ -279,35 +291,49 @@ class IfThen(Rule):
 class Sum(Rule):
     parts: tuple[str, ...]
     total: str
+    unit: str | None = None  # with a date total: one date part, the number parts counted in this unit
     type: ClassVar[str] = "sum"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parts", tuple(str(c) for c in self.parts))
         if len(self.parts) < 2 or self.total in self.parts:
             raise SchemaError(f"a sum needs two or more parts other than the total, not {list(self.parts)}")
+        if self.unit is not None:
+            unit_seconds(self.unit, self.describe())
 
     @property
     def columns(self) -> tuple[str, ...]:
         return (*self.parts, self.total)
 
     def describe(self) -> str:
-        return f"{' + '.join(self.parts)} == {self.total}"
+        unit = f" (numbers in {self.unit!r})" if self.unit is not None else ""
+        return f"{' + '.join(self.parts)} == {self.total}{unit}"
 
     def to_dict(self) -> dict:
-        return {"type": self.type, "parts": list(self.parts), "total": self.total}
+        unit = {"unit": self.unit} if self.unit is not None else {}
+        return {"type": self.type, "parts": list(self.parts), "total": self.total, **unit}
 
     def check_schema(self, schema) -> None:
         super().check_schema(schema)
-        bad = [c for c in self.columns if schema[c].kind not in NUMERIC]
+        label, dates = self.describe(), [c for c in self.columns if schema[c].kind == DATETIME]
+        bad = [c for c in self.columns if schema[c].kind not in (*NUMERIC, DATETIME)]
         if bad:
-            raise SchemaError(f"constraint {self.describe()!r}: {bad} are not number columns")
+            raise SchemaError(f"constraint {label!r}: {bad} are not number or date columns")
+        if dates and (len(dates) != 2 or self.total not in dates):
+            raise SchemaError(
+                f"constraint {label!r}: dates {dates}; a sum with dates is start + duration == end: "
+                "Sum([start, duration], end, unit='D'), with exactly one date part and the end as total"
+            )
+        if dates and self.unit is None:
+            raise SchemaError(f"constraint {label!r}: a date total needs unit='D', 'h', 'min' or 's'")
+        if not dates and self.unit is not None:
+            raise SchemaError(f"constraint {label!r}: unit={self.unit!r} is only for a date total")
 
     def violations(self, frame: pd.DataFrame, schema=None) -> np.ndarray:
-        parts = np.column_stack([as_number(frame[c], _spec(schema, c)) for c in self.parts])
-        total = as_number(frame[self.total], _spec(schema, self.total))
-        diff = np.abs(parts.sum(axis=1) - total)
-        with np.errstate(invalid="ignore"):
-            bad = diff > SUM_TOLERANCE * np.maximum(1.0, np.abs(total))
+        parts, total = sum_sides(frame, self, schema)
+        diff = np.abs(parts - total)
+        with np.errstate(invalid="ignore"):  # a date total: seconds since 1970, so a millisecond
+            bad = diff > (1e-3 if self.unit is not None else SUM_TOLERANCE * np.maximum(1.0, np.abs(total)))
         return bad & ~np.isnan(diff)
 
 
@@ -342,57 +368,6 @@ class Custom(Rule):
                 f"{self.describe()} must return one True/False per row, got shape {valid.shape}"
             )
         return ~valid
-
-
-TYPES = {cls.type: cls for cls in (Inequality, Range, FixedCombinations, IfThen, Sum)}
-
-
-def rule_from_dict(data) -> Rule:
-    """A rule from its JSON object (``{"type": "inequality", "low": ..., "high": ...}`` and so on)."""
-    if isinstance(data, Rule):
-        return data
-    if not isinstance(data, dict) or data.get("type") not in TYPES:
-        kind = data.get("type") if isinstance(data, dict) else type(data).__name__
-        raise SchemaError(f"unknown constraint type {kind!r}; use one of {sorted(TYPES)}")
-    d = dict(data)
-    try:
-        if d["type"] == "inequality":
-            return Inequality(str(d["low"]), str(d["high"]), bool(d.get("strict", False)), d.get("offset", 0))
-        if d["type"] == "range":
-            return Range(
-                str(d["column"]),
-                d.get("low"),
-                d.get("high"),
-                bool(d.get("low_inclusive", True)),
-                bool(d.get("high_inclusive", True)),
-            )
-        if d["type"] == "fixed_combinations":
-            return FixedCombinations(tuple(d["columns"]), d.get("as_one_column", False))
-        if d["type"] == "if_then":
-            return IfThen(
-                str(d["if"]["column"]), d["if"]["value"], str(d["then"]["column"]), d["then"]["value"]
-            )
-        return Sum(tuple(d["parts"]), str(d["total"]))
-    except (KeyError, TypeError):
-        raise SchemaError(
-            f"constraint {data} lacks a field its type {d['type']!r} needs (see the README)"
-        ) from None
-
-
-def check_rules(rules, schema) -> tuple[Rule, ...]:
-    """Validate rules against a schema: known columns, accepted kinds, no rule declared twice."""
-    out = tuple(rule_from_dict(r) for r in rules)
-    for rule in out:
-        rule.check_schema(schema)
-    seen = set()
-    for rule in out:
-        key = rule.name if isinstance(rule, Custom) else repr(rule.to_dict())
-        if isinstance(rule, FixedCombinations):  # the same group, however it is held
-            key = repr((rule.type, rule.group))
-        if key in seen:
-            raise SchemaError(f"constraint {rule.describe()!r} is declared twice")
-        seen.add(key)
-    return out
 
 
 def _spec(schema, column: str):

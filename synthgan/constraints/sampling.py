@@ -21,7 +21,7 @@ import pandas as pd
 from ..exceptions import ConditionError, ConstraintError
 from ..schema import CONTINUOUS, DATETIME, INTEGER
 from .plan import ConstraintPlan
-from .rules import FixedCombinations, Inequality, Range
+from .rules import FixedCombinations, IfThen, Inequality, Range, Sum
 from .values import matches, numbers
 
 #: Give up when the rows asked for would need more than this many times as many generated rows.
@@ -50,7 +50,7 @@ def sample_constrained(
             raise ConditionError(
                 f"unknown condition column {column!r}; the table has {plan.schema.names[:20]}"
             )
-    plan.check_conditions(conditions)
+    check_conditions(plan, conditions)
     matching = {}  # group index -> ids of its kept combinations that hold the conditions on its columns
     for i, rule in enumerate(plan.rules):  # however the group is held, refuse what no kept combination has
         if not isinstance(rule, FixedCombinations):
@@ -58,7 +58,7 @@ def sample_constrained(
         wanted = {c: v for c, v in conditions.items() if c in rule.group}
         if not wanted:
             continue
-        matching[i] = plan.combinations_matching(i, wanted)
+        matching[i] = combinations_matching(plan, i, wanted)
         if not matching[i]:
             asked = ", ".join(f"{k}={v!r}" for k, v in wanted.items())
             raise ConstraintError(
@@ -66,10 +66,10 @@ def sample_constrained(
             )
     plain, groups, fixed = {}, [], {}  # groups: the groups learned as one column that conditions touch
     for column, value in conditions.items():
-        found = plan.group_of(column)
+        found = group_of(plan, column)
         if found is not None:
             groups += [] if found[0] in groups else [found[0]]
-        elif plan.schema[column].kind in (CONTINUOUS, INTEGER, DATETIME) and plan.fixes(column):
+        elif plan.schema[column].kind in (CONTINUOUS, INTEGER, DATETIME) and fixes(plan, column):
             fixed[column] = fixed_value(plan, column, value)
         else:
             plain[column] = value
@@ -96,9 +96,9 @@ def sample_constrained(
             else int(min(math.ceil(need * drawn / max(got, 1) * 1.1) + 16, 50 * need + 4096))
         )
         rows = plan.inverse(draw(ask, conds, rng), fixed)
-        broken = plan.violations(rows, rejected_only=True)
+        broken = plan.violations(rows, rejected_only=True, fixed=fixed)
         if fixed:
-            broken["the fixed side's partner within its learned range"] = plan.fixed_violations(rows, fixed)
+            broken["the fixed side's partner within its learned range"] = fixed_violations(plan, rows, fixed)
         keep = ~np.logical_or.reduce(list(broken.values())) if broken else np.ones(len(rows), dtype=bool)
         for column, value in recheck.items():
             keep &= matches(rows[column], value)
@@ -127,11 +127,71 @@ def sample_constrained(
     return pd.concat(parts, ignore_index=True).iloc[:n].reset_index(drop=True)
 
 
+def group_of(plan: ConstraintPlan, column: str) -> tuple[int, FixedCombinations] | None:
+    """The group learned as one column that holds ``column`` (its index and rule), if any."""
+    for i in plan.constructed(FixedCombinations):
+        if column in plan.rules[i].group:
+            return i, plan.rules[i]
+    return None
+
+
+def combinations_matching(plan: ConstraintPlan, i: int, wanted: dict) -> list[int]:
+    """Ids of group ``i``'s combinations that hold every ``{column: value}`` in ``wanted``."""
+    rule, combos = plan.rules[i], plan.state[i]["combinations"]
+    frame = pd.DataFrame([list(c) for c in combos], columns=list(rule.group))
+    keep = np.ones(len(frame), dtype=bool)
+    for column, value in wanted.items():
+        keep &= matches(frame[column], value)
+    return [int(k) for k in np.flatnonzero(keep)]
+
+
+def check_conditions(plan: ConstraintPlan, conditions: dict) -> None:
+    """Refuse conditions that a constructed if-then rule contradicts, naming both."""
+    for i in plan.constructed(IfThen):
+        rule = plan.rules[i]
+        if rule.if_column in conditions and rule.then_column in conditions:
+            if_hit = matches(pd.Series([conditions[rule.if_column]], dtype=object), rule.if_value)[0]
+            then = pd.Series([conditions[rule.then_column]])
+            if if_hit and not matches(then, rule.then_value)[0]:
+                raise ConstraintError(
+                    f"the conditions {rule.if_column}={conditions[rule.if_column]!r} and "
+                    f"{rule.then_column}={conditions[rule.then_column]!r} contradict the constraint "
+                    f"{rule.describe()!r}"
+                )
+
+
+def fixes(plan: ConstraintPlan, column: str) -> bool:
+    """Whether a condition may fix ``column``: a side of an inequality held by construction, or a column
+    of a constructed sum that no other rule rewrites (another column of the sum then follows)."""
+    sides = any(column in (plan.rules[i].low, plan.rules[i].high) for i in plan.constructed(Inequality))
+    return sides or any(  # model files from before column_bounds: no sum column is fixed
+        column in plan.rules[i].columns and column not in plan.written_by_others(i)
+        for i in plan.constructed(Sum)
+        if "column_bounds" in plan.state[i]
+    )
+
+
+def fixed_violations(plan: ConstraintPlan, rows: pd.DataFrame, fixed: dict[str, float]) -> np.ndarray:
+    """Rows where a fixed side left the other side beyond its robust training bounds."""
+    bad = np.zeros(len(rows), dtype=bool)
+    for i in plan.constructed(Inequality):
+        rule, s = plan.rules[i], plan.state[i]
+        for column, bounds in ((rule.low, s.get("low_bounds")), (rule.high, s.get("bounds"))):
+            if (rule.low in fixed or rule.high in fixed) and column not in fixed and bounds:
+                x = numbers(rows[column], plan.schema[column])
+                with np.errstate(invalid="ignore"):
+                    bad |= (x < bounds[0]) | (x > bounds[1])
+    return bad
+
+
 def fixed_value(plan: ConstraintPlan, column: str, value) -> float:
-    """A condition on a side of an inequality as the number the plan works in (seconds for dates)."""
+    """A condition on a side of an inequality or a part of a sum as the number the plan works in (seconds
+    for dates)."""
     spec = plan.schema[column]
-    if spec.kind == DATETIME:
-        stamp = pd.to_datetime(pd.Series([value]), errors="coerce")
+    if spec.kind == DATETIME:  # in the column's own format when it reads so ("10-03-2020" day first)
+        stamp = pd.to_datetime(pd.Series([value]), format=spec.datetime_format, errors="coerce")
+        if stamp.isna().iloc[0]:
+            stamp = pd.to_datetime(pd.Series([value]), errors="coerce")
         if stamp.dt.tz is not None:
             stamp = stamp.dt.tz_convert("UTC").dt.tz_localize(None)
         x = np.nan if stamp.isna().iloc[0] else stamp.astype("datetime64[ns]").iloc[0].value / 1e9
@@ -140,21 +200,30 @@ def fixed_value(plan: ConstraintPlan, column: str, value) -> float:
     if np.isnan(x):
         kind = "a date" if spec.kind == DATETIME else "a number"
         raise ConditionError(f"condition {column}={value!r} is not {kind}")
-    for i in plan.constructed(Inequality):
+    for i in plan.constructed(Inequality) + plan.constructed(Sum):
         rule, s = plan.rules[i], plan.state[i]
-        bounds = (
-            s.get("low_bounds") if column == rule.low else s.get("bounds") if column == rule.high else None
-        )
+        if isinstance(rule, Sum):
+            bounds = s.get("column_bounds", {}).get(column)
+        else:
+            bounds = (
+                s.get("low_bounds")
+                if column == rule.low
+                else s.get("bounds")
+                if column == rule.high
+                else None
+            )
         if bounds and not bounds[0] <= x <= bounds[1]:
             raise ConditionError(
                 f"condition {column}={value!r} is outside the range the model learned for {column!r}; "
-                "conditions fix a side of an inequality within it"
+                "conditions fix a column of an inequality or a sum within it"
             )
     return float(x)
 
 
 def check_fixed(plan: ConstraintPlan, fixed: dict[str, float]) -> None:
-    """Refuse fixed values that break a range or an inequality they take part in, naming both."""
+    """Refuse fixed values that break a range or an inequality they take part in, naming both, and
+    conditions that leave a sum no column to derive."""
+    plan.order_for(fixed)
     for rule in plan.rules:
         if isinstance(rule, Range) and rule.column in fixed:
             frame = pd.DataFrame({rule.column: [fixed[rule.column]]})

@@ -4,7 +4,8 @@
   columns whose values overlap, so the order is a property of the rows and not of the ranges: with ``p``
   the share of (low, high) pairs drawn independently that are in order, holding on all ``m`` rows by chance
   has probability ``p**m``; implied ones (``a <= c`` from ``a <= b <= c``) are left out;
-- sums ``a + b == total`` of three number columns;
+- sums ``a + b == total`` of three number columns, and ``start + duration == end`` (two date columns and
+  the number of days, hours, minutes or seconds between them);
 - if-then rules ``if A == a then B == b`` (with a number ``b`` this is the zero-when-absent rule): ``A == a``
   on at least k rows, ``B == b`` on all of them and not on every row, chance ``P(B == b) ** count``;
 - fixed combinations of two categorical columns that never show a combination independence would show
@@ -34,7 +35,7 @@ from ..schema import CATEGORICAL, CONTINUOUS, DATETIME, INTEGER, Schema, SchemaW
 from ..transform.bounds import MIN_COUNT
 from ..transform.discrete import json_scalar
 from .rules import FixedCombinations, IfThen, Inequality, Rule, Sum
-from .values import numbers
+from .values import DATE_UNITS, numbers
 
 #: A suggestion's probability of holding by chance on every row must be below this.
 CHANCE = 1e-3
@@ -55,7 +56,7 @@ def suggest_constraints(frame: pd.DataFrame, schema: Schema | None = None, k: in
     quantities = {c.name: numbers(frame[c.name], c) for c in schema.of_kind(CONTINUOUS, INTEGER)}
     dates = {c.name: numbers(frame[c.name], c) for c in schema.of_kind(DATETIME)}
     categorical = [c.name for c in schema.of_kind(CATEGORICAL) if frame[c.name].nunique() <= MAX_LEVELS]
-    sums = _sums(quantities, k)
+    sums = (_sums(quantities, k) + _date_sums(dates, quantities, k))[:MAX_PER_TYPE]
     totals = {(tuple(sorted(r.parts)), r.total) for r in sums}
     inequalities = _inequalities(quantities, k, totals) + _inequalities(dates, k, set())
     if_then = _if_then(frame, categorical, [*categorical, *quantities], k)
@@ -116,6 +117,23 @@ def _sums(columns: dict[str, np.ndarray], k: int) -> list[Rule]:
                 continue
             if np.allclose(s[present], t[present], rtol=1e-9, atol=1e-9) and np.unique(t[present]).size > 1:
                 found.append(Sum((a, b), total))
+    return found[:MAX_PER_TYPE]
+
+
+def _date_sums(dates: dict[str, np.ndarray], quantities: dict[str, np.ndarray], k: int) -> list[Rule]:
+    """``start + duration == end``: a number column that is the gap between two date columns in whole days,
+    hours, minutes or seconds on every row with all three (a length of stay, a time to event)."""
+    found = []
+    for start, end in itertools.permutations(dates, 2):
+        gap = dates[end] - dates[start]
+        for name, x in quantities.items():
+            present = ~np.isnan(gap) & ~np.isnan(x)
+            if present.sum() < 2 * k or np.unique(x[present]).size < 2:
+                continue
+            for unit, seconds in DATE_UNITS.items():
+                if np.allclose(gap[present] / seconds, x[present], rtol=1e-9, atol=1e-6):
+                    found.append(Sum((start, name), end, unit))
+                    break
     return found[:MAX_PER_TYPE]
 
 

@@ -60,6 +60,30 @@ def offset_seconds(offset, label: str) -> float:
         ) from None
 
 
+#: The units a date sum's number parts may count, in seconds.
+DATE_UNITS = {"D": 86400.0, "h": 3600.0, "min": 60.0, "s": 1.0}
+
+
+def unit_seconds(unit: str, label: str) -> float:
+    """Seconds in one ``unit`` of time: ``"D"`` (24 hours), ``"h"``, ``"min"`` or ``"s"``."""
+    if unit not in DATE_UNITS:
+        raise SchemaError(f"constraint {label!r}: unit {unit!r} is not one of 'D', 'h', 'min' or 's'")
+    return DATE_UNITS[unit]
+
+
+def sum_sides(frame: pd.DataFrame, rule, schema=None) -> tuple[np.ndarray, np.ndarray]:
+    """A sum rule's (sum of the parts, total) as float64, NaN where a value is missing; with a date total
+    in seconds since 1970, the number parts counted in the rule's unit."""
+    scale = 1.0 if rule.unit is None else unit_seconds(rule.unit, rule.describe())
+    specs = {c: schema[c] if schema is not None and c in schema.names else None for c in rule.columns}
+    parts = []
+    for c in rule.parts:
+        x = as_number(frame[c], specs[c])
+        dated = specs[c].kind == DATETIME if specs[c] is not None else _is_dates(frame[c])
+        parts.append(x if dated else x * scale)
+    return np.sum(parts, axis=0), as_number(frame[rule.total], specs[rule.total])
+
+
 def matches(series: pd.Series, value) -> np.ndarray:
     """Rows equal to ``value`` (``None`` matches missing; "7" matches the number 7, as conditions do)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):

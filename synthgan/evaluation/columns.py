@@ -7,7 +7,7 @@ Datetimes become int64 nanoseconds, as SDMetrics does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,11 @@ class Columns:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     skipped: dict[str, str]  # column -> why it is not scored
+    formats: dict[str, str] = field(default_factory=dict)  # text date column -> its strftime format
+
+    def numbers(self, frame: pd.DataFrame, column: str) -> np.ndarray:
+        """``as_numbers`` of ``frame[column]``, text dates read in the column's schema format."""
+        return as_numbers(frame[column], self.formats.get(column))
 
     @property
     def scored(self) -> tuple[str, ...]:
@@ -42,6 +47,9 @@ class Columns:
             numeric=tuple(c.name for c in schema.columns if c.kind in NUMERIC_KINDS),
             categorical=tuple(c.name for c in schema.columns if c.kind == CATEGORICAL),
             skipped=skipped,
+            formats={
+                c.name: c.datetime_format for c in schema.columns if c.kind == DATETIME and c.datetime_format
+            },
         )
 
 
@@ -58,13 +66,12 @@ def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, label: str) -> N
         raise SchemaError(f"the {label} table has no rows")
 
 
-def as_numbers(series: pd.Series) -> np.ndarray:
-    """Float64 values of a numeric or datetime column (NaN = missing); datetimes as int64 nanoseconds."""
-    if (
-        pd.api.types.is_datetime64_any_dtype(series)
-        or pd.api.types.infer_dtype(series, skipna=True) == "string"
-    ):
-        stamps = pd.to_datetime(series, errors="coerce", format="mixed")
+def as_numbers(series: pd.Series, fmt: str | None = None) -> np.ndarray:
+    """Float64 values of a numeric or datetime column (NaN = missing); datetimes as int64 nanoseconds.
+    Text dates in ``fmt`` (the schema's format: every table read alike), else value by value."""
+    text = pd.api.types.infer_dtype(series, skipna=True) == "string"
+    if pd.api.types.is_datetime64_any_dtype(series) or text:
+        stamps = pd.to_datetime(series, errors="coerce", format=fmt if text and fmt else "mixed")
         if stamps.dt.tz is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
         values = stamps.astype("datetime64[ns]").to_numpy().view(np.int64).astype(np.float64)

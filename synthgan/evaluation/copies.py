@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, poisson
 
-from .columns import Columns, as_labels, as_numbers
+from .columns import Columns, as_labels
 from .streams import CHANCE_CONFIDENCE
 
 
 def row_keys(frame: pd.DataFrame, cols: Columns) -> np.ndarray:
     """A 64-bit hash per row over the scored columns, equal for rows equal in value (dtypes aside)."""
-    canon = {c: np.round(as_numbers(frame[c]), 9) for c in cols.numeric}
+    canon = {c: np.round(cols.numbers(frame, c), 9) for c in cols.numeric}
     canon.update({c: as_labels(frame[c]).fillna("\x00<NA>").to_numpy() for c in cols.categorical})
     return pd.util.hash_pandas_object(pd.DataFrame(canon, index=range(len(frame))), index=False).to_numpy()
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .columns import Columns, as_labels, as_numbers
+from .columns import Columns, as_labels
 
 ONEHOT_MAX_LEVELS = 16
 CODE_DIMS = 16
@@ -40,7 +40,7 @@ class RowEmbedding:
         self.cols = cols
         self.numeric = {}
         for c in cols.numeric:
-            x = as_numbers(train[c])
+            x = cols.numbers(train, c)
             present = x[~np.isnan(x)]
             med = float(np.median(present)) if present.size else 0.0
             q75, q25 = np.percentile(present, [75, 25]) if present.size else (1.0, 0.0)
@@ -68,7 +68,7 @@ class RowEmbedding:
         """(n, width) float32 embedding of ``frame``."""
         parts = []
         for c, (med, scale, has_missing) in self.numeric.items():
-            x = as_numbers(frame[c])
+            x = self.cols.numbers(frame, c)
             missing = np.isnan(x)
             parts.append(np.clip(np.where(missing, 0.0, (x - med) / scale), -CLIP, CLIP)[:, None])
             if has_missing:

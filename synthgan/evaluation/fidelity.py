@@ -19,7 +19,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp, wasserstein_distance
 
 from ..transform.bounds import MIN_COUNT
-from .columns import Columns, as_labels, as_numbers
+from .columns import Columns, as_labels
 
 PEARSON_TREND = 0.5
 CRAMER_TREND = 0.3
@@ -60,7 +60,7 @@ def missing_similarity(real: pd.Series, synthetic: pd.Series) -> float:
 
 def column_shapes(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> dict[str, float]:
     """Per scored column: KS complement (numbers, datetimes) or TV complement (categories)."""
-    out = {c: ks_complement(as_numbers(real[c]), as_numbers(synthetic[c])) for c in cols.numeric}
+    out = {c: ks_complement(cols.numbers(real, c), cols.numbers(synthetic, c)) for c in cols.numeric}
     out.update({c: tv_complement(as_labels(real[c]), as_labels(synthetic[c])) for c in cols.categorical})
     return {c: out[c] for c in cols.scored}
 
@@ -94,7 +94,7 @@ def pair_scores(
     few numpy passes over the rows, not a pandas group-by (1,000+ pairs on a 47-column table).
     """
     nums = {
-        name: {c: as_numbers(frame[c]) for c in cols.numeric}
+        name: {c: cols.numbers(frame, c) for c in cols.numeric}
         for name, frame in (("real", real), ("synthetic", synthetic))
     }
     discrete = {
@@ -179,7 +179,7 @@ def per_column(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns) -> di
     """Distances and coverage per column; numbers normalised by the real range."""
     out: dict[str, dict] = {}
     for c in cols.numeric:
-        a, b = as_numbers(real[c]), as_numbers(synthetic[c])
+        a, b = cols.numbers(real, c), cols.numbers(synthetic, c)
         a_, b_ = a[~np.isnan(a)], b[~np.isnan(b)]
         span = float(a_.max() - a_.min()) if a_.size else 0.0
         entry = {

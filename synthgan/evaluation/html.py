@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..transform.bounds import MIN_COUNT
-from .columns import Columns, as_labels, as_numbers
+from .columns import Columns, as_labels
 from .distance import RowEmbedding, nearest
 from .report import format_value
 
@@ -194,7 +194,7 @@ def _overlays(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
     fig, axes = _figure(len(names))
     for ax, c in zip(axes, names):
         if c in cols.numeric:
-            a, b = as_numbers(real[c]), as_numbers(synthetic[c])
+            a, b = cols.numbers(real, c), cols.numbers(synthetic, c)
             a, b = a[~np.isnan(a)], b[~np.isnan(b)]
             edges = np.histogram_bin_edges(np.r_[a, b], bins=30) if a.size + b.size else np.linspace(0, 1, 11)
             _histogram(ax, a, edges, "real", suppress=True)
@@ -231,7 +231,7 @@ def _correlations(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns):
     names = list(cols.numeric)[:MAX_PLOTTED_COLUMNS]
 
     def corr(frame):
-        return pd.DataFrame({c: as_numbers(frame[c]) for c in names}).corr().to_numpy()
+        return pd.DataFrame({c: cols.numbers(frame, c) for c in names}).corr().to_numpy()
 
     r, s = corr(real), corr(synthetic)
     fig, axes = _figure(3, per_row=3, size=4.5)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..transform.bounds import MIN_COUNT
 from ..transform.discrete import OTHER
-from .columns import Columns, as_labels, as_numbers
+from .columns import Columns, as_labels
 
 
 def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns, rules=(), schema=None) -> dict:
@@ -30,7 +30,7 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame, cols: Columns, rules=(
         if count:
             unknown[c] = count
     for c in cols.numeric:
-        a, b = as_numbers(real[c]), as_numbers(synthetic[c])
+        a, b = cols.numbers(real, c), cols.numbers(synthetic, c)
         inf = int(np.isinf(b).sum())
         if inf:
             infinite[c] = inf

@@ -22,7 +22,7 @@ from .._version import __version__
 from ..evaluation import Report, evaluate
 from ..evaluation.columns import Columns, as_labels
 from ..evaluation.copies import CopyGuard
-from ..exceptions import GateFailedError
+from ..exceptions import ConditionError, GateFailedError
 from ..gate import CheckResult, Decision, Policy, decide
 from ..io.atomic import check_writable
 from ..io.export import write_rows
@@ -114,6 +114,13 @@ def release_samples(
     it); ``html``: where to write the HTML report (the verdict, every check, plots, the loss curves)."""
     out = check_writable(out)
     rng = make_rng(seed)
+    known = policy is not None and bool(conditions) and set(conditions) <= set(train.columns)
+    if known and not len(_matching(train, conditions)):  # (an unknown column: sample() says so)
+        asked = ", ".join(f"{k}={v!r}" for k, v in conditions.items())
+        raise ConditionError(
+            f"no training row has {asked}, so the gate has no real rows to compare these with; choose "
+            "values the data holds, or sample without the gate (--no-gate)"
+        )
     first = model.sample(min(n, EVAL_ROWS), conditions=conditions, random_state=rng)
     report = decision = report_path = stream = None
     if policy is not None:
