@@ -815,3 +815,16 @@ def test_a_condition_that_moves_a_sums_derived_column_reorders_the_rules_reading
     assert (rows.total == 60).all() and (rows.a + rows.b == 60).all() and (rows.c >= rows.a).all()
     with pytest.raises(ConditionError, match="leave one of its columns free"):
         plan.order_for({"total": 60.0, "a": 1.0, "b": 2.0})
+
+
+def test_a_sum_in_a_cycle_derives_another_column_instead_of_falling_back_to_rejection():
+    frame = hospital(300)
+    frame.loc[:29, ["a", "b", "total"]] = 0  # total == 0 only where a == b == 0
+    schema = Schema.infer(frame).with_constraints([IfThen("total", 0, "a", 0), Sum(["a", "b"], "total")])
+    plan = ConstraintPlan.fit(frame, schema)  # the if-then reads total and writes a; the sum read a for total
+    assert [s["how"] for s in plan.state] == ["construct", "construct"] and plan.derived(1) == "b"
+    rng = np.random.default_rng(0)
+    generated = plan.forward(frame).apply(lambda c: rng.permutation(c.to_numpy()))
+    assert ((generated.total == 0) & (generated.a != 0)).any()  # columns shuffled: both rules broken
+    rows = plan.inverse(generated)
+    assert (rows.a + rows.b == rows.total).all() and (rows.a[rows.total == 0] == 0).all()

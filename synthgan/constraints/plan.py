@@ -44,7 +44,7 @@ from .declare import refuse_contradictions, rule_from_dict
 from .gaps import rebuild_high, rebuild_low
 from .rules import Custom, FixedCombinations, IfThen, Inequality, Range, Rule, Sum
 from .state import fit_combinations, fit_inequality, nearest
-from .sums import column_bounds, derive, derived_column
+from .sums import column_bounds, derive, derived_column, untangle
 from .values import (
     _key,
     clip_range,
@@ -127,14 +127,16 @@ class ConstraintPlan:
 
     def reorder(self) -> None:
         """Constructed rules run in an order where a rule's inputs are final before it reads them; a rule
-        that would have to read a column rewritten after it (a cycle) is kept by rejection instead."""
+        that would have to read a column rewritten after it (a cycle) is kept by rejection instead, unless a
+        sum in the cycle can derive another of its columns (``sums.untangle``)."""
         while True:
             pending = [i for i, s in enumerate(self.state) if s["how"] == "construct"]
             order, cycle = _sequence(self.rules, pending, {i: self.writes(i) for i in pending})
             if not cycle:
                 self.order = order
                 return
-            self.state[cycle[-1]] = {**self.state[cycle[-1]], "how": "reject"}  # the last one gives way
+            if not untangle(self, pending, cycle):  # a sum deriving another column may break the cycle
+                self.state[cycle[-1]] = {**self.state[cycle[-1]], "how": "reject"}  # else the last gives way
 
     def order_for(self, fixed: dict) -> list[int]:
         """The order for one sampling call whose conditions fix ``fixed``: a sum whose derived column is

@@ -103,6 +103,24 @@ def choose_derived(plan, generated: pd.DataFrame, real: pd.DataFrame) -> None:
         rows[column] = derive(rule, column, rows, plan.schema, plan.tz_of(i, column))
 
 
+def untangle(plan, pending: list[int], cycle: list[int]) -> bool:
+    """Let a sum in a cycle of constructed rules derive another of its columns (one no other rule
+    rewrites) if that gives every rule an order: an exact equality cannot fall back to rejection. True when
+    one did."""
+    from .plan import _sequence
+
+    for i in [j for j in cycle if isinstance(plan.rules[j], Sum) and "column_bounds" in plan.state[j]]:
+        rule, s = plan.rules[i], plan.state[i]
+        current = derived_column(rule, s)
+        others = set().union(set(), *(plan.writes(j) for j in pending if j != i))
+        for column in [c for c in (rule.total, *rule.parts) if c != current and c not in others]:
+            s["derived"] = column
+            if not _sequence(plan.rules, list(pending), {j: plan.writes(j) for j in pending})[1]:
+                return True
+        s["derived"] = current
+    return False
+
+
 def column_bounds(frame: pd.DataFrame, rule, schema, min_count: int) -> dict[str, list[float]]:
     """Robust training bounds of every column of a sum (the one it derives must stay within them)."""
     out = {}
