@@ -86,7 +86,7 @@ def _ks(a: np.ndarray, b: np.ndarray) -> float:
 def choose_derived(plan, generated: pd.DataFrame, real: pd.DataFrame) -> None:
     """Choose the column each constructed sum derives (``choose``) from ``generated`` rows (the
     model's, in the columns it learned) and the ``real`` table; a choice that would make the rules'
-    order cyclic falls back to the total."""
+    order cyclic (so another rule would change) falls back to the total."""
     rows = plan.inverse(generated, sums=False)
     for i in plan.constructed(Sum):
         rule, s = plan.rules[i], plan.state[i]
@@ -94,8 +94,9 @@ def choose_derived(plan, generated: pd.DataFrame, real: pd.DataFrame) -> None:
         column = choose(rule, s, rows, real, plan.schema, plan.written_by_others(i))
         before = [dict(x) for x in plan.state]
         s["derived"] = column
-        plan.reorder()
-        if any(a["how"] != b["how"] for a, b in zip(before, plan.state)):
+        plan.reorder()  # a choice that moves another rule (to rejection, another derived column): undone
+        after = [dict(x, derived=column) if j == i else x for j, x in enumerate(before)]
+        if plan.state != after:
             plan.state[:] = before
             plan.state[i].pop("derived", None)
             plan.reorder()
