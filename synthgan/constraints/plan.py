@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..exceptions import ConditionError, SchemaError
 from ..schema import CATEGORICAL, CONTINUOUS, INTEGER, ColumnSpec, Schema, SchemaWarning
-from ..transform.bounds import MIN_COUNT, robust_bounds
+from ..transform.bounds import MIN_COUNT
 from .declare import refuse_contradictions, rule_from_dict
 from .gaps import rebuild_high, rebuild_low
 from .rules import Custom, FixedCombinations, IfThen, Inequality, Range, Rule, Sum
@@ -110,13 +110,10 @@ class ConstraintPlan:
                 state.append(entry)
                 fitted.append(replace(rule, allowed=tuple(tuple(c) for c in entry["combinations"])))
             elif isinstance(rule, Sum):
-                total = numbers(frame[rule.total], schema[rule.total])
-                bounds = robust_bounds(total[~np.isnan(total)], min_count)
                 tz = {c: time_zone(frame[c], schema[c]) for c in rule.columns}
-                entry = {"how": "construct", "bounds": [float(b) for b in bounds], "tz": tz.pop(rule.total)}
-                state.append(
-                    {**entry, "tz_parts": tz, "column_bounds": column_bounds(frame, rule, schema, min_count)}
-                )
+                kept = column_bounds(frame, rule, schema, min_count)  # "bounds": the total's, as older files
+                entry = {"how": "construct", "bounds": kept[rule.total], "tz": tz.pop(rule.total)}
+                state.append({**entry, "tz_parts": tz, "column_bounds": kept})
                 fitted.append(rule)
             else:
                 state.append({"how": "construct"})

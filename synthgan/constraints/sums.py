@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..schema import DATETIME, INTEGER
+from ..schema import INTEGER
 from ..transform.bounds import robust_bounds
 from .rules import Sum
-from .values import _is_dates, as_number, numbers, restore_numbers, unit_seconds
+from .values import as_number, numbers, restore_numbers, sum_terms
 
 
 def derived_column(rule, state: dict) -> str:
@@ -38,20 +38,18 @@ def derived_column(rule, state: dict) -> str:
 def derive(rule, column: str, frame: pd.DataFrame, schema=None, tz: str | None = None):
     """``column``'s values from the sum's other columns (where one of them is missing, the value as it is),
     in the column's own type: dates restored with ``tz``, integers rounded."""
-    scale = 1.0 if rule.unit is None else unit_seconds(rule.unit, rule.describe())
-    specs = {c: schema[c] if schema is not None and c in schema.names else None for c in rule.columns}
-    dated = {c: specs[c].kind == DATETIME if specs[c] else _is_dates(frame[c]) for c in rule.columns}
-    terms = {c: as_number(frame[c], specs[c]) * (1.0 if dated[c] else scale) for c in rule.columns}
+    terms, dated, scale = sum_terms(frame, rule, schema)
+    spec = schema[column] if schema is not None and column in schema.names else None
     others = np.sum([terms[c] for c in rule.parts if c != column], axis=0)
     value = others if column == rule.total else terms[rule.total] - others
     value = value if dated[column] else value / scale
     missing = np.isnan(value)
-    value[missing] = as_number(frame[column], specs[column])[missing]
-    if specs[column] is None:
+    value[missing] = as_number(frame[column], spec)[missing]
+    if spec is None:
         return value
-    if specs[column].kind == INTEGER:
+    if spec.kind == INTEGER:
         value = np.round(value)
-    return restore_numbers(value, specs[column], tz)
+    return restore_numbers(value, spec, tz)
 
 
 def choose(rule, state: dict, rows: pd.DataFrame, real: pd.DataFrame, schema, taken: set[str]) -> str:

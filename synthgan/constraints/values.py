@@ -71,17 +71,21 @@ def unit_seconds(unit: str, label: str) -> float:
     return DATE_UNITS[unit]
 
 
-def sum_sides(frame: pd.DataFrame, rule, schema=None) -> tuple[np.ndarray, np.ndarray]:
-    """A sum rule's (sum of the parts, total) as float64, NaN where a value is missing; with a date total
-    in seconds since 1970, the number parts counted in the rule's unit."""
+def sum_terms(frame: pd.DataFrame, rule, schema=None) -> tuple[dict, dict, float]:
+    """A sum rule's columns in one unit - ``(terms, dated, scale)``: float64 per column (NaN = missing), dates
+    as seconds since 1970 and numbers times ``scale`` (the seconds in the rule's unit; 1 without one), and
+    which columns are dates."""
     scale = 1.0 if rule.unit is None else unit_seconds(rule.unit, rule.describe())
     specs = {c: schema[c] if schema is not None and c in schema.names else None for c in rule.columns}
-    parts = []
-    for c in rule.parts:
-        x = as_number(frame[c], specs[c])
-        dated = specs[c].kind == DATETIME if specs[c] is not None else _is_dates(frame[c])
-        parts.append(x if dated else x * scale)
-    return np.sum(parts, axis=0), as_number(frame[rule.total], specs[rule.total])
+    dated = {c: specs[c].kind == DATETIME if specs[c] else _is_dates(frame[c]) for c in rule.columns}
+    terms = {c: as_number(frame[c], specs[c]) * (1.0 if dated[c] else scale) for c in rule.columns}
+    return terms, dated, scale
+
+
+def sum_sides(frame: pd.DataFrame, rule, schema=None) -> tuple[np.ndarray, np.ndarray]:
+    """A sum rule's (sum of the parts, total) in ``sum_terms``' unit, NaN where a value is missing."""
+    terms = sum_terms(frame, rule, schema)[0]
+    return np.sum([terms[c] for c in rule.parts], axis=0), terms[rule.total]
 
 
 def matches(series: pd.Series, value) -> np.ndarray:
