@@ -232,9 +232,10 @@ def main() -> None:
 
 
 def timing(args) -> None:
-    """Sampling rows/s with and without the suggested rules: models fitted briefly (the sampling cost does not
-    depend on training), then ``sample(len(train))`` called 7 times each, alternating; medians and their ratio.
-    Written to OUT.timing.json; run it with the machine otherwise idle."""
+    """Sampling rows/s with and without the suggested rules: models fitted at the defaults (``--steps``
+    otherwise: how many generated rows the rules reject and the balance keeps depends on how well the model
+    learned the table), then ``sample(len(train))`` called 7 times each, alternating; medians and their
+    ratio. Written to OUT.timing.json; run it with the machine otherwise idle."""
     from synthgan import CTGAN
     from synthgan.constraints import suggest_constraints
     from synthgan.schema import Schema
@@ -249,8 +250,8 @@ def timing(args) -> None:
         schema = Schema.infer(train)
         rules = suggest_constraints(train, schema)
         models = {
-            "plain": CTGAN(steps=300, random_state=0, verbose=False).fit(train, schema=schema),
-            "rules": CTGAN(steps=300, random_state=0, verbose=False).fit(
+            "plain": CTGAN(steps=args.steps, random_state=0, verbose=False).fit(train, schema=schema),
+            "rules": CTGAN(steps=args.steps, random_state=0, verbose=False).fit(
                 train, schema=schema, constraints=rules
             ),
         }
@@ -266,6 +267,7 @@ def timing(args) -> None:
             "rules": len(rules),
             "rows_per_s": {k: len(train) / v for k, v in medians.items()},
             "ratio_rules_to_plain": medians["plain"] / medians["rules"],
+            "steps": args.steps,
             "seconds": seconds,
         }
         print(json.dumps({name: {k: v for k, v in out[name].items() if k != "seconds"}}), flush=True)

@@ -220,6 +220,40 @@ def test_constraints_table_quotes_the_constraints_results():
     assert f"{timing['lymph']['ratio_rules_to_plain']:.2f}x (breast cancer" in section
 
 
+def test_constraints_paired_differences_and_the_balance_are_the_results_files():
+    """README's paired differences (rules - none; the balance - the same rules without it) are computed from
+    constraints.json and constraints_no_balance.json, each as mean +- standard error over seeds."""
+    import math
+
+    import numpy as np
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = " ".join(text[text.index("**Measured** (`python benchmarks/bench_constraints.py") :].split())
+    results = ROOT / "benchmarks" / "results"
+    rows = json.loads((results / "constraints.json").read_text())
+    before = json.loads((results / "constraints_no_balance.json").read_text())
+
+    def by_seed(source, table, system):
+        return {r["seed"]: r for r in source if r["table"] == table and r["system"] == system}
+
+    def paired(a, b, key):
+        d = [a[s][key] - b[s][key] for s in sorted(set(a) & set(b))]
+        return f"{np.mean(d):+.3f} +- {np.std(d, ddof=1) / math.sqrt(len(d)):.3f}"
+
+    tables = ("adult", "diabetes", "lymph")
+    plain = {t: by_seed(rows, t, "synthgan") for t in tables}
+    rules = {t: by_seed(rows, t, "synthgan+rules") for t in tables}
+    unbalanced = {t: by_seed(before, t, "synthgan+rules") for t in tables}
+    q, tr, x = ([paired(rules[t], plain[t], key) for t in tables] for key in ("quality", "trends", "tstr"))
+    assert f"quality by {q[0]} on Adult, {q[1]} on diabetes-130 and {q[2]} on the breast cancer" in section
+    assert f"(pair trends {tr[0]}, {tr[1]} and {tr[2]}), and TSTR by {x[0]}, {x[1]} and {x[2]}:" in section
+    for key in ("quality", "shapes"):
+        quoted = [paired(rules[t], unbalanced[t], key) for t in tables]
+        assert f"{quoted[0]}, {quoted[1]} and {quoted[2]}" in section, key
+    lost = [paired(unbalanced[t], plain[t], "quality") for t in ("adult", "diabetes")]
+    assert f"({lost[0]} and {lost[1]})" in section
+
+
 def test_privacy_officer_rule_table_states_the_default_policys_thresholds():
     """Each row of README's rule table names a check of synthgan/gate/default_policy.toml with its threshold
     (min or max, "at 95% confidence" exactly where the check has a confidence), and every check is there."""

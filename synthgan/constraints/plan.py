@@ -25,6 +25,9 @@ rewrites the table the model learns and rewrites generated rows back:
 - custom rules, fixed combinations (above), and any rule whose column another rule already rewrites
   (if-then rules on the same if-column may share a then-column: they apply to different rows): rows that
   break them are rejected, with an early error when too few rows pass (``ConstraintError``).
+- the balance (``calibration.py``): rejection and if-then construction would move the shares of the
+  categorical columns they touch; without conditions, rows are kept with weights that give those columns
+  the shares of the model's own rows before any rule.
 
 The plan's state is JSON (no training row, no single patient's value) and goes into the model file.
 """
@@ -65,6 +68,7 @@ class ConstraintPlan:
         self.schema = schema  # the user's table: its columns and the declared rules
         self.rules = rules
         self.state = state  # one entry per rule: {"how": "construct" | "reject", ...}
+        self.balance: dict = {}  # the weights that keep the rule columns' shares (calibration.py)
 
     # ---- fit -----------------------------------------------------------------------------------
     @classmethod
@@ -264,9 +268,9 @@ class ConstraintPlan:
 
     @property
     def rejects(self) -> bool:
-        """Whether some rows may be rejected (a rule kept by rejection, or a sum's derived column out of
-        bounds)."""
-        return any(s["how"] == "reject" for s in self.state) or bool(self.constructed(Sum))
+        """Whether some rows may be rejected (a rule kept by rejection, a sum's derived column out of
+        bounds, or the balance)."""
+        return any(s["how"] == "reject" for s in self.state) or bool(self.constructed(Sum) or self.balance)
 
     def written(self) -> set[str]:
         """The columns the constructed rules rewrite."""
@@ -324,6 +328,7 @@ class ConstraintPlan:
             "state": [s for _, s in stored],
             "order": [i for i in self.order if not isinstance(self.rules[i], Custom)],
             "custom_not_stored": dropped,
+            "balance": self.balance,
         }
 
     @classmethod
@@ -338,6 +343,7 @@ class ConstraintPlan:
             rules.append(rule)
         schema = replace(Schema.from_dict(data["schema"]), constraints=tuple(rules))
         plan = cls(schema, tuple(rules), list(data["state"]))
+        plan.balance = data.get("balance", {})  # files from before the balance: none
         plan.reorder()
         return plan
 

@@ -7,7 +7,8 @@ kept combinations that hold it). Conditions an if-then rule contradicts are refu
 generated. When every rule holds by construction and no condition can be undone by a rule, one pass gives
 the rows; otherwise each pass keeps the rows that obey every rule and meet every condition, and the
 acceptance rate of the first pass decides early whether the request can finish within ``MAX_OVERDRAW``
-times the rows asked for.
+times the rows asked for. Without conditions, the rows that pass are kept with the balance's probability
+(``calibration.py``), so the rules do not move the shares of their columns' levels.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 
 from ..exceptions import ConditionError, ConstraintError
 from ..schema import CONTINUOUS, DATETIME, INTEGER
+from .calibration import keep_probability
 from .plan import ConstraintPlan
 from .rules import FixedCombinations, IfThen, Inequality, Range, Sum
 from .values import matches, numbers
@@ -102,6 +104,8 @@ def sample_constrained(
         keep = ~np.logical_or.reduce(list(broken.values())) if broken else np.ones(len(rows), dtype=bool)
         for column, value in recheck.items():
             keep &= matches(rows[column], value)
+        if plan.balance and not conditions:  # the rule columns keep the model's shares (calibration.py)
+            keep &= rng.random(len(rows)) < keep_probability(plan.balance, rows)
         parts.append(rows[keep])
         got, drawn = got + int(keep.sum()), drawn + ask
         rate = got / drawn

@@ -19,9 +19,8 @@ from sklearn.base import BaseEstimator
 
 from .._device import resolve_device, resolve_precision
 from .._random import make_rng, torch_generator
-from ..constraints import Sum
+from ..constraints.calibration import calibrate
 from ..constraints.sampling import sample_constrained
-from ..constraints.sums import choose_derived
 from ..evaluation.columns import Columns
 from ..exceptions import InvalidParameterError
 from ..io.tabular import load_table
@@ -46,8 +45,6 @@ from .specs import CRITICS, GENERATORS, SPECS
 
 #: The paper's configuration (``TabularGAN.classic``; ``--model ctgan-classic``).
 CLASSIC = {"epochs": 300, "batch_size": 500, "pac": 10, "ema": None, "objectives": {"columns": 0}}
-#: Rows generated (with a fixed seed) after training to choose the column each sum constraint derives.
-SUM_CHOICE_ROWS = 4000
 #: Rows generated (with a fixed seed) for each validation check.
 VALIDATION_ROWS = 2000
 VALIDATION_SEED = 20_231_213
@@ -185,9 +182,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                 trainer.load_state_dict(resume[1])
                 self._resume = None
         self._train(trainer, budget)
-        if self.constraints_ is not None and self.constraints_.constructed(Sum):  # which column each derives
-            rows = self._draw(SUM_CHOICE_ROWS, [], np.random.default_rng([self.sampling_seed_, 1]))
-            choose_derived(self.constraints_, rows, frame)
+        if self.constraints_ is not None:  # what each sum derives; the weights that keep the rules' shares
+            calibrate(self.constraints_, self._draw, frame, self.sampling_seed_)
         return self
 
     def _prepare(
