@@ -74,23 +74,55 @@ def test_no_balance_when_the_rules_move_no_share_or_touch_no_level():
 
 
 def test_a_balance_too_costly_to_sample_keeps_a_minimum_share_of_the_rows():
-    """A custom rule that rejects 98% of the 'none' rows: 'none' is 2% of the kept rows against 50% of the
-    generated ones; full weights would keep ~3% of the rows, so the cap is lowered until MIN_KEPT of them
-    stay (every 'none' row among them): 'none' goes part of the way back, to ~20%."""
+    """Rows weighing 100 on 2% of the rows: under the 99th-percentile cap ~3% of the rows would stay; the
+    cap is lowered until MIN_KEPT of them do, the heavy ones all."""
+    from synthgan.constraints.calibration import MIN_KEPT, _cap
+
+    weight = np.where(np.arange(10_000) < 200, 100.0, 1.0)
+    assert np.minimum(weight / np.quantile(weight, 0.99), 1).mean() < 0.03
+    p = np.minimum(weight / _cap(weight), 1.0)
+    assert abs(p.mean() - MIN_KEPT) < 1e-6 and (p[:200] == 1).all()
+    even = np.ones(1000)
+    assert _cap(even) == 1.0  # equal weights: every row stays
+
+
+def test_custom_rules_are_not_balanced_since_a_loaded_model_no_longer_rejects_for_them():
     from synthgan.constraints import Custom
-    from synthgan.constraints.calibration import MIN_KEPT
 
     rule = Custom("few none", lambda f: (f.med != "none") | (f.x < -2.05), ("med", "x"))
     real = real_rows()
     real.loc[real.med == "none", "x"] = -3.0  # the real rows obey it
     plan = ConstraintPlan.fit(real, replace(Schema.infer(real), constraints=(rule,)), min_count=5)
-    generated = generated_rows(20_000, np.random.default_rng(5))
-    generated["med"] = np.random.default_rng(6).choice(["none", "some"], len(generated))
-    kept = generated[~plan.violations(generated)[rule.describe()]]
-    assert (kept.med == "none").mean() < 0.03
-    p = keep_probability(fit_balance(plan, generated), kept)
-    assert abs(p.mean() - MIN_KEPT) < 0.005
-    assert 0.15 < float(p[kept.med.to_numpy() == "none"].sum() / p.sum()) < 0.3
+    assert fit_balance(plan, generated_rows(20_000, np.random.default_rng(5))) == {}
+
+
+def test_a_level_the_rules_remove_leaves_its_share_to_the_others():
+    """10% of the generated doses are 'huge', a level no real row has: rejection removes it entirely; the
+    other levels keep the generated shares among themselves (no drift into the weight limits)."""
+    plan = plan_with([FixedCombinations(["med", "dose"])])
+    generated = generated_rows(20_000, np.random.default_rng(7))
+    generated.loc[np.random.default_rng(8).random(len(generated)) < 0.1, "dose"] = "huge"
+    balance = fit_balance(plan, generated)
+    kept = generated[~plan.violations(generated)["only seen combinations of (med, dose)"]]
+    assert "huge" not in set(kept.dose)
+    p = keep_probability(balance, kept)
+    stay = pd.Series(p).groupby(kept.dose.to_numpy()).sum() / p.sum()
+    before = generated.dose[generated.dose != "huge"].value_counts(normalize=True)
+    assert np.allclose(stay.reindex(before.index), before, atol=0.01)
+    assert all(0.1 - 1e-9 <= w <= 10 + 1e-9 for ws in balance["columns"].values() for w in ws.values())
+
+
+def test_a_level_made_by_construction_is_not_steered():
+    """The model never emits 'zero'; the if-then rule makes it on every 'none' row. Nothing else moves, so
+    the balance keeps (nearly) every row instead of fighting the new level."""
+    plan = plan_with([IfThen("med", "none", "dose", "zero")])
+    rng = np.random.default_rng(9)
+    generated = generated_rows(20_000, rng)
+    generated["dose"] = rng.choice(["low", "high"], len(generated))
+    balance = fit_balance(plan, generated)
+    rows = plan.inverse(generated)
+    assert (rows.dose == "zero").mean() > 0.25
+    assert keep_probability(balance, rows).mean() > 0.9 if balance else True
 
 
 def test_if_then_construction_is_balanced_too():
@@ -137,6 +169,11 @@ def test_a_fitted_model_stores_its_balance_and_samples_the_same_rows_after_a_sav
         real, constraints=[IfThen("med", "none", "dose", "zero")]
     )
     assert isinstance(model.constraints_.balance, dict)
+    model.constraints_.balance = fit_balance(
+        model.constraints_, generated_rows(20_000, np.random.default_rng(0))
+    )
+    assert model.constraints_.balance  # this stand-in's rows need one
+    pd.testing.assert_frame_equal(model.sample(500, random_state=4), model.sample(500, random_state=4))
     model.save(tmp_path / "m.synthgan")
     loaded = CTGAN.load(tmp_path / "m.synthgan")
     assert loaded.constraints_.balance == model.constraints_.balance

@@ -253,6 +253,13 @@ def test_constraints_paired_differences_and_the_balance_are_the_results_files():
     lost = [paired(unbalanced[t], plain[t], "quality") for t in ("adult", "diabetes")]
     assert f"({lost[0]} and {lost[1]})" in section
 
+    def speed(a, b):  # the mean over seeds of each model's rows/s against the same seed's without rules
+        return f"{np.mean([a[s]['rows_per_s'] / b[s]['rows_per_s'] for s in sorted(set(a) & set(b))]):.2f}x"
+
+    old, new = ([speed(r[t], plain[t]) for t in tables] for r in (unbalanced, rules))
+    assert f"from {old[0]}, {old[1]} and {old[2]} " in section
+    assert f"to {new[0]}, {new[1]} and {new[2]}" in section
+
 
 def test_privacy_officer_rule_table_states_the_default_policys_thresholds():
     """Each row of README's rule table names a check of synthgan/gate/default_policy.toml with its threshold

@@ -23,15 +23,18 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
 
 from ..schema import CATEGORICAL
-from .rules import FixedCombinations, IfThen, Sum
+from .rules import Custom, FixedCombinations, IfThen, Sum
 from .sums import choose_derived
-from .values import _column_keys
+from .values import column_keys
+
+if TYPE_CHECKING:
+    from .plan import ConstraintPlan
 
 #: Generated rows the sums' choice is made on (the first draw after training).
 SUM_CHOICE_ROWS = 4000
@@ -39,13 +42,14 @@ SUM_CHOICE_ROWS = 4000
 BALANCE_ROWS = 10_000
 #: No balance when no column's shares move more than this (total variation).
 BALANCE_SHIFT = 0.005
-#: A level's weight stays within [1 / LIMIT, LIMIT]; the cap is this quantile of the rows' weights.
+#: A level's weight stays within [1 / LIMIT, LIMIT] (a column's weights centred on 1); the cap is this
+#: quantile of the rows' weights.
 WEIGHT_LIMIT, CAP_QUANTILE = 10.0, 0.99
 #: The balance keeps at least this share of the rows that obey the rules (the cap lowered until it does).
 MIN_KEPT = 0.1
 
 
-def calibrate(plan, draw: Callable, real: pd.DataFrame, seed: int) -> None:
+def calibrate(plan: ConstraintPlan, draw: Callable, real: pd.DataFrame, seed: int) -> None:
     """After training: choose what each constructed sum derives, then fit the balance (``plan.balance``).
     ``draw(k, conds, rng)`` gives ``k`` generated rows in the columns the model learned."""
     if plan.constructed(Sum):
@@ -53,14 +57,14 @@ def calibrate(plan, draw: Callable, real: pd.DataFrame, seed: int) -> None:
     plan.balance = fit_balance(plan, draw(BALANCE_ROWS, [], np.random.default_rng([seed, 2])))
 
 
-def balanced_columns(plan) -> list[str]:
-    """Categorical columns of the constructed if-then rules and of the rules kept by rejection that the
-    model learns as they are (not inside a group learned as one column)."""
+def balanced_columns(plan: ConstraintPlan) -> list[str]:
+    """Categorical columns of the constructed if-then rules and of the rules kept by rejection (custom rules
+    aside) that the model learns as they are (not inside a group learned as one column)."""
     merged = {c for i in plan.constructed(FixedCombinations) for c in plan.rules[i].group}
     touched = [
         c
         for rule, s in zip(plan.rules, plan.state)
-        if s["how"] == "reject" or isinstance(rule, IfThen)
+        if (s["how"] == "reject" and not isinstance(rule, Custom)) or isinstance(rule, IfThen)
         for c in rule.columns
     ]
     names = set(plan.schema.names)
@@ -69,50 +73,62 @@ def balanced_columns(plan) -> list[str]:
     )
 
 
-def fit_balance(plan, generated: pd.DataFrame, iterations: int = 100) -> dict:
+def fit_balance(plan: ConstraintPlan, generated: pd.DataFrame, iterations: int = 100) -> dict:
     """``{"columns": {column: {level key: weight}}, "cap": float}`` for ``generated`` rows (the model's,
-    in the columns it learned); ``{}`` when no column's shares move by more than ``BALANCE_SHIFT``."""
+    in the columns it learned); ``{}`` when no column's shares move by more than ``BALANCE_SHIFT``.
+
+    Each column's targets are its generated shares over the levels the kept rows have (rescaled to sum to
+    1: a level the rules remove entirely leaves its share to the others); a level the generated rows lack
+    (made by construction) is not steered (weight 1). Weights are centred on 1 per column (geometric mean)
+    and held within [1 / ``WEIGHT_LIMIT``, ``WEIGHT_LIMIT``], so targets no weights can meet together end
+    in a compromise rather than a drift. Custom rules are left out: they are not stored in the model file,
+    and a loaded model must not make up for rejections it no longer does."""
     columns = balanced_columns(plan)
     if not columns:
         return {}
     rows = plan.inverse(generated)
-    broken = plan.violations(rows, rejected_only=True)
+    custom = {r.describe() for r in plan.rules if isinstance(r, Custom)}
+    broken = [v for k, v in plan.violations(rows, rejected_only=True).items() if k not in custom]
     if broken:
-        rows = rows[~np.logical_or.reduce(list(broken.values()))]
+        rows = rows[~np.logical_or.reduce(broken)]
     if len(rows) < 100:
         return {}
-    codes, levels, targets = {}, {}, {}
+    codes, levels, targets, free = {}, {}, {}, {}
     for c in columns:
-        keys = pd.Series(_level_keys(rows[c]))
-        codes[c], levels[c] = pd.factorize(keys)
+        codes[c], levels[c] = pd.factorize(pd.Series(_level_keys(rows[c])))
         before = pd.Series(_level_keys(generated[c])).value_counts(normalize=True)
-        targets[c] = before.reindex(levels[c]).fillna(0.0).to_numpy()
-    kept_shares = {c: np.bincount(codes[c], minlength=len(levels[c])) / len(rows) for c in columns}
-    if max(0.5 * np.abs(kept_shares[c] - targets[c]).sum() for c in columns) <= BALANCE_SHIFT:
+        share = before.reindex(levels[c]).fillna(0.0).to_numpy()
+        targets[c], free[c] = share / max(share.sum(), 1e-12), share == 0
+    kept = {c: np.bincount(codes[c], minlength=len(levels[c])) / len(rows) for c in columns}
+    if max(0.5 * np.abs(kept[c] - targets[c]).sum() for c in columns) <= BALANCE_SHIFT:
         return {}
-    weights = {c: np.ones(len(levels[c])) for c in columns}
+    log_weights = {c: np.zeros(len(levels[c])) for c in columns}
     row_weight = np.ones(len(rows))
+    limit = math.log(WEIGHT_LIMIT)
     for _ in range(iterations):
         gap = 0.0
         for c in columns:
+            steered = ~free[c]
+            if not steered.any():
+                continue
             shares = np.bincount(codes[c], weights=row_weight, minlength=len(levels[c])) / row_weight.sum()
-            ratio = np.divide(targets[c], shares, out=np.ones_like(shares), where=shares > 0)
-            weights[c] = np.clip(weights[c] * ratio, 1 / WEIGHT_LIMIT, WEIGHT_LIMIT)
-            row_weight = _row_weights(weights, codes)
-            gap = max(gap, float(np.abs(shares - targets[c]).max()))
+            goal = targets[c] * (1.0 - shares[free[c]].sum())  # what the unsteered levels leave
+            w = log_weights[c]
+            w[steered] += np.log(goal[steered] / shares[steered])
+            w[steered] = np.clip(w[steered] - w[steered].mean(), -limit, limit)
+            row_weight = _row_weights(log_weights, codes)
+            gap = max(gap, float(np.abs(shares - goal)[steered].max(initial=0.0)))
         if gap < 1e-4:
             break
-    scale = float(np.exp(np.mean(np.log(row_weight))))  # weights around 1; only their ratios matter
     return {
-        "columns": {
-            c: dict(zip(levels[c], (weights[c] / scale ** (1 / len(columns))).tolist())) for c in columns
-        },
-        "cap": _cap(row_weight / scale),
+        "columns": {c: dict(zip(levels[c], np.exp(log_weights[c]).tolist())) for c in columns},
+        "cap": _cap(row_weight),
     }
 
 
 def keep_probability(balance: dict, rows: pd.DataFrame) -> np.ndarray:
-    """Each row's probability to stay under ``balance`` (levels it has no weight for count 1)."""
+    """Each row's probability to stay under ``balance`` (a level it has no weight for counts 1, the centre
+    of its column's weights)."""
     p = np.ones(len(rows))
     for c, weights in balance["columns"].items():
         p *= pd.Series(_level_keys(rows[c])).map(weights).fillna(1.0).to_numpy(dtype=np.float64)
@@ -123,7 +139,10 @@ def _cap(row_weight: np.ndarray) -> float:
     """The ``CAP_QUANTILE`` quantile of the rows' weights, lowered (the heaviest rows then all stay) where
     fewer than ``MIN_KEPT`` of the rows would stay under it."""
     cap = float(np.quantile(row_weight, CAP_QUANTILE))
-    kept = lambda c: float(np.minimum(row_weight / c, 1.0).mean())  # noqa: E731
+
+    def kept(c: float) -> float:
+        return float(np.minimum(row_weight / c, 1.0).mean())
+
     if kept(cap) >= MIN_KEPT:
         return cap
     low, high = float(row_weight.min()), cap  # kept() falls as the cap rises: bisect for MIN_KEPT
@@ -133,14 +152,11 @@ def _cap(row_weight: np.ndarray) -> float:
     return low
 
 
-def _row_weights(weights: dict, codes: dict) -> np.ndarray:
-    out = np.ones(len(next(iter(codes.values()))))
-    for c, w in weights.items():
-        out *= w[codes[c]]
-    return out
+def _row_weights(log_weights: dict, codes: dict) -> np.ndarray:
+    return np.exp(np.sum([w[codes[c]] for c, w in log_weights.items()], axis=0))
 
 
 def _level_keys(series: pd.Series) -> list[str]:
-    """A text key per value (numbers as floats: 7 and 7.0 alike; missing as None)."""
+    """A text key per value (numbers as floats: 7 and 7.0 alike; missing as 'None')."""
     text: dict = {}  # each distinct key spelled once
-    return [text[k] if k in text else text.setdefault(k, repr(k)) for k in _column_keys(series)]
+    return [text[k] if k in text else text.setdefault(k, repr(k)) for k in column_keys(series)]

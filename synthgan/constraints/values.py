@@ -107,10 +107,10 @@ def matches(series: pd.Series, value) -> np.ndarray:
 
 def combination_keys(frame: pd.DataFrame, columns) -> list[tuple]:
     """One hashable key per row for the values of ``columns`` (missing as None, numbers as floats)."""
-    return list(zip(*(_column_keys(frame[c]) for c in columns)))
+    return list(zip(*(column_keys(frame[c]) for c in columns)))
 
 
-def _column_keys(series: pd.Series) -> list:
+def column_keys(series: pd.Series) -> list:
     """``_key`` of every value, computed once per distinct value (pandas factorizes in C)."""
     values = series.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=True) in ("mixed", "mixed-integer"):

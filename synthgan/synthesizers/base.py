@@ -181,6 +181,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             if resume is not None:
                 trainer.load_state_dict(resume[1])
                 self._resume = None
+        if self.constraints_ is not None:  # validation samples as a first fit does; the balance is refitted
+            self.constraints_.balance = {}
         self._train(trainer, budget)
         if self.constraints_ is not None:  # what each sum derives; the weights that keep the rules' shares
             calibrate(self.constraints_, self._draw, frame, self.sampling_seed_)
