@@ -31,7 +31,7 @@ import pandas as pd
 from ..schema import CATEGORICAL
 from .rules import Custom, FixedCombinations, IfThen, Sum
 from .sums import choose_derived
-from .values import column_keys
+from .values import column_codes
 
 if TYPE_CHECKING:
     from .plan import ConstraintPlan
@@ -131,7 +131,8 @@ def keep_probability(balance: dict, rows: pd.DataFrame) -> np.ndarray:
     of its column's weights)."""
     p = np.ones(len(rows))
     for c, weights in balance["columns"].items():
-        p *= pd.Series(_level_keys(rows[c])).map(weights).fillna(1.0).to_numpy(dtype=np.float64)
+        codes, keys = column_codes(rows[c])  # one lookup per distinct value
+        p *= np.array([weights.get(repr(k), 1.0) for k in keys], dtype=np.float64)[codes]
     return np.minimum(p / balance["cap"], 1.0)
 
 
@@ -156,7 +157,7 @@ def _row_weights(log_weights: dict, codes: dict) -> np.ndarray:
     return np.exp(np.sum([w[codes[c]] for c, w in log_weights.items()], axis=0))
 
 
-def _level_keys(series: pd.Series) -> list[str]:
+def _level_keys(series: pd.Series) -> np.ndarray:
     """A text key per value (numbers as floats: 7 and 7.0 alike; missing as 'None')."""
-    text: dict = {}  # each distinct key spelled once
-    return [text[k] if k in text else text.setdefault(k, repr(k)) for k in column_keys(series)]
+    codes, keys = column_codes(series)
+    return np.array([repr(k) for k in keys], dtype=object)[codes]

@@ -112,13 +112,21 @@ def combination_keys(frame: pd.DataFrame, columns) -> list[tuple]:
 
 def column_keys(series: pd.Series) -> list:
     """``_key`` of every value, computed once per distinct value (pandas factorizes in C)."""
+    codes, keys = column_codes(series)
+    return keys[codes].tolist()
+
+
+def column_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, keys)``: each value's index into ``keys``, an object array of ``_key``s whose last entry,
+    None, is the missing values' (code -1)."""
     values = series.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=True) in ("mixed", "mixed-integer"):
-        return [_key(v) for v in values]  # True == 1 to pandas, not to _key
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        uniques, codes = values, np.arange(len(values))  # True == 1 to pandas, not to _key
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
     keys = np.empty(len(uniques) + 1, dtype=object)
-    keys[:-1] = [_key(u) for u in uniques]  # code -1 (missing) takes the last entry, None
-    return keys[codes].tolist()
+    keys[:-1] = [_key(u) for u in uniques]
+    return codes, keys
 
 
 def _key(value):
