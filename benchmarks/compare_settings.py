@@ -6,8 +6,8 @@ Per table and seed: ``quality.py``'s stratified 75 / 25 split, one fit per varia
 as training rows, scored by SDMetrics' QualityReport (quality, shapes, trends), train-on-synthetic ROC AUC
 on the test rows, global utility, conditional TV (``quality.py``'s condition per table: ``conditional_tv``
 on the unconditional rows that meet it, ``conditioned_tv`` on rows sampled with it as a condition) and the
-closest-record gain (0: like a fresh sample; higher: nearer the training rows). ``adultN`` is a seeded
-sample of N Adult rows (a mid-sized table).
+closest-record gain (0: like a fresh sample; higher: nearer the training rows). ``adultN``,
+``creditN`` and ``diabetesN`` are seeded samples of N rows of those tables (mid-sized tables).
 
 ``--protocol gate`` instead judges each fit as the gate calibration does (``calibrate_gate.py``'s tables and
 fixed 80/20 split, its number of synthetic rows, the default policy): the gate's verdict, the checks that
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import time
 import warnings
 from pathlib import Path
@@ -50,10 +51,13 @@ GATE_SCORES = ("passed", "membership_auc", "closest_record_gain", "pair_trends",
 
 
 def table(name: str) -> tuple[pd.DataFrame, str, tuple]:
-    """The table, its target and its conditional-fidelity condition; ``adultN``: N rows of Adult."""
-    if name.startswith("adult") and name[5:].isdigit():
-        load, target, condition = Q.tables()["adult"]
-        return load().sample(int(name[5:]), random_state=0).reset_index(drop=True), target, condition
+    """The table, its target and its conditional-fidelity condition; ``adultN`` (``creditN``,
+    ``diabetesN``): a seeded sample of N rows of that table."""
+    sampled = re.fullmatch(r"(adult|credit|diabetes)(\d+)", name)
+    if sampled:
+        load, target, condition = Q.tables()[sampled[1]]
+        frame = load().sample(int(sampled[2]), random_state=0).reset_index(drop=True)
+        return frame, target, condition
     load, target, condition = Q.tables()[name]
     return load(), target, condition
 

@@ -102,7 +102,8 @@ class SyntheticOversampler(BaseEstimator):
     (``synthgan.realism``). The kept rows are still generated, but they are the ones most like real
     records: check them with the privacy evaluation before sharing them beyond training.
     On diabetes-130, CTGAN(epochs=3000) per class with realism_filter=3 beats SMOTE-NC on balanced
-    accuracy and F1 and matches it on ROC AUC (5 splits: benchmarks/results/augment_diabetes_per_class.md).
+    accuracy and F1 and matches it on ROC AUC (5 splits: benchmarks/results/augment_diabetes_per_class.md;
+    measured when critic packs mixed conditions, ``pack_conditions=False``).
     ``discrete_columns``: columns of X every model learns as categories (integer codes, say).
     """
 

@@ -281,6 +281,10 @@ def test_typed_choices_and_new_options(tmp_path, monkeypatch):
     assert params["pack_conditions"] is True
     result = invoke("sample", "-n", "50", "--device", "cpu", "--no-gate", "-q")
     assert result.exit_code == 0, result.output
+    for flag, value in (([], None), (["--no-pack-conditions"], False)):  # no flag: decided by the batch
+        result = invoke("fit", str(heart_disease_path()), "--steps", "2", *flag, "--force", "-q")
+        assert result.exit_code == 0, result.output
+        assert load_model("model.synthgan").get_params()["pack_conditions"] is value
 
 
 def test_help_is_plain_text_with_conventional_flags():

@@ -222,7 +222,8 @@ def test_constraints_table_quotes_the_constraints_results():
 
 def test_constraints_paired_differences_and_the_balance_are_the_results_files():
     """README's paired differences (rules - none; the balance - the same rules without it) are computed from
-    constraints.json and constraints_no_balance.json, each as mean +- standard error over seeds."""
+    constraints.json, and for the balance from constraints_mixed_packs.json (the same benchmark before critic
+    packs shared conditions) and constraints_no_balance.json, each as mean +- standard error over seeds."""
     import math
 
     import numpy as np
@@ -232,6 +233,7 @@ def test_constraints_paired_differences_and_the_balance_are_the_results_files():
     results = ROOT / "benchmarks" / "results"
     rows = json.loads((results / "constraints.json").read_text())
     before = json.loads((results / "constraints_no_balance.json").read_text())
+    mixed = json.loads((results / "constraints_mixed_packs.json").read_text())
 
     def by_seed(source, table, system):
         return {r["seed"]: r for r in source if r["table"] == table and r["system"] == system}
@@ -243,10 +245,13 @@ def test_constraints_paired_differences_and_the_balance_are_the_results_files():
     tables = ("adult", "diabetes", "lymph")
     plain = {t: by_seed(rows, t, "synthgan") for t in tables}
     rules = {t: by_seed(rows, t, "synthgan+rules") for t in tables}
-    unbalanced = {t: by_seed(before, t, "synthgan+rules") for t in tables}
     q, tr, x = ([paired(rules[t], plain[t], key) for t in tables] for key in ("quality", "trends", "tstr"))
     assert f"quality by {q[0]} on Adult, {q[1]} on diabetes-130 and {q[2]} on the breast cancer" in section
     assert f"(pair trends {tr[0]}, {tr[1]} and {tr[2]}), and TSTR by {x[0]}, {x[1]} and {x[2]}:" in section
+    # the balance, on the models of the same training code with and without it
+    plain = {t: by_seed(mixed, t, "synthgan") for t in tables}
+    rules = {t: by_seed(mixed, t, "synthgan+rules") for t in tables}
+    unbalanced = {t: by_seed(before, t, "synthgan+rules") for t in tables}
     for key in ("quality", "shapes"):
         quoted = [paired(rules[t], unbalanced[t], key) for t in tables]
         assert f"{quoted[0]}, {quoted[1]} and {quoted[2]}" in section, key
@@ -259,6 +264,10 @@ def test_constraints_paired_differences_and_the_balance_are_the_results_files():
     old, new = ([speed(r[t], plain[t]) for t in tables] for r in (unbalanced, rules))
     assert f"from {old[0]}, {old[1]} and {old[2]} " in section
     assert f"to {new[0]}, {new[1]} and {new[2]}" in section
+    now = [speed(by_seed(rows, t, "synthgan+rules"), by_seed(rows, t, "synthgan")) for t in tables]
+    assert f"in this run's rows it is {now[0]}, {now[1]} and {now[2]}." in section
+    scored = [np.mean([r["quality"] for r in plain[t].values()]) for t in ("adult", "diabetes")]
+    assert "synthgan scored {:.3f} and {:.3f} there".format(*scored) in section
 
 
 def test_privacy_officer_rule_table_states_the_default_policys_thresholds():
@@ -326,9 +335,10 @@ def _settings_tables(name: str):
 
 def test_pack_conditions_paragraph_quotes_the_settings_results():
     """README's ``pack_conditions`` figures are the means and paired differences of
-    benchmarks/results/settings_pack_conditions.md and settings_pack_conditions_gate.md."""
+    benchmarks/results/settings_pack_conditions.md, settings_pack_conditions_large.md and
+    settings_pack_conditions_gate.md."""
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    start = text.index("- `pack_conditions=True`")
+    start = text.index("- `pack_conditions` (CTGAN;")
     paragraph = text[start : text.index(" - Model files:", start)]
     mean, paired = _settings_tables("settings_pack_conditions")
     for table in ("adult10000", "kidney", "hepatitis", "heart"):
@@ -352,6 +362,22 @@ def test_pack_conditions_paragraph_quotes_the_settings_results():
     moves = sorted(round(by_seed[k, "pack_conditions"] - by_seed[k, "default"], 3) for k in range(5))
     assert f"trends {moves[0]:+.3f} and {moves[1]:+.3f} at 2 of the 5 seeds" in paragraph
     assert f"{moves[2]:+.3f} to {moves[4]:+.3f} at the others" in paragraph
+
+    mean, paired = _settings_tables("settings_pack_conditions_large")
+    for table, score in [
+        ("diabetes10000", "shapes"),
+        ("diabetes10000", "quality"),
+        ("diabetes10000", "trends"),
+        ("credit10000", "tstr"),
+        ("credit10000", "shapes"),
+        ("credit10000", "trends"),
+    ]:
+        assert "{} ({} to {})".format(*paired(table, score)) in paragraph, (table, score)
+    for table, score in [("diabetes10000", "conditional_tv"), ("credit10000", "conditioned_tv")]:
+        assert (
+            "{} -> {}".format(*(mean(table, v, score) for v in ("mixed_packs", "pack_conditions")))
+            in paragraph
+        )
 
     mean, paired = _settings_tables("settings_pack_conditions_gate")
     passes = "hepatitis 8 of 8 seeds, the default 7 of 8 - one seed, not a significant difference; Adult 10k"

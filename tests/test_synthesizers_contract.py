@@ -471,7 +471,8 @@ def test_heads_draw_codes_from_the_softmax_of_each_span():
 
 def _training_conditions(monkeypatch, **params) -> tuple[list[str], np.ndarray]:
     """Fit a CTGAN on a table with a 95 / 2.5 / 2.5 column and record every training condition drawn:
-    (categorical column names, (n, 2) array of chosen column and level)."""
+    (categorical column names, (n, 2) array of chosen column and level). Packs mix conditions, so there is
+    one draw per row (shared packs draw one per pack: the same distribution, a tenth of the draws)."""
     from synthgan.sampling.conditional import ConditionalSampler
 
     drawn, original = [], ConditionalSampler.draw
@@ -484,6 +485,7 @@ def _training_conditions(monkeypatch, **params) -> tuple[list[str], np.ndarray]:
     monkeypatch.setattr(ConditionalSampler, "draw", recording)
     frame = small_frame(2000)
     frame["status"] = np.repeat(["common", "rare1", "rare2"], [1900, 50, 50])
+    params = {"pack_conditions": False, **params}
     model = CTGAN(epochs=3, batch_size=500, random_state=0, verbose=False, **params).fit(frame)
     columns = [s.column for s in model.transformer_.layout_.onehot_spans if s.kind == "category"]
     return columns, np.concatenate(drawn)
@@ -594,10 +596,41 @@ def _one_column_layout():
     return Layout((Span("c", "category", 0, 2),))
 
 
-@pytest.mark.parametrize("value", [1, "yes", None])
-def test_pack_conditions_must_be_a_boolean_and_needs_a_conditional_model(value):
-    message = f"pack_conditions={value!r} must be True or False"
+@pytest.mark.parametrize("value", [1, "yes", 0.5])
+def test_pack_conditions_must_be_a_boolean_or_none_and_needs_a_conditional_model(value):
+    message = f"pack_conditions={value!r} must be True, False or None (by the batch's packs)"
     with pytest.raises(InvalidParameterError, match=re.escape(message)):
         CTGAN(epochs=1, batch_size=60, verbose=False, pack_conditions=value).fit(small_frame())
     with pytest.raises(InvalidParameterError, match="pack_conditions needs a conditional model"):
         WGAN(epochs=1, batch_size=60, verbose=False, pack_conditions=True).fit(small_frame())
+
+
+@pytest.mark.parametrize(
+    ("rows", "batch_size", "pac", "shared"),
+    [
+        (400, None, 10, False),
+        (400, 190, 10, False),
+        (400, 200, 10, True),
+        (900, None, 10, True),
+        (900, None, 1, False),
+        (400, 200, 5, True),
+    ],
+)
+def test_pack_conditions_by_default_follows_the_packs_a_batch_holds(tmp_path, rows, batch_size, pac, shared):
+    """None (the default): a pack's rows share one condition when a batch holds at least 20 packs; model
+    files and checkpoints record what a fit used, and a continued fit keeps it."""
+    model = CTGAN(steps=2, batch_size=batch_size, pac=pac, random_state=0, verbose=False)
+    model.fit(small_frame(rows))
+    assert model.get_params()["pack_conditions"] is None
+    assert model.pack_conditions_ is shared and model.trainer_.task.pack_conditions is shared
+    assert CTGAN.load(model.save(tmp_path / "m.synthgan")).pack_conditions_ is shared
+    resumed = CTGAN.load_checkpoint(model.save_checkpoint(tmp_path / "m.ckpt"))
+    assert resumed.pack_conditions_ is shared
+    with pytest.raises(
+        InvalidParameterError, match=f"trained with pack_conditions={shared}; a continued fit"
+    ):
+        resumed.set_params(steps=3, pack_conditions=not shared).fit(small_frame(rows))
+    model.set_params(warm_start=True, steps=3)  # the default resolves the same way when training goes on
+    assert model.fit(small_frame(rows)).trainer_.task.pack_conditions is shared
+    assert WGAN(steps=1, batch_size=200, verbose=False).fit(small_frame(rows)).pack_conditions_ is False
+    assert CTGAN.classic().get_params()["pack_conditions"] is False

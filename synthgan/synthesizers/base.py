@@ -44,7 +44,7 @@ from .preparation import Prepared, fingerprint, prepare
 from .specs import CRITICS, GENERATORS, SPECS
 
 #: The paper's configuration (``TabularGAN.classic``; ``--model ctgan-classic``).
-CLASSIC = {"epochs": 300, "batch_size": 500, "pac": 10, "ema": None, "objectives": {"columns": 0}}
+CLASSIC = dict(epochs=300, batch_size=500, pac=10, pack_conditions=False, ema=None, objectives={"columns": 0})
 #: Rows generated (with a fixed seed) for each validation check.
 VALIDATION_ROWS = 2000
 VALIDATION_SEED = 20_231_213
@@ -71,7 +71,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         discriminator_steps: int = 1,
         log_frequency: bool = True,
         condition_focus: Mapping[str, float] | None = None,
-        pack_conditions: bool = False,
+        pack_conditions: bool | None = None,
         pac: int | None = 10,
         objectives: Mapping | None = None,
         ema: float | None = 0.999,
@@ -159,17 +159,13 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                     "warm_start continues on the data the model was fitted on; this table differs"
                 )
             trainer = self.trainer_
-            if trainer.task.pack_conditions != bool(self.pack_conditions):
-                raise InvalidParameterError(
-                    f"pack_conditions={self.pack_conditions!r}: this model trained with pack_conditions="
-                    f"{trainer.task.pack_conditions!r}; a continued fit keeps it"
-                )
+            budget = self._budget(trainer.task.data.n_rows, self.batch_size_)
+            self._keep_packs(budget)
             trainer.reconfigure(self._engine_config(trainer.config.autocast_dtype))
             # the last fit's validation state (best weights, patience) carries on
             trainer._callback_states = {
                 type(cb).__name__: cb.state_dict() for cb in trainer.callbacks if cb.state_dict() is not None
             }
-            budget = self._budget(trainer.task.data.n_rows, self.batch_size_)
         else:
             prepared = self._prepare(
                 frame, discrete_columns, schema, None if resume is None else resume[0], constraints
@@ -177,6 +173,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             budget = self._budget(
                 len(prepared.encoded), None if resume is None else resume[0]["fitted"]["batch_size"]
             )
+            if resume is not None:
+                self._keep_packs(budget)
             trainer = self._build(prepared, frame, budget)
             if resume is not None:
                 trainer.load_state_dict(resume[1])
@@ -209,6 +207,21 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                     )
             batch = trained_batch
         return resolve_budget(n_rows, self.pac, epochs=self.epochs, steps=self.steps, batch_size=batch)
+
+    def _shared_packs(self, budget: Budget) -> bool:
+        """``pack_conditions``, or when it is None whether the batch holds enough packs to share conditions
+        (``Budget.shared_packs``; a conditional model only)."""
+        if self.pack_conditions is None:
+            return self.conditional and budget.shared_packs
+        return bool(self.pack_conditions)
+
+    def _keep_packs(self, budget: Budget) -> None:
+        """A continued fit keeps whether its packs share conditions (``pack_conditions_``, as it trained)."""
+        if self._shared_packs(budget) != self.pack_conditions_:
+            raise InvalidParameterError(
+                f"pack_conditions={self.pack_conditions!r} means {self._shared_packs(budget)} here, but this "
+                f"model trained with pack_conditions={self.pack_conditions_}; a continued fit keeps it"
+            )
 
     def _engine_config(self, autocast_dtype):
         from ..training.engine import EngineConfig, Optim
@@ -260,7 +273,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             noise_dim=self.embedding_dim,
             batch_size=budget.batch_size,
             pac=budget.pac,
-            pack_conditions=bool(self.pack_conditions),
+            pack_conditions=self._shared_packs(budget),
         )
         with torch.random.fork_rng(
             devices=[]
@@ -283,6 +296,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         )
         self.constraints_ = prepared.plan
         self.pac_ = budget.pac  # rows per critic pack this fit trains with (``pac=None``: sized to the batch)
+        self.pack_conditions_ = task.pack_conditions  # whether a pack's rows share one condition
         self.sampling_seed_, self.seeds_, self.fingerprint_ = (
             prepared.seeds["sampling"],
             prepared.seeds,

@@ -40,6 +40,7 @@ class TabularFiles:
                 **self._training_record(),
                 "feature_names": [str(c) for c in self.feature_names_in_],
                 "generator": SPECS[self.spec].generator,
+                "pack_conditions": self.pack_conditions_,
             },
         }
 
@@ -82,6 +83,7 @@ class TabularFiles:
         model = cls(**_params(meta["params"]))
         model.set_params(warm_start=True)
         model._resume, model.metadata_ = (meta, state), meta.get("metadata", {})
+        model.pack_conditions_ = _trained_packs(meta)
         return model
 
     @classmethod
@@ -131,6 +133,7 @@ class TabularFiles:
                 stacklevel=3,
             )
         model.sampling_seed_ = fitted["sampling_seed"]
+        model.pack_conditions_ = _trained_packs(meta)
         model.feature_names_in_ = np.asarray(fitted["feature_names"], dtype=object)
         model.n_features_in_ = len(fitted["feature_names"])
         model.metadata_ = meta.get("metadata", {})
@@ -140,3 +143,9 @@ class TabularFiles:
 def _params(stored: dict) -> dict:
     """Constructor parameters from a file's JSON: layer sizes back to tuples."""
     return {k: tuple(v) if k.endswith("_dim") and isinstance(v, list) else v for k, v in stored.items()}
+
+
+def _trained_packs(meta: dict) -> bool:
+    """Whether the model trained with packs sharing conditions (files written before it was recorded: their
+    ``pack_conditions`` parameter, then always True or False)."""
+    return bool(meta["fitted"].get("pack_conditions", meta["params"].get("pack_conditions")))

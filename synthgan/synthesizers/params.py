@@ -152,8 +152,10 @@ def tabular_params(p: dict) -> None:
     for name in ("generator_decay", "discriminator_decay"):
         non_negative_float(name, p[name])
     positive_float("max_time", p["max_time"], allow_none=True)
-    if not isinstance(p["pack_conditions"], bool):
-        raise InvalidParameterError(f"pack_conditions={p['pack_conditions']!r} must be True or False")
+    if p["pack_conditions"] is not None and not isinstance(p["pack_conditions"], bool):
+        raise InvalidParameterError(
+            f"pack_conditions={p['pack_conditions']!r} must be True, False or None (by the batch's packs)"
+        )
     share("ema", p["ema"], low=0.0, high=1.0, closed_low=True)  # 0 (or None): no weight average
     share("validation", p["validation"], low=0.0, high=0.5, closed_high=True)
     optional_int("validation_every", p["validation_every"])
