@@ -131,8 +131,8 @@ def keep_probability(balance: dict, rows: pd.DataFrame) -> np.ndarray:
     of its column's weights)."""
     p = np.ones(len(rows))
     for c, weights in balance["columns"].items():
-        codes, keys = column_codes(rows[c])  # one lookup per distinct value
-        p *= np.array([weights.get(repr(k), 1.0) for k in keys], dtype=np.float64)[codes]
+        codes, texts = _level_texts(rows[c])  # one lookup per distinct value
+        p *= np.array([weights.get(t, 1.0) for t in texts], dtype=np.float64)[codes]
     return np.minimum(p / balance["cap"], 1.0)
 
 
@@ -157,7 +157,14 @@ def _row_weights(log_weights: dict, codes: dict) -> np.ndarray:
     return np.exp(np.sum([w[codes[c]] for c, w in log_weights.items()], axis=0))
 
 
-def _level_keys(series: pd.Series) -> np.ndarray:
-    """A text key per value (numbers as floats: 7 and 7.0 alike; missing as 'None')."""
+def _level_texts(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, texts)``: each value's index into ``texts``, the level keys a balance stores (numbers as
+    floats: 7 and 7.0 alike; missing, code -1, as 'None')."""
     codes, keys = column_codes(series)
-    return np.array([repr(k) for k in keys], dtype=object)[codes]
+    return codes, np.array([repr(k) for k in keys], dtype=object)
+
+
+def _level_keys(series: pd.Series) -> np.ndarray:
+    """The level key of every value."""
+    codes, texts = _level_texts(series)
+    return texts[codes]
