@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import time
 import warnings
 from pathlib import Path
@@ -91,21 +92,18 @@ def synthetic_rows(train: pd.DataFrame) -> int:
 
 
 def broken_sets(
-    train: pd.DataFrame, holdout: pd.DataFrame, good: pd.DataFrame, model, seed: int
+    train: pd.DataFrame, holdout: pd.DataFrame, good: pd.DataFrame, schema, seed: int
 ) -> dict[str, pd.DataFrame]:
-    """Every broken set derived from the training rows and one trained model's rows."""
+    """Every broken set derived from the training rows and one trained model's rows (``schema``: the
+    model's)."""
     from synthgan.evaluation.columns import Columns
     from synthgan.evaluation.copies import row_keys
 
     rng = np.random.default_rng(1000 + seed)
     n = len(good)
-    categorical = [
-        s.name for s in model.schema_.columns if s.kind == "categorical" and train[s.name].nunique() >= 2
-    ]
+    categorical = [s.name for s in schema.columns if s.kind == "categorical" and train[s.name].nunique() >= 2]
     numeric = [
-        s.name
-        for s in model.schema_.columns
-        if s.kind in ("continuous", "integer") and train[s.name].notna().any()
+        s.name for s in schema.columns if s.kind in ("continuous", "integer") and train[s.name].notna().any()
     ]
     collapsed = good.copy()
     if categorical:  # the most balanced column: where one level does the most harm
@@ -122,7 +120,7 @@ def broken_sets(
         "marginals_only": pd.DataFrame({c: good[c].to_numpy()[rng.permutation(n)] for c in good.columns}),
         "copies_100": train.sample(n, replace=n > len(train), random_state=seed).reset_index(drop=True),
     }
-    cols = Columns.from_schema(model.schema_)
+    cols = Columns.from_schema(schema)
     keys, held = row_keys(train, cols), row_keys(holdout, cols)
     counts = pd.Series(keys).value_counts()
     unique_rows = np.flatnonzero((pd.Series(keys).map(counts).to_numpy() == 1) & ~np.isin(keys, held))
@@ -138,7 +136,7 @@ def broken_sets(
             noisy = (values + rng.normal(0, 0.02 * np.nanstd(train[column].astype("float64")), k)).clip(
                 train[column].min(), train[column].max()
             )
-            near[column] = noisy.round() if model.schema_[column].kind == "integer" else noisy
+            near[column] = noisy.round() if schema[column].kind == "integer" else noisy
             near[column] = near[column].astype(train[column].dtype, errors="ignore")
         sets[f"near_copies_{int(share * 100)}pct"] = _replace_rows(good, near, rng)
     return sets
@@ -187,18 +185,42 @@ def judge(train, synthetic, holdout, seed: int, policy) -> tuple[dict, object]:
     return report, decide(report, policy)
 
 
-def run_seed(name: str, train, holdout, seed: int, policy) -> list[dict]:
+def fitted(name: str, train, seed: int, cache: Path | None) -> dict:
+    """One seed's default model: its schema, its rows, a one-epoch model's rows and the fit's seconds.
+
+    With ``cache`` (a folder), they are read from ``NAME_seedS.pkl`` when an earlier run stored them and
+    stored otherwise: the same seed on the same data and machine gives the same rows, so a change to the
+    gate alone is re-calibrated without training anything (a pickle this script wrote itself)."""
     from synthgan import CTGAN
 
+    path = cache / f"{name}_seed{seed}.pkl" if cache else None
+    if path is not None and path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)
     start = time.perf_counter()
-    model = CTGAN(random_state=seed, verbose=False).fit(
-        train
-    )  # the default settings: no epochs or batch pinned
+    model = CTGAN(random_state=seed, verbose=False).fit(train)  # the default settings: nothing pinned
     fit_seconds = time.perf_counter() - start
     n = synthetic_rows(train)
-    good = model.sample(n, random_state=seed)
-    sets = {"trained": good, "one_epoch": one_epoch_rows(train, seed, n)}
-    sets.update(broken_sets(train, holdout, good, model, seed))
+    out = {
+        "schema": model.schema_,
+        "good": model.sample(n, random_state=seed),
+        "one_epoch": one_epoch_rows(train, seed, n),
+        "fit_seconds": fit_seconds,
+    }
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(out, f)
+        tmp.replace(path)
+    return out
+
+
+def run_seed(name: str, train, holdout, seed: int, policy, cache: Path | None = None) -> list[dict]:
+    fit = fitted(name, train, seed, cache)
+    good, fit_seconds = fit["good"], fit["fit_seconds"]
+    sets = {"trained": good, "one_epoch": fit["one_epoch"]}
+    sets.update(broken_sets(train, holdout, good, fit["schema"], seed))
     rows = []
     for label in SETS:
         if label == "contaminated_holdout":
@@ -206,7 +228,7 @@ def run_seed(name: str, train, holdout, seed: int, policy) -> list[dict]:
         else:
             report, decision = judge(train, sets[label], holdout, seed, policy)
         row = summarise(name, label, seed, report, decision)
-        row["singleton_pileup"] = singleton_pileup(train, good, model.schema_) if label == "trained" else None
+        row["singleton_pileup"] = singleton_pileup(train, good, fit["schema"]) if label == "trained" else None
         row["fit_seconds"] = fit_seconds if label == "trained" else None
         rows.append({**row, "report": report})
         print(
@@ -312,32 +334,42 @@ def write_tables(out: Path, rows: list[dict], seconds: float | None = None) -> N
 
 
 def paired_trained(saved: list[dict], before: list[dict], names: list[str]) -> list[str]:
-    """Markdown lines: the trained models' membership-attack AUC, closest-record gain and pair trends (all
-    pairs), this run minus ``before``, per table (mean and 95% t interval over the seeds both runs hold)."""
+    """Markdown lines: figures of this run minus ``before``, per table (mean and 95% t interval over the
+    seeds both runs hold): the trained models' membership-attack AUC, closest-record gain, pair trends and
+    kept dependence, and the kept dependence of the shuffled-columns and marginals-only sets."""
     from compare_settings import PAIRED_HEADER, paired_row
 
-    old = {(s["data"], s["seed"]): s for s in before if s["set"] == "trained"}
-    figures = {
-        "membership_inference_auc": ("privacy", "membership-attack AUC"),
-        "dcr_closer_to_train_gain": ("privacy", "closest-record gain"),
-        "column_pair_trends_all_pairs": ("fidelity", "pair trends (all pairs)"),
-    }
+    old = {(s["data"], s["set"], s["seed"]): s for s in before}
+    figures = (
+        ("trained", "privacy", "membership_inference_auc", "Trained models' membership-attack AUC"),
+        ("trained", "privacy", "dcr_closer_to_train_gain", "Trained models' closest-record gain"),
+        ("trained", "fidelity", "column_pair_trends_all_pairs", "Trained models' pair trends (all pairs)"),
+        (
+            "trained",
+            "fidelity",
+            "column_pair_trends",
+            "Trained models' pair trends (pairs with a real trend)",
+        ),
+        ("trained", "fidelity", "dependence_kept", "Trained models' kept dependence"),
+        ("shuffled_columns", "fidelity", "dependence_kept", "Shuffled columns' kept dependence"),
+        ("marginals_only", "fidelity", "dependence_kept", "Marginals-only sets' kept dependence"),
+    )
     names = ", ".join(f"`{n}`" for n in names)
     lines = []
-    for key, (section, label) in figures.items():
-        rows = [
-            paired_row(
-                data,
-                [
-                    (s["report"][section][key], old[(data, s["seed"])]["report"][section][key])
-                    for s in saved
-                    if s["data"] == data and s["set"] == "trained" and (data, s["seed"]) in old
-                ],
-            )
-            for data in dict.fromkeys(s["data"] for s in saved)
-            if any((data, s["seed"]) in old for s in saved if s["data"] == data)
-        ]
-        lines += ["", f"Trained models' {label} paired by seed with {names}:", "", *PAIRED_HEADER, *rows]
+    for label, section, key, title in figures:
+        rows = []
+        for data in dict.fromkeys(s["data"] for s in saved):
+            pairs = [
+                (s["report"][section].get(key), old[(data, label, s["seed"])]["report"][section].get(key))
+                for s in saved
+                if s["data"] == data
+                and s["set"] == label
+                and (data, label, s["seed"]) in old
+                and section in old[(data, label, s["seed"])]["report"]
+            ]
+            if pairs:
+                rows.append(paired_row(data, pairs))
+        lines += ["", f"{title} paired by seed with {names}:", "", *PAIRED_HEADER, *rows]
     return lines
 
 
@@ -355,6 +387,13 @@ def main() -> None:
     )
     parser.add_argument("--tables", nargs="+", choices=list(tables()), default=list(tables()))
     parser.add_argument(
+        "--cache",
+        help="a folder: read each seed's fitted rows from it when stored there, store them otherwise",
+    )
+    parser.add_argument(
+        "--fit-only", action="store_true", help="with --cache: fit and store the seeds' rows, judge nothing"
+    )
+    parser.add_argument(
         "--redecide", action="store_true", help="re-apply the current default policy to saved reports"
     )
     parser.add_argument(
@@ -364,8 +403,9 @@ def main() -> None:
         "--before",
         nargs="+",
         help=(
-            "with --redecide: other runs' saved reports; adds the trained models' membership AUC, "
-            "closest-record gain and pair trends paired by seed"
+            "with --redecide: other runs' saved reports; adds figures paired by seed (the trained models' "
+            "membership AUC, closest-record gain, pair trends and kept dependence, the broken sets' kept "
+            "dependence)"
         ),
     )
     args = parser.parse_args()
@@ -399,20 +439,28 @@ def main() -> None:
             with out.with_suffix(".md").open("a") as md:
                 md.write("\n".join(paired_trained(saved, before, args.before)) + "\n")
         return
+    cache = Path(args.cache) if args.cache else None
+    if args.fit_only and cache is None:
+        parser.error("--fit-only stores fitted rows: give --cache too")
     start, rows, saved = time.perf_counter(), [], []
     for name in args.tables:
         frame = tables()[name]()
         frame = frame.drop(columns=[c for c in IDENTIFIERS if c in frame.columns])
         train, holdout = split_holdout(frame, 0.2, seed=0)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            new = run_seed(name, train, holdout, seed, policy)
+            if args.fit_only:
+                fitted(name, train, seed, cache)
+                print(json.dumps({"data": name, "seed": seed, "stored": True}), flush=True)
+                continue
+            new = run_seed(name, train, holdout, seed, policy, cache)
             rows += new
             saved += [
                 {k: r[k] for k in ("data", "set", "seed", "singleton_pileup", "fit_seconds", "report")}
                 for r in new
             ]
             out.with_suffix(".reports.json").write_text(json.dumps(saved, default=str))  # after every seed
-    write_tables(out, rows, time.perf_counter() - start)
+    if not args.fit_only:
+        write_tables(out, rows, time.perf_counter() - start)
 
 
 if __name__ == "__main__":

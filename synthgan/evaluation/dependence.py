@@ -4,8 +4,8 @@ independently shuffled columns score 0 and a fresh real sample scores 1.
 Column shapes cannot see it and pair trends alone cannot judge it: how far a fresh real sample's pair
 trends sit above those of independent columns depends on the table and the sample size (0.06 on a
 61-row heart-disease holdout, 0.20 on 2,000 Adult rows). So the figure is measured like for like, at
-the holdout's size, on the column pairs with a real trend (SDMetrics' ``column_pair_trends``), against
-all training rows:
+the holdout's size, on the column pairs with a real trend (SDMetrics' ``column_pair_trends``, numbers
+binned on the real table's range: ``fidelity.py``), against all training rows:
 
     kept = (trends(synthetic) - trends(independent)) / (trends(holdout) - trends(independent))
 
