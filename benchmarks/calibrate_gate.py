@@ -189,14 +189,18 @@ def fitted(name: str, train, seed: int, cache: Path | None) -> dict:
     """One seed's default model: its schema, its rows, a one-epoch model's rows and the fit's seconds.
 
     With ``cache`` (a folder), they are read from ``NAME_seedS.pkl`` when an earlier run stored them and
-    stored otherwise: the same seed on the same data and machine gives the same rows, so a change to the
-    gate alone is re-calibrated without training anything (a pickle this script wrote itself)."""
+    stored otherwise, so a change to the gate alone is re-calibrated without training anything (a pickle
+    this script wrote itself). The cache knows the training rows (a stored entry for other rows is refitted),
+    not the code: empty it when the model or training code changes."""
     from synthgan import CTGAN
 
     path = cache / f"{name}_seed{seed}.pkl" if cache else None
+    rows_hash = int(pd.util.hash_pandas_object(train, index=False).sum())
     if path is not None and path.exists():
         with path.open("rb") as f:
-            return pickle.load(f)
+            stored = pickle.load(f)
+        if stored.get("rows_hash", rows_hash) == rows_hash:
+            return stored
     start = time.perf_counter()
     model = CTGAN(random_state=seed, verbose=False).fit(train)  # the default settings: nothing pinned
     fit_seconds = time.perf_counter() - start
@@ -206,6 +210,7 @@ def fitted(name: str, train, seed: int, cache: Path | None) -> dict:
         "good": model.sample(n, random_state=seed),
         "one_epoch": one_epoch_rows(train, seed, n),
         "fit_seconds": fit_seconds,
+        "rows_hash": rows_hash,
     }
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -360,7 +365,10 @@ def paired_trained(saved: list[dict], before: list[dict], names: list[str]) -> l
         rows = []
         for data in dict.fromkeys(s["data"] for s in saved):
             pairs = [
-                (s["report"][section].get(key), old[(data, label, s["seed"])]["report"][section].get(key))
+                (
+                    (s["report"].get(section) or {}).get(key),
+                    old[(data, label, s["seed"])]["report"][section].get(key),
+                )
                 for s in saved
                 if s["data"] == data
                 and s["set"] == label

@@ -8,13 +8,14 @@ a number paired with a category is cut into 10 ``histogram_bin_edges`` bins with
 falls in the top bin). SDMetrics takes each table's bins from its own range; synthgan takes both tables'
 from the real one's (``bins="real"``, the default), so the two tables' cells mean the same values. A
 synthetic column that never emits one patient's extreme (``transform/bounds.py``) otherwise has every
-bin shifted: on 4,000 rows of a default diabetes-130 model the own-range bins scored one pair (admission
-source x type) 0.30 against 0.75 on the real bins, and the gate's kept dependence (``dependence.py``; seed
-0 of ``benchmarks/calibrate_gate.py``, ``results/gate_calibration_diabetes*.reports.json``) was -0.10, below
+bin shifted: on a default diabetes-130 model the gate's kept dependence (``dependence.py``; seed 0 of
+``benchmarks/calibrate_gate.py``, ``results/gate_calibration_diabetes*.reports.json``) was -0.10, below
 independently shuffled columns' -0.04, where the real bins give 0.36 against -0.02, with a 12th of the
-noise. ``bins="own"`` is SDMetrics' choice, to 1e-3 (``tests/test_evaluation.py``). synthgan adds what
-SDMetrics leaves out: missing-rate similarity, constant / all-missing columns, the plain mean over all
-pairs and the worst pair.
+noise. As in SDMetrics, a value at or above the top edge shares the top code with NaN and one below the
+bottom edge gets a code of its own (synthgan's rows never leave the real range; a holdout's rows may).
+``bins="own"`` is SDMetrics' choice, to 1e-3 (``tests/test_evaluation.py``). synthgan adds what SDMetrics
+leaves out: missing-rate similarity, constant / all-missing columns, the plain mean over all pairs and the
+worst pair.
 """
 
 from __future__ import annotations
