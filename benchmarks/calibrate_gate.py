@@ -338,7 +338,7 @@ def write_tables(out: Path, rows: list[dict], seconds: float | None = None) -> N
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
-def paired_trained(saved: list[dict], before: list[dict], names: list[str]) -> list[str]:
+def paired_by_seed(saved: list[dict], before: list[dict], names: list[str]) -> list[str]:
     """Markdown lines: figures of this run minus ``before``, per table (mean and 95% t interval over the
     seeds both runs hold): the trained models' membership-attack AUC, closest-record gain, pair trends and
     kept dependence, and the kept dependence of the shuffled-columns and marginals-only sets."""
@@ -445,7 +445,7 @@ def main() -> None:
         if args.before:
             before = [s for path in args.before for s in json.loads(Path(path).read_text())]
             with out.with_suffix(".md").open("a") as md:
-                md.write("\n".join(paired_trained(saved, before, args.before)) + "\n")
+                md.write("\n".join(paired_by_seed(saved, before, args.before)) + "\n")
         return
     cache = Path(args.cache) if args.cache else None
     if args.fit_only and cache is None:

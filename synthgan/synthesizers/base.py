@@ -217,9 +217,10 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
 
     def _keep_packs(self, budget: Budget) -> None:
         """A continued fit keeps whether its packs share conditions (``pack_conditions_``, as it trained)."""
-        if self._shared_packs(budget) != self.pack_conditions_:
+        shared = self._shared_packs(budget)
+        if shared != self.pack_conditions_:
             raise InvalidParameterError(
-                f"pack_conditions={self.pack_conditions!r} means {self._shared_packs(budget)} here, but this "
+                f"pack_conditions={self.pack_conditions!r} means {shared} here, but this "
                 f"model trained with pack_conditions={self.pack_conditions_}; a continued fit keeps it"
             )
 
