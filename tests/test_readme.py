@@ -143,7 +143,7 @@ def test_gate_tables_quote_the_calibration_and_oracle_results():
 
 def test_the_tutorial_runs_as_written(tmp_path):
     """The five-minute tutorial's commands, verbatim, on the shipped table: each exits 0, or 3 where a gate
-    refuses (the default budget passes on this table 19 times in 20: benchmarks/results/demo_pass_rate.md),
+    refuses (the default budget passes on this table 20 times in 20: benchmarks/results/demo_pass_rate.md),
     and writes what the text says."""
     import json
     import os
