@@ -199,7 +199,7 @@ def fitted(name: str, train, seed: int, cache: Path | None) -> dict:
     if path is not None and path.exists():
         with path.open("rb") as f:
             stored = pickle.load(f)
-        if stored.get("rows_hash", rows_hash) == rows_hash:
+        if stored.get("rows_hash") == rows_hash:
             return stored
     start = time.perf_counter()
     model = CTGAN(random_state=seed, verbose=False).fit(train)  # the default settings: nothing pinned
@@ -364,21 +364,21 @@ def paired_by_seed(saved: list[dict], before: list[dict], names: list[str]) -> l
     for label, section, key, title in figures:
         rows = []
         for data in dict.fromkeys(s["data"] for s in saved):
-            pairs = [
-                (
-                    (s["report"].get(section) or {}).get(key),
-                    old[(data, label, s["seed"])]["report"][section].get(key),
-                )
+            both = [
+                (s, old.get((data, label, s["seed"])))
                 for s in saved
-                if s["data"] == data
-                and s["set"] == label
-                and (data, label, s["seed"]) in old
-                and section in old[(data, label, s["seed"])]["report"]
+                if s["data"] == data and s["set"] == label
             ]
+            pairs = [(_figure(s, section, key), _figure(b, section, key)) for s, b in both if b is not None]
             if pairs:
                 rows.append(paired_row(data, pairs))
         lines += ["", f"{title} paired by seed with {names}:", "", *PAIRED_HEADER, *rows]
     return lines
+
+
+def _figure(saved_run: dict, section: str, key: str):
+    """One figure of a saved run's report (None where its report has no such section or key)."""
+    return (saved_run["report"].get(section) or {}).get(key)
 
 
 def main() -> None:
