@@ -250,6 +250,23 @@ def test_crafted_reports_meet_every_default_privacy_rule():
             assert result.passed is expected, (check.metric, values[name])
 
 
+@pytest.mark.parametrize(
+    "value, se, expected",
+    [
+        (0.9951, 0.0007, True),  # credit default's trained model, seed 0: past 0.995 by less than its noise
+        (0.9943, 0.0001, True),
+        (0.9998, 0.0001, False),  # one-epoch model / shuffled columns on credit default
+        (0.9970, 0.0003, False),  # a collapsed column on credit default
+        (0.9960, 0.0, False),  # no spread over the repeats: the value itself is judged
+    ],
+)
+def test_default_detection_backstop_refuses_past_its_noise(value, se, expected):
+    """The default detection backstop (max 0.995 at 95% confidence) on figures like the calibration's."""
+    data = {"fidelity": {"detection_auc": value, "detection_auc_se": se}}
+    result = next(r for r in decide(data, Policy.default()).checks if r.metric == "fidelity.detection_auc")
+    assert result.passed is expected and result.threshold == pytest.approx(0.995)
+
+
 @pytest.mark.parametrize("value", ["high", 1.0, 0.2, True])
 def test_bad_confidence_is_one_line_naming_the_key(value):
     text = f'[[check]]\nmetric = "fidelity.column_shapes"\nmin = 0.5\nconfidence = {value!r}\n'.replace(
