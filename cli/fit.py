@@ -303,6 +303,8 @@ def fit_command(
     if not images:  # the budget the table got: steps of a batch size, and the time it took
         done_steps = int(estimator.loss_values_["step"].iloc[-1])
         trained += f" = {done_steps:,} steps of {estimator.batch_size_} rows"
+        rule = estimator.budget_.describe()
+        trained += f" ({rule})" if rule and resume is None else ""
     if resume is not None:
         trained, seconds_label = trained + " in all", "s this run"
     else:

@@ -316,6 +316,84 @@ def test_budgets_in_steps_and_table_sized_batches():
     ]  # a partial last epoch
 
 
+def test_default_budget_fits_the_time_budget():
+    """A default budget (neither epochs nor steps) trains for what about TIME_BUDGET seconds buy per 10k
+    training rows by the step-cost estimate: the default every-column term is left out first, then steps are
+    cut (fewer for wider networks, more for more rows, never under MIN_TIMED_STEPS); a budget given in epochs
+    or steps is never cut, nor a term the user asked for."""
+    from synthgan.training import budget as B
+
+    def default(rows, adversarial, aux=0, droppable=0, **given):
+        return B.within_time(B.resolve_budget(rows, pac=10, **given), adversarial, aux, rows, droppable)
+
+    full = B.resolve_budget(8_000, pac=10)
+    assert (full.total_steps, full.rule) == (4_800, "epochs_default")
+    # Adult-sized networks: 4,800 steps fit once the every-column term is out ...
+    adult = default(8_000, 900_000, 150_000, droppable=150_000)
+    assert adult.without_columns and (adult.total_steps, adult.rule) == (4_800, "epochs_default")
+    assert adult.estimated_seconds == pytest.approx(4_800 * B.step_seconds(900_000, 0, 500))
+    assert adult.estimated_seconds <= B.TIME_BUDGET < 4_800 * B.step_seconds(900_000, 150_000, 500)
+    kept = default(8_000, 900_000, 150_000)  # ... not when the user asked for it: steps are cut instead
+    assert not kept.without_columns and kept.rule == "time" and kept.total_steps < 4_800
+    narrow, wide = default(8_000, 1_500_000), default(8_000, 6_000_000)
+    assert narrow.rule == wide.rule == "time" and wide.total_steps < narrow.total_steps < 4_800
+    for b, n_params in ((narrow, 1_500_000), (wide, 6_000_000)):
+        step = B.step_seconds(n_params, 0, 500)
+        assert B.TIME_BUDGET - step < b.estimated_seconds <= B.TIME_BUDGET  # the last step that fits
+        assert b.estimated_seconds == pytest.approx(b.total_steps * step)
+    larger = default(24_000, 1_500_000)  # 2.4 budgets' worth of rows: 2.4x the steps, under MAX_STEPS
+    assert larger.total_steps == pytest.approx(2.4 * narrow.total_steps, abs=2)
+    assert larger.total_steps < B.MAX_STEPS
+    assert default(8_000, 10**9).total_steps == B.MIN_TIMED_STEPS  # too wide for the budget: the floor
+    small = default(242, 1_000_000, 100_000, droppable=100_000)  # cheap: nothing cut, nothing left out
+    assert (small.total_steps, small.rule, small.without_columns) == (B.MIN_STEPS, "min_steps", False)
+    given = default(8_000, 6_000_000, 500_000, 500_000, steps=9_000), default(8_000, 6_000_000, epochs=400)
+    assert [(b.total_steps, b.rule, b.without_columns) for b in given] == [(9_000, "steps", False)] + [
+        (6_400, "epochs", False)
+    ]
+    assert given[0].describe() == "" and small.describe().startswith("default budget: at least 3,000 steps, ")
+    assert adult.describe().endswith(
+        "300 epochs' worth, about 97 s on 2 CPU cores, without the every-column term"
+    )
+
+
+def test_a_default_fit_and_its_summary_line_follow_the_time_budget(monkeypatch, tmp_path):
+    from synthgan.cli.app import app
+    from typer.testing import CliRunner
+
+    from synthgan.data import load_heart_disease
+    from synthgan.training import budget as B
+
+    def names(model):
+        return [o.name for o in model.trainer_.objectives]
+
+    def networks(model):
+        task = model.trainer_.task
+        return B.n_parameters(task.generator, task.critic), B.n_parameters(model.trainer_.objectives)
+
+    monkeypatch.setattr(B, "TIME_BUDGET", 1.0)  # a budget a few hundred steps long, so the test is quick
+    monkeypatch.setattr(B, "MIN_TIMED_STEPS", 5)
+    model = CTGAN(random_state=0, verbose=False).fit(small_frame())
+    adversarial, aux = networks(model)
+    assert "columns" not in names(model) and aux == 0  # left out first: the default term
+    expected = B.within_time(B.resolve_budget(300, pac=10), adversarial, 0, 300)
+    assert model.budget_ == B.replace(expected, without_columns=True) and expected.rule == "time"
+    assert 5 < expected.total_steps < B.MIN_STEPS
+    assert model.trainer_.step_count == expected.total_steps == model.loss_values_["step"].iloc[-1]
+    asked = CTGAN(objectives={"columns": 0.2}, random_state=0, verbose=False).fit(small_frame())
+    assert "columns" in names(asked) and not asked.budget_.without_columns  # asked for: kept, fewer steps
+    assert asked.budget_.total_steps < expected.total_steps
+    again = CTGAN(random_state=0, verbose=False).fit(small_frame())
+    pd.testing.assert_frame_equal(model.sample(100, random_state=3), again.sample(100, random_state=3))
+    monkeypatch.chdir(tmp_path)
+    load_heart_disease().to_csv("heart.csv", index=False)
+    result = CliRunner().invoke(app, ["fit", "heart.csv", "-q", "-o", "m.synthgan"])
+    assert result.exit_code == 0, result.output
+    assert "steps of 60 rows (default budget: what 1 s per 10,000 training rows buy, about 1 s on 2" in (
+        " ".join(result.output.split())
+    )
+
+
 # ---- parts defined once, through autograd ------------------------------------------------------------------
 def test_heads_equal_a_plain_gumbel_softmax_per_span():
     """The heads' transposed, padded softmax (narrow spans) and row-wise one (wide spans) give, with the same

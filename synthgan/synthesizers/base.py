@@ -29,7 +29,7 @@ from ..models.heads import Heads
 from ..sampling.conditional import ConditionalSampler
 from ..schema import Schema
 from ..training import auxiliary  # noqa: F401  (registers the "predictor" objective)
-from ..training.budget import Budget, resolve_budget
+from ..training.budget import Budget, n_parameters, resolve_budget, within_time
 from ..training.engine import Trainer
 from ..training.objectives import build_objectives
 from ..training.tabular import TabularTask, TrainingData
@@ -159,7 +159,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                     "warm_start continues on the data the model was fitted on; this table differs"
                 )
             trainer = self.trainer_
-            budget = self._budget(trainer.task.data.n_rows, self.batch_size_)
+            budget = self._timed(self._budget(trainer.task.data.n_rows, self.batch_size_), trainer)
             self._keep_packs(budget)
             trainer.reconfigure(self._engine_config(trainer.config.autocast_dtype))
             # the last fit's validation state (best weights, patience) carries on
@@ -176,6 +176,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             if resume is not None:
                 self._keep_packs(budget)
             trainer = self._build(prepared, frame, budget)
+            budget = self.budget_  # within the time budget (``_build``)
             if resume is not None:
                 trainer.load_state_dict(resume[1])
                 self._resume = None
@@ -207,6 +208,13 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                     )
             batch = trained_batch
         return resolve_budget(n_rows, self.pac, epochs=self.epochs, steps=self.steps, batch_size=batch)
+
+    def _timed(self, budget: Budget, trainer: Trainer) -> Budget:
+        """A continued fit's ``budget`` within the time budget (its terms as they trained), as ``budget_``."""
+        task = trainer.task
+        adversarial, aux = n_parameters(task.generator, task.critic), n_parameters(trainer.objectives)
+        self.budget_ = within_time(budget, adversarial, aux, task.data.n_rows)
+        return self.budget_
 
     def _shared_packs(self, budget: Budget) -> bool:
         """``pack_conditions``, or when it is None whether the batch holds enough packs to share conditions
@@ -247,9 +255,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         torch_gen = torch_generator(train_rng, device.type)
         layout, sampler = prepared.encoded.layout, prepared.sampler
         cond_width = sampler.width if sampler is not None else 0
-        with torch.random.fork_rng(
-            devices=[]
-        ):  # constructors draw from the global RNG: seed it from ours, then restore it
+        # constructors draw from the global RNG: seed it from ours, then restore it
+        with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(train_rng.integers(2**62)))
             generator = GENERATORS[spec.generator](
                 self.embedding_dim, cond_width, tuple(self.generator_dim), layout.width
@@ -258,9 +265,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                 layout.width + cond_width, tuple(self.discriminator_dim), budget.pac
             )
         generator, critic = generator.to(device), critic.to(device)
-        init_weights(
-            generator, torch_gen
-        )  # the built-in layers re-drawn from the training generator, on its device
+        # the built-in layers re-drawn from the training generator, on its device
+        init_weights(generator, torch_gen)
         init_weights(critic, torch_gen)
         if self.pack_conditions and budget.pac == 1:
             warnings.warn("pack_conditions has no effect with critic packs of one row (pac=1)", UserWarning)
@@ -276,11 +282,13 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             pac=budget.pac,
             pack_conditions=self._shared_packs(budget),
         )
-        with torch.random.fork_rng(
-            devices=[]
-        ):  # objectives' networks too: seeded from ours, global RNG untouched
-            torch.manual_seed(int(train_rng.integers(2**62)))
-            objectives = build_objectives(task, spec.with_objectives(self.objectives))
+        terms, seed = spec.with_objectives(self.objectives), int(train_rng.integers(2**62))
+        objectives = build_objectives(task, terms, seed)
+        dropped = [o for o in objectives if o.name == "columns" and "columns" not in (self.objectives or {})]
+        adversarial, aux = n_parameters(generator, critic), n_parameters(objectives)
+        self.budget_ = within_time(budget, adversarial, aux, data.n_rows, n_parameters(*dropped))
+        if self.budget_.without_columns:  # the same seed, the term left out (``within_time``)
+            objectives = build_objectives(task, [t for t in terms if t.name != "columns"], seed)
         init_weights(objectives, torch_gen)
         trainer = Trainer(task, objectives, self._engine_config(dtype), train_rng, torch_gen, owner=self)
         self._set_fitted(
@@ -298,11 +306,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         self.constraints_ = prepared.plan
         self.pac_ = budget.pac  # rows per critic pack this fit trains with (``pac=None``: sized to the batch)
         self.pack_conditions_ = task.pack_conditions  # whether a pack's rows share one condition
-        self.sampling_seed_, self.seeds_, self.fingerprint_ = (
-            prepared.seeds["sampling"],
-            prepared.seeds,
-            prepared.fingerprint,
-        )
+        self.sampling_seed_, self.seeds_ = prepared.seeds["sampling"], prepared.seeds
+        self.fingerprint_ = prepared.fingerprint
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         self.trainer_, self._validation_rows = trainer, prepared.validation

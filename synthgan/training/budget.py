@@ -2,7 +2,10 @@
 
 With a fixed 300 epochs, a 300-row table got 300 optimizer steps and a 100,000-row one 60,000. Here
 ``epochs`` or ``steps`` may be given (not both); when neither is, a table gets ``DEFAULT_EPOCHS`` epochs'
-worth of steps, but never fewer than ``MIN_STEPS`` nor more than ``MAX_STEPS``. The batch is
+worth of steps, but never fewer than ``MIN_STEPS`` nor more than ``MAX_STEPS``, and no more than a time
+budget buys (``within_time``: about ``TIME_BUDGET`` seconds of the reference 2-core CPU per ``BUDGET_ROWS``
+training rows, by an estimate of a step's cost from the networks' size - the same steps on every machine,
+so a seed still gives the same model). The batch is
 ``DEFAULT_BATCH`` rows, or a quarter of the rows if fewer (so an epoch is at least four steps), rounded down
 to a multiple of ``pac``; a table under ``MIN_ROWS_QUARTER_BATCH`` rows trains on batches of all its rows
 instead, rounded down the same way (rows are drawn with replacement - uniformly, or by training-by-sampling
@@ -59,7 +62,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..exceptions import InvalidParameterError
 
@@ -83,16 +86,82 @@ assert MIN_ROWS_SMALL_PACKS >= MIN_ROWS_QUARTER_BATCH  # resolve_budget's pac=No
 MIN_SHARED_PACKS = 20
 
 
+#: The default budget's time limit: a run sized by the rules above is cut to what about TIME_BUDGET seconds
+#: per BUDGET_ROWS training rows (never less than TIME_BUDGET) buy on the reference CPU, by ``step_seconds``'
+#: estimate - so ``synthgan fit`` on a 10,000-row table (8,000 training rows) trains for about 100 s there -
+#: but never fewer than MIN_TIMED_STEPS steps. Where the default steps do not fit, the every-column term
+#: (``"columns"``, when the defaults put it there) is left out first - it is a third to a half of a step's
+#: cost on such tables - and only then are steps cut (``within_time``).
+TIME_BUDGET = 100.0
+BUDGET_ROWS = 10_000
+MIN_TIMED_STEPS = 1000
+#: A step on the reference CPU (the benchmark machine's 2 cores, torch's CPU build), in seconds:
+#: STEP_SECONDS + batch / DEFAULT_BATCH * (BATCH_SECONDS + ADVERSARIAL_PARAM_SECONDS * the generator's and
+#: critic's parameters + AUXILIARY_PARAM_SECONDS * the auxiliary predictors'). Least squares over the
+#: default model's steps on heart disease, hepatitis, Adult (1,000 and 8,000 rows), credit default (8,000)
+#: and diabetes-130 (2,000 and 8,000; 0.6M-6.0M parameters, 8-84 ms a step), the large three also without
+#: the every-column term: within 10% of each measured step but heart's (``results/step_costs.json``).
+STEP_SECONDS = 0.0082
+BATCH_SECONDS = 0.0059
+ADVERSARIAL_PARAM_SECONDS = 6.7e-9
+AUXILIARY_PARAM_SECONDS = 75e-9
+
+
+def n_parameters(*modules) -> int:
+    """Parameters of the modules (what ``step_seconds`` counts)."""
+    return sum(p.numel() for m in modules for p in m.parameters())
+
+
+def step_seconds(adversarial: int, auxiliary: int, batch_size: int) -> float:
+    """Estimated seconds of one training step on the reference CPU, from the number of parameters of the
+    adversarial networks (generator and critic) and of the auxiliary predictors.
+
+    Example:
+        >>> round(step_seconds(1_000_000, 0, 500), 4), round(step_seconds(1_000_000, 150_000, 500), 4)
+        (0.0208, 0.0321)
+    """
+    per_param = ADVERSARIAL_PARAM_SECONDS * adversarial + AUXILIARY_PARAM_SECONDS * auxiliary
+    return STEP_SECONDS + batch_size / DEFAULT_BATCH * (BATCH_SECONDS + per_param)
+
+
 @dataclass(frozen=True)
 class Budget:
     batch_size: int
     steps_per_epoch: int
     total_steps: int
     pac: int
+    #: What set ``total_steps``: "epochs", "steps" (given), or by default "epochs_default" (DEFAULT_EPOCHS
+    #: epochs' worth), "min_steps", "max_steps" or "time" (cut to the time budget by ``within_time``).
+    rule: str = "epochs_default"
+    #: ``step_seconds``' estimate for the whole run (None before ``within_time`` has seen the networks).
+    estimated_seconds: float | None = None
+    #: Whether the default every-column term was left out to fit the time budget (``within_time``).
+    without_columns: bool = False
 
     @property
     def epochs(self) -> int:
         return math.ceil(self.total_steps / self.steps_per_epoch)
+
+    def describe(self) -> str:
+        """What set the steps, for a summary line ("" when epochs or steps were given).
+
+        Example:
+            >>> resolve_budget(242, pac=10).describe()
+            'default budget: at least 3,000 steps'
+        """
+        if self.rule in ("epochs", "steps"):
+            return ""
+        rule = {
+            "epochs_default": f"{DEFAULT_EPOCHS} epochs' worth",
+            "min_steps": f"at least {MIN_STEPS:,} steps",
+            "max_steps": f"at most {MAX_STEPS:,} steps",
+            "time": f"what {TIME_BUDGET:.0f} s per {BUDGET_ROWS:,} training rows buy",
+        }[self.rule]
+        seconds = (
+            "" if self.estimated_seconds is None else f", about {self.estimated_seconds:.0f} s on 2 CPU cores"
+        )
+        left_out = ", without the every-column term" if self.without_columns else ""
+        return f"default budget: {rule}{seconds}{left_out}"
 
     @property
     def shared_packs(self) -> bool:
@@ -160,9 +229,33 @@ def resolve_budget(
             )
     per_epoch = max(1, n_rows // batch)
     if steps is not None:
-        total = steps
+        total, rule = steps, "steps"
     elif epochs is not None:
-        total = epochs * per_epoch
+        total, rule = epochs * per_epoch, "epochs"
     else:
         total = min(MAX_STEPS, max(MIN_STEPS, DEFAULT_EPOCHS * per_epoch))
-    return Budget(batch, per_epoch, total, pac)
+        rule = {MAX_STEPS: "max_steps", MIN_STEPS: "min_steps"}.get(total, "epochs_default")
+    return Budget(batch, per_epoch, total, pac, rule)
+
+
+def within_time(budget: Budget, adversarial: int, auxiliary: int, n_rows: int, droppable: int = 0) -> Budget:
+    """``budget`` with its estimated seconds (``step_seconds``); a default one (not given in epochs or steps)
+    fitted to the time budget - ``TIME_BUDGET`` seconds per ``BUDGET_ROWS`` training rows, at least
+    ``TIME_BUDGET`` - by leaving out the every-column term first (``droppable``: its parameters, when the
+    defaults put it there; ``without_columns``), then cutting steps, never below ``MIN_TIMED_STEPS``.
+
+    Example:
+        >>> b = within_time(resolve_budget(8_000, pac=10), 5_500_000, 500_000, 8_000, droppable=500_000)
+        >>> b.without_columns, b.rule, b.total_steps, round(b.estimated_seconds)
+        (True, 'time', 1962, 100)
+    """
+    per_step = step_seconds(adversarial, auxiliary, budget.batch_size)
+    if budget.rule not in ("epochs", "steps"):
+        allowed = TIME_BUDGET * max(1.0, n_rows / BUDGET_ROWS)
+        if droppable and budget.total_steps * per_step > allowed:
+            per_step = step_seconds(adversarial, auxiliary - droppable, budget.batch_size)
+            budget = replace(budget, without_columns=True)
+        steps = max(MIN_TIMED_STEPS, int(allowed / per_step))
+        if steps < budget.total_steps:
+            budget = replace(budget, total_steps=steps, rule="time")
+    return replace(budget, estimated_seconds=budget.total_steps * per_step)

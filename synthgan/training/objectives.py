@@ -177,10 +177,14 @@ def register_objective(cls: type[Objective]) -> type[Objective]:
     return cls
 
 
-def build_objectives(task, specs: list[ObjectiveSpec]) -> nn.ModuleList:
+def build_objectives(task, specs: list[ObjectiveSpec], seed: int | None = None) -> nn.ModuleList:
     """Instantiate ``specs`` for ``task`` (a term whose ``build`` returns None does not apply to the task,
-    e.g.
-    a cross-column term on a one-column table); unknown names raise an error listing the registered ones."""
+    e.g. a cross-column term on a one-column table); unknown names raise an error listing the registered
+    ones. With ``seed``, the terms' networks are drawn from it and the global RNG is left as it was."""
+    if seed is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return build_objectives(task, specs)
     out = []
     for spec in specs:
         if spec.name not in OBJECTIVES:
