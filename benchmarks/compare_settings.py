@@ -132,6 +132,10 @@ def run(names: list[str], seeds: int, variants: dict, path: Path, done: set, pro
                 model = CTGAN(random_state=seed, verbose=False, **params).fit(train, **fit_keywords)
                 row = {"table": name, "seed": seed, "variant": variant, "params": params}
                 row.update(fit_s=time.perf_counter() - start, batch_size=model.batch_size_, pac=model.pac_)
+                row.update(
+                    steps=int(model.loss_values_["step"].iloc[-1]),
+                    objectives=[o.name for o in model.trainer_.objectives],
+                )
                 row.update(score(model))
                 print(json.dumps(row), flush=True)
                 with path.open("a") as f:
