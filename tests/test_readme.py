@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import re
+import statistics
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,8 +327,8 @@ def _settings_tables(name: str):
         header = row(sections[table], "variant")
         return row(sections[table], f"{variant} |")[header.index(score)].split()[0]
 
-    def paired(table: str, score: str) -> tuple[str, ...]:
-        header, line = row(sections[table], "variant"), row(sections[table], "pack_conditions (")
+    def paired(table: str, score: str, variant: str = "pack_conditions") -> tuple[str, ...]:
+        header, line = row(sections[table], "variant"), row(sections[table], f"{variant} (")
         return re.match(r"(\S+) \[(\S+), (\S+)\]", line[header.index(score) - 1]).groups()
 
     return mean, paired
@@ -390,3 +391,42 @@ def test_pack_conditions_paragraph_quotes_the_settings_results():
     kept = [mean("adult_10k", v, "dependence_kept") for v in ("default", "pack_conditions")]
     interval = paired("adult_10k", "dependence_kept")[1:]
     assert "({} -> {}, interval {} to {})".format(*kept, *interval) in paragraph
+
+
+def test_time_budget_paragraph_quotes_the_budget_results():
+    """README's time-budget figures are benchmarks/results/settings_budget.md's paired differences and fit
+    seconds, fit_budget.json's wall times, and the step-cost constants in the code."""
+    from synthgan.training import budget as B
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    start = text.index("- **The time budget**")
+    paragraph = text[start : text.index(" - **`ema=0.999`**", start)]
+    assert (
+        round(B.AUXILIARY_PARAM_SECONDS / B.ADVERSARIAL_PARAM_SECONDS) == 11
+        and "11 times as steeply" in paragraph
+    )
+    assert f"about {B.TIME_BUDGET:.0f} s of a 2-core CPU per {B.BUDGET_ROWS:,} training rows" in paragraph
+    assert f"never below {B.MIN_TIMED_STEPS:,}" in paragraph
+    mean, paired = _settings_tables("settings_budget")
+    tables = ("credit10000", "adult10000")
+    quality = [paired(t, "quality", "budgeted") for t in tables]
+    assert "(credit default {} [{}, {}], Adult {} [{}, {}])".format(*quality[0], *quality[1]) in paragraph
+    for score, label in [("trends", "pair trends"), ("tstr", "train-on-synthetic AUC")]:
+        assert "{} ({}, {})".format(label, *(paired(t, score, "budgeted")[0] for t in tables)) in paragraph
+    assert (
+        "global utility ({}, {};".format(*(paired(t, "global_utility", "budgeted")[0] for t in tables))
+        in paragraph
+    )
+    seconds = [round(float(mean(t, v, "fit_s"))) for v in ("budgeted", "default") for t in tables]
+    assert "in {} s and {} s instead of {} s and {} s".format(*seconds) in paragraph
+    lost = [paired("credit10000", score, "budget") for score in ("quality", "trends")]
+    assert "quality ({} [{}, {}]) and pair trends ({} [{}, {}])".format(*lost[0], *lost[1]) in paragraph
+    lost = [paired("diabetes10000", score, "budgeted") for score in ("quality", "trends", "global_utility")]
+    assert "quality {} [{}, {}], pair trends {} [{}, {}], global utility {} [{}, {}]".format(
+        *sum(lost, ())
+    ) in (paragraph)
+    seconds = [round(float(mean("diabetes10000", v, "fit_s"))) for v in ("budgeted", "default")]
+    assert "in {} s instead of {} s".format(*seconds) in paragraph
+    runs = json.loads((ROOT / "benchmarks" / "results" / "fit_budget.json").read_text())
+    for name, rows in runs.items():
+        assert f"{round(statistics.median(r['seconds'] for r in rows))} s ({name}" in paragraph, name

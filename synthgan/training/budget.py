@@ -100,7 +100,8 @@ MIN_TIMED_STEPS = 1000
 #: critic's parameters + AUXILIARY_PARAM_SECONDS * the auxiliary predictors'). Least squares over the
 #: default model's steps on heart disease, hepatitis, Adult (1,000 and 8,000 rows), credit default (8,000)
 #: and diabetes-130 (2,000 and 8,000; 0.6M-6.0M parameters, 8-84 ms a step), the large three also without
-#: the every-column term: within 10% of each measured step but heart's (``results/step_costs.json``).
+#: the every-column term (``results/step_costs_calibration.json``): within 10% of each but heart's. A later
+#: run of ``benchmarks/step_costs.py`` measured 1.01-1.44x the estimate: this VM's speed drifts.
 STEP_SECONDS = 0.0082
 BATCH_SECONDS = 0.0059
 ADVERSARIAL_PARAM_SECONDS = 6.7e-9
