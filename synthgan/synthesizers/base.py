@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import replace
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -29,9 +30,8 @@ from ..models.heads import Heads
 from ..sampling.conditional import ConditionalSampler
 from ..schema import Schema
 from ..training import auxiliary  # noqa: F401  (registers the "predictor" objective)
-from ..training.budget import Budget, n_parameters, resolve_budget, within_time
+from ..training.budget import Budget, n_parameters, resolve_budget, terms_within_time, within_time
 from ..training.engine import Trainer
-from ..training.objectives import build_objectives
 from ..training.tabular import TabularTask, TrainingData
 from ..training.validation import Validation, ValidationScorer, check_interval
 from ..transform.layout import EncodedTable
@@ -175,7 +175,9 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             )
             if resume is not None:
                 self._keep_packs(budget)
-            trainer = self._build(prepared, frame, budget)
+            # a checkpoint's terms (``objectives``; one written before the time budget trained them all)
+            trained = None if resume is None else resume[0]["fitted"].get("objectives", ["columns"])
+            trainer = self._build(prepared, frame, budget, trained)
             budget = self.budget_  # within the time budget (``_build``)
             if resume is not None:
                 trainer.load_state_dict(resume[1])
@@ -211,9 +213,11 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
 
     def _timed(self, budget: Budget, trainer: Trainer) -> Budget:
         """A continued fit's ``budget`` within the time budget (its terms as they trained), as ``budget_``."""
-        task = trainer.task
+        task, without = trainer.task, "columns" not in self.objectives_ and self.budget_.without_columns
         adversarial, aux = n_parameters(task.generator, task.critic), n_parameters(trainer.objectives)
-        self.budget_ = within_time(budget, adversarial, aux, task.data.n_rows)
+        self.budget_ = within_time(
+            replace(budget, without_columns=without), adversarial, aux, task.data.n_rows
+        )
         return self.budget_
 
     def _shared_packs(self, budget: Budget) -> bool:
@@ -245,9 +249,9 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             compile=bool(self.compile),
         )
 
-    def _build(self, prepared: Prepared, frame: pd.DataFrame, budget: Budget) -> Trainer:
-        """Networks, objectives and the trainer; the fitted attributes are set here already, so callbacks
-        can ``sample`` during training."""
+    def _build(self, prepared: Prepared, frame: pd.DataFrame, budget: Budget, trained=None) -> Trainer:
+        """Networks, objectives (``trained``: a continued run's terms) and the trainer; the fitted attributes
+        are set here already, so callbacks can ``sample`` during training."""
         device = resolve_device(self.device)
         dtype = resolve_precision(self.precision, device)
         spec = SPECS[self.spec]
@@ -283,12 +287,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             pack_conditions=self._shared_packs(budget),
         )
         terms, seed = spec.with_objectives(self.objectives), int(train_rng.integers(2**62))
-        objectives = build_objectives(task, terms, seed)
-        dropped = [o for o in objectives if o.name == "columns" and "columns" not in (self.objectives or {})]
-        adversarial, aux = n_parameters(generator, critic), n_parameters(objectives)
-        self.budget_ = within_time(budget, adversarial, aux, data.n_rows, n_parameters(*dropped))
-        if self.budget_.without_columns:  # the same seed, the term left out (``within_time``)
-            objectives = build_objectives(task, [t for t in terms if t.name != "columns"], seed)
+        objectives, self.budget_ = terms_within_time(task, terms, seed, budget, self.objectives, trained)
+        self.objectives_ = [o.name for o in objectives]  # the loss terms this fit trains with
         init_weights(objectives, torch_gen)
         trainer = Trainer(task, objectives, self._engine_config(dtype), train_rng, torch_gen, owner=self)
         self._set_fitted(

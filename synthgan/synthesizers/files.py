@@ -41,6 +41,7 @@ class TabularFiles:
                 "feature_names": [str(c) for c in self.feature_names_in_],
                 "generator": SPECS[self.spec].generator,
                 "pack_conditions": self.pack_conditions_,
+                "objectives": getattr(self, "objectives_", None),
             },
         }
 
@@ -134,6 +135,7 @@ class TabularFiles:
             )
         model.sampling_seed_ = fitted["sampling_seed"]
         model.pack_conditions_ = _trained_packs(meta)
+        model.objectives_ = fitted.get("objectives")  # None: a file from before it was recorded
         model.feature_names_in_ = np.asarray(fitted["feature_names"], dtype=object)
         model.n_features_in_ = len(fitted["feature_names"])
         model.metadata_ = meta.get("metadata", {})

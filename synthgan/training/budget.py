@@ -1,25 +1,24 @@
 """How long to train and in what batches, from the table's size: budgets in steps, not only epochs.
 
-With a fixed 300 epochs, a 300-row table got 300 optimizer steps and a 100,000-row one 60,000. Here
-``epochs`` or ``steps`` may be given (not both); when neither is, a table gets ``DEFAULT_EPOCHS`` epochs'
-worth of steps, but never fewer than ``MIN_STEPS`` nor more than ``MAX_STEPS``, and no more than a time
-budget buys (``within_time``: about ``TIME_BUDGET`` seconds of the reference 2-core CPU per ``BUDGET_ROWS``
-training rows, by an estimate of a step's cost from the networks' size - the same steps on every machine,
-so a seed still gives the same model). The batch is
-``DEFAULT_BATCH`` rows, or a quarter of the rows if fewer (so an epoch is at least four steps), rounded down
-to a multiple of ``pac``; a table under ``MIN_ROWS_QUARTER_BATCH`` rows trains on batches of all its rows
-instead, rounded down the same way (rows are drawn with replacement - uniformly, or by training-by-sampling
-- so a batch is not a partition of the table; an epoch is then one step, so ``epochs=N`` there means N
-steps). A quarter of a 124-row table is three critic packs a step, and its rows lost their columns'
-dependence: on hepatitis (116 training rows, 5 seeds, ``benchmarks/results/batch_whole_table.md``) batches
-of the whole table raised pair trends by +0.022, train-on-synthetic AUC by +0.197 and cut the conditional TV
-from 0.46 to 0.16, with the gate's membership attack unchanged (-0.001 over 8 seeds; the closest-record gain
-rose from 0.10 to 0.18, under the gate's 0.5), for fits about 1.3-1.6x as long. On heart disease and kidney
-(227-320 rows) the whole table gained less (pair trends +0.008 and +0.013, within noise) and moved the rows
-nearer their training rows (kidney's membership AUC +0.039 [+0.017, +0.060], refused at 2 of 8 seeds;
-heart's closest-record gain +0.090 [+0.027, +0.153]; ``results/gate_calibration_whole_table.md``), so those
-keep quarter batches. The cut-off at 200 rows lies between the sizes measured (124 and 227 training rows);
-sizes between them are not measured.
+With a fixed 300 epochs, a 300-row table got 300 optimizer steps and a 100,000-row one 60,000. Here ``epochs``
+or ``steps`` may be given (not both); when neither is, a table gets ``DEFAULT_EPOCHS`` epochs' worth of steps,
+but never fewer than ``MIN_STEPS`` nor more than ``MAX_STEPS``, and no more than a time budget buys, down to
+``MIN_TIMED_STEPS`` (``within_time``: about ``TIME_BUDGET`` seconds of the reference 2-core CPU per
+``BUDGET_ROWS`` training rows, by an estimate of a step's cost from the networks' size - the same steps on
+every machine, so a seed still gives the same model). The batch is ``DEFAULT_BATCH`` rows, or a quarter of the
+rows if fewer (so an epoch is at least four steps), rounded down to a multiple of ``pac``; a table under
+``MIN_ROWS_QUARTER_BATCH`` rows trains on batches of all its rows instead, rounded down the same way (rows are
+drawn with replacement - uniformly, or by training-by-sampling - so a batch is not a partition of the table;
+an epoch is then one step, so ``epochs=N`` there means N steps). A quarter of a 124-row table is three critic
+packs a step, and its rows lost their columns' dependence: on hepatitis (116 training rows, 5 seeds,
+``benchmarks/results/batch_whole_table.md``) batches of the whole table raised pair trends by +0.022,
+train-on-synthetic AUC by +0.197 and cut the conditional TV from 0.46 to 0.16, with the gate's membership
+attack unchanged (-0.001 over 8 seeds; the closest-record gain rose from 0.10 to 0.18, under the gate's 0.5),
+for fits about 1.3-1.6x as long. On heart disease and kidney (227-320 rows) the whole table gained less (pair
+trends +0.008 and +0.013, within noise) and moved the rows nearer their training rows (kidney's membership AUC
++0.039 [+0.017, +0.060], refused at 2 of 8 seeds; heart's closest-record gain +0.090 [+0.027, +0.153];
+``results/gate_calibration_whole_table.md``), so those keep quarter batches. The cut-off at 200 rows lies
+between the sizes measured (124 and 227 training rows); sizes between them are not measured.
 
 The critic scores packs of ``pac`` rows (PacGAN; the estimators' default is the paper's 10). With
 ``pac=None`` the packs fit the batch: up to ``MAX_PAC`` rows a pack, but a batch holds at least
@@ -132,7 +131,8 @@ class Budget:
     total_steps: int
     pac: int
     #: What set ``total_steps``: "epochs", "steps" (given), or by default "epochs_default" (DEFAULT_EPOCHS
-    #: epochs' worth), "min_steps", "max_steps" or "time" (cut to the time budget by ``within_time``).
+    #: epochs' worth), "min_steps", "max_steps", "time" (cut to the time budget by ``within_time``) or
+    #: "time_floor" (MIN_TIMED_STEPS, more than the time budget buys).
     rule: str = "epochs_default"
     #: ``step_seconds``' estimate for the whole run (None before ``within_time`` has seen the networks).
     estimated_seconds: float | None = None
@@ -157,6 +157,7 @@ class Budget:
             "min_steps": f"at least {MIN_STEPS:,} steps",
             "max_steps": f"at most {MAX_STEPS:,} steps",
             "time": f"what {TIME_BUDGET:.0f} s per {BUDGET_ROWS:,} training rows buy",
+            "time_floor": f"at least {MIN_TIMED_STEPS:,} steps, over the time budget",
         }[self.rule]
         seconds = (
             "" if self.estimated_seconds is None else f", about {self.estimated_seconds:.0f} s on 2 CPU cores"
@@ -234,8 +235,9 @@ def resolve_budget(
     elif epochs is not None:
         total, rule = epochs * per_epoch, "epochs"
     else:
-        total = min(MAX_STEPS, max(MIN_STEPS, DEFAULT_EPOCHS * per_epoch))
-        rule = {MAX_STEPS: "max_steps", MIN_STEPS: "min_steps"}.get(total, "epochs_default")
+        worth = DEFAULT_EPOCHS * per_epoch
+        total = min(MAX_STEPS, max(MIN_STEPS, worth))
+        rule = "min_steps" if worth < MIN_STEPS else "max_steps" if worth > MAX_STEPS else "epochs_default"
     return Budget(batch, per_epoch, total, pac, rule)
 
 
@@ -256,7 +258,31 @@ def within_time(budget: Budget, adversarial: int, auxiliary: int, n_rows: int, d
         if droppable and budget.total_steps * per_step > allowed:
             per_step = step_seconds(adversarial, auxiliary - droppable, budget.batch_size)
             budget = replace(budget, without_columns=True)
-        steps = max(MIN_TIMED_STEPS, int(allowed / per_step))
+        steps = int(allowed / per_step)
         if steps < budget.total_steps:
-            budget = replace(budget, total_steps=steps, rule="time")
+            floor = steps < MIN_TIMED_STEPS
+            budget = replace(
+                budget, total_steps=max(MIN_TIMED_STEPS, steps), rule="time_floor" if floor else "time"
+            )
     return replace(budget, estimated_seconds=budget.total_steps * per_step)
+
+
+def terms_within_time(task, terms: list, seed: int, budget: Budget, asked, trained=None) -> tuple:
+    """(objectives, budget): the loss terms ``terms`` built for ``task`` (``build_objectives``, networks
+    seeded from ``seed``) and ``budget`` within the time budget (``within_time``), the every-column term left
+    out when the defaults put it there (``asked``: the terms the user named) and the steps need it. A
+    continued run (``trained``: the names of the terms it trained with) rebuilds exactly those terms."""
+    from .objectives import build_objectives
+
+    objectives = build_objectives(task, terms, seed)
+    default = [o for o in objectives if o.name == "columns" and "columns" not in (asked or {})]
+    adversarial, n_rows = n_parameters(task.generator, task.critic), task.data.n_rows
+    if trained is None:
+        budget = within_time(budget, adversarial, n_parameters(objectives), n_rows, n_parameters(*default))
+    else:
+        budget = replace(budget, without_columns=bool(default) and "columns" not in trained)
+    if budget.without_columns:
+        objectives = build_objectives(task, [t for t in terms if t.name != "columns"], seed)
+    if trained is not None:
+        budget = within_time(budget, adversarial, n_parameters(objectives), n_rows)
+    return objectives, budget
