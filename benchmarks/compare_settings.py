@@ -134,7 +134,7 @@ def run(names: list[str], seeds: int, variants: dict, path: Path, done: set, pro
                 row.update(fit_s=time.perf_counter() - start, batch_size=model.batch_size_, pac=model.pac_)
                 row.update(
                     steps=int(model.loss_values_["step"].iloc[-1]),
-                    objectives=[o.name for o in model.trainer_.objectives],
+                    objectives=model.objectives_,
                 )
                 row.update(score(model))
                 print(json.dumps(row), flush=True)

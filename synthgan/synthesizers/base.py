@@ -30,7 +30,7 @@ from ..models.heads import Heads
 from ..sampling.conditional import ConditionalSampler
 from ..schema import Schema
 from ..training import auxiliary  # noqa: F401  (registers the "predictor" objective)
-from ..training.budget import Budget, n_parameters, resolve_budget, terms_within_time, within_time
+from ..training.budget import Budget, networks_within_time, resolve_budget, terms_within_time
 from ..training.engine import Trainer
 from ..training.tabular import TabularTask, TrainingData
 from ..training.validation import Validation, ValidationScorer, check_interval
@@ -213,11 +213,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
 
     def _timed(self, budget: Budget, trainer: Trainer) -> Budget:
         """A continued fit's ``budget`` within the time budget (its terms as they trained), as ``budget_``."""
-        task, without = trainer.task, "columns" not in self.objectives_ and self.budget_.without_columns
-        adversarial, aux = n_parameters(task.generator, task.critic), n_parameters(trainer.objectives)
-        self.budget_ = within_time(
-            replace(budget, without_columns=without), adversarial, aux, task.data.n_rows
-        )
+        budget = replace(budget, without_columns=self.budget_.without_columns)
+        self.budget_ = networks_within_time(budget, trainer.task, trainer.objectives)
         return self.budget_
 
     def _shared_packs(self, budget: Budget) -> bool:

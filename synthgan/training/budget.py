@@ -89,7 +89,7 @@ MIN_SHARED_PACKS = 20
 #: per BUDGET_ROWS training rows (never less than TIME_BUDGET) buy on the reference CPU, by ``step_seconds``'
 #: estimate - so ``synthgan fit`` on a 10,000-row table (8,000 training rows) trains for about 100 s there -
 #: but never fewer than MIN_TIMED_STEPS steps. Where the default steps do not fit, the every-column term
-#: (``"columns"``, when the defaults put it there) is left out first - it is a third to a half of a step's
+#: (``"columns"``, when the defaults put it there) is left out first - it is a quarter to a half of a step's
 #: cost on such tables - and only then are steps cut (``within_time``).
 TIME_BUDGET = 100.0
 BUDGET_ROWS = 10_000
@@ -272,17 +272,23 @@ def terms_within_time(task, terms: list, seed: int, budget: Budget, asked, train
     seeded from ``seed``) and ``budget`` within the time budget (``within_time``), the every-column term left
     out when the defaults put it there (``asked``: the terms the user named) and the steps need it. A
     continued run (``trained``: the names of the terms it trained with) rebuilds exactly those terms."""
+    from torch import nn
+
     from .objectives import build_objectives
 
     objectives = build_objectives(task, terms, seed)
     default = [o for o in objectives if o.name == "columns" and "columns" not in (asked or {})]
-    adversarial, n_rows = n_parameters(task.generator, task.critic), task.data.n_rows
     if trained is None:
-        budget = within_time(budget, adversarial, n_parameters(objectives), n_rows, n_parameters(*default))
+        adversarial, aux = n_parameters(task.generator, task.critic), n_parameters(objectives)
+        budget = within_time(budget, adversarial, aux, task.data.n_rows, n_parameters(*default))
     else:
         budget = replace(budget, without_columns=bool(default) and "columns" not in trained)
-    if budget.without_columns:
-        objectives = build_objectives(task, [t for t in terms if t.name != "columns"], seed)
-    if trained is not None:
-        budget = within_time(budget, adversarial, n_parameters(objectives), n_rows)
-    return objectives, budget
+    if budget.without_columns:  # the trainer re-draws every weight (init_weights): as if built without it
+        objectives = nn.ModuleList(o for o in objectives if o.name != "columns")
+    return objectives, budget if trained is None else networks_within_time(budget, task, objectives)
+
+
+def networks_within_time(budget: Budget, task, objectives) -> Budget:
+    """``within_time`` for the networks a run trains (a continued run: no term is left out any more)."""
+    adversarial, aux = n_parameters(task.generator, task.critic), n_parameters(objectives)
+    return within_time(budget, adversarial, aux, task.data.n_rows)
