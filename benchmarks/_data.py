@@ -81,6 +81,11 @@ def diabetes() -> pd.DataFrame:
             return pd.read_csv(fh, keep_default_na=False, na_values="?")
 
 
+def credit() -> pd.DataFrame:
+    """Default of credit card clients, Taiwan (30,000 x 24 without its ``ID`` column)."""
+    return pd.read_csv(require(SHARED / "credit_default" / "UCI_Credit_Card.csv")).drop(columns=["ID"])
+
+
 def discrete_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if df[c].dtype == object]
 

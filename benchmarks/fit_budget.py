@@ -22,17 +22,16 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _data import SHARED, adult, diabetes
+from _data import adult, credit, diabetes
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROWS = 10_000
 
 
 def tables() -> dict[str, pd.DataFrame]:
-    credit = pd.read_csv(SHARED / "credit_default" / "UCI_Credit_Card.csv").drop(columns=["ID"])
     return {
         "adult": adult(complete_rows_only=False).sample(ROWS, random_state=0),
-        "credit default": credit.sample(ROWS, random_state=0),
+        "credit default": credit().sample(ROWS, random_state=0),
         "diabetes-130": diabetes().drop(columns=["encounter_id", "patient_nbr"]).sample(ROWS, random_state=0),
     }
 

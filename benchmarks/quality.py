@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _data import SHARED, adult, diabetes
+from _data import SHARED, adult, credit, diabetes
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SYSTEMS = ("synthgan", "gaussian_copula", "tvae", "ctgan", "bootstrap", "shuffled")
@@ -59,9 +59,6 @@ def tables() -> dict:
         frame = load_heart_disease()
         frame["num"] = (frame["num"] > 0).astype(int)
         return frame
-
-    def credit():
-        return pd.read_csv(SHARED / "credit_default" / "UCI_Credit_Card.csv").drop(columns=["ID"])
 
     def diabetes_20k():
         frame = diabetes().drop(columns=["encounter_id", "patient_nbr"])

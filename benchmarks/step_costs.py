@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _data import SHARED, adult, diabetes
+from _data import SHARED, adult, credit, diabetes
 
 from synthgan import CTGAN, load_table
 from synthgan.data import load_heart_disease
@@ -32,7 +32,6 @@ STEPS = (40, 240)
 
 
 def tables() -> dict[str, pd.DataFrame]:
-    credit = pd.read_csv(SHARED / "credit_default" / "UCI_Credit_Card.csv").drop(columns=["ID"])
     diab = diabetes().drop(columns=["encounter_id", "patient_nbr"])
     full = adult(complete_rows_only=False)
     return {
@@ -40,7 +39,7 @@ def tables() -> dict[str, pd.DataFrame]:
         "hepatitis": load_table(SHARED / "hepatitis" / "hepatitis.data"),
         "adult1000": full.sample(1_000, random_state=0),
         "adult8000": full.sample(8_000, random_state=0),
-        "credit8000": credit.sample(8_000, random_state=0),
+        "credit8000": credit().sample(8_000, random_state=0),
         "diabetes2000": diab.sample(2_000, random_state=0),
         "diabetes8000": diab.sample(8_000, random_state=0),
     }

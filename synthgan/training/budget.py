@@ -279,8 +279,7 @@ def terms_within_time(task, terms: list, seed: int, budget: Budget, asked, train
     objectives = build_objectives(task, terms, seed)
     default = [o for o in objectives if o.name == "columns" and "columns" not in (asked or {})]
     if trained is None:
-        adversarial, aux = n_parameters(task.generator, task.critic), n_parameters(objectives)
-        budget = within_time(budget, adversarial, aux, task.data.n_rows, n_parameters(*default))
+        budget = networks_within_time(budget, task, objectives, n_parameters(*default))
     else:
         budget = replace(budget, without_columns=bool(default) and "columns" not in trained)
     if budget.without_columns:  # the trainer re-draws every weight (init_weights): as if built without it
@@ -288,7 +287,8 @@ def terms_within_time(task, terms: list, seed: int, budget: Budget, asked, train
     return objectives, budget if trained is None else networks_within_time(budget, task, objectives)
 
 
-def networks_within_time(budget: Budget, task, objectives) -> Budget:
-    """``within_time`` for the networks a run trains (a continued run: no term is left out any more)."""
+def networks_within_time(budget: Budget, task, objectives, droppable: int = 0) -> Budget:
+    """``within_time`` for the networks a run trains (``droppable``: the parameters of a term it may leave
+    out; none for a continued run)."""
     adversarial, aux = n_parameters(task.generator, task.critic), n_parameters(objectives)
-    return within_time(budget, adversarial, aux, task.data.n_rows)
+    return within_time(budget, adversarial, aux, task.data.n_rows, droppable)
