@@ -193,6 +193,12 @@ def _features(frame: pd.DataFrame, columns: list[str], categorical: set) -> np.n
     return np.column_stack(out) if out else np.zeros((len(frame), 0))
 
 
+def _categorical_mask(frame: pd.DataFrame, features: list[str], categorical: set) -> np.ndarray:
+    """Which features HistGradientBoosting takes as categorical: it takes at most 255 levels per feature,
+    so wider ones (diabetes-130's diagnosis codes) go in as ordinal codes."""
+    return np.array([c in categorical and frame[c].nunique() <= 250 for c in features], dtype=bool)
+
+
 def _predict_score(
     fit_rows: pd.DataFrame, test: pd.DataFrame, target: str, schema, iterations: int = 100, gini: bool = False
 ) -> float:
@@ -211,8 +217,7 @@ def _predict_score(
     ]
     both = pd.concat([fit_rows[features], test[features]], ignore_index=True)
     x = _features(both, features, categorical)
-    # HistGradientBoosting takes at most 255 levels per categorical feature; wider ones go in as ordinal codes
-    mask = np.array([c in categorical and both[c].nunique() <= 250 for c in features]) if features else None
+    mask = _categorical_mask(both, features, categorical) if features else None
     x_fit, x_test = x[: len(fit_rows)], x[len(fit_rows) :]
     if target in categorical:
         y_fit, y_test = as_labels(fit_rows[target]).fillna("<NA>"), as_labels(test[target]).fillna("<NA>")
@@ -241,18 +246,21 @@ def _predict_score(
     return float(r2_score(y_test[keep_test], model.predict(x_test[keep_test])))
 
 
-def global_utility(train: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame, schema) -> float:
+def global_utility(
+    train: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame, schema, real: dict | None = None
+) -> float:
     """Mean over columns of (score trained on synthetic) / (score trained on real), each column predicted
-    from the others on the real test rows; columns the real rows predict at most 0.05 are left out."""
-    ratios = []
+    from the others on the real test rows; columns the real rows predict at most 0.05 are left out.
+    ``real`` keeps the real-trained scores by column for the next system on the same split."""
+    ratios, real = [], {} if real is None else real
     for spec in schema.columns:
         if spec.kind not in ("continuous", "integer", "categorical"):
             continue
-        real = _predict_score(train, test, spec.name, schema, iterations=50, gini=True)
-        if real > 0.05:
-            ratios.append(
-                max(_predict_score(synthetic, test, spec.name, schema, iterations=50, gini=True), 0.0) / real
-            )
+        if spec.name not in real:
+            real[spec.name] = _predict_score(train, test, spec.name, schema, iterations=50, gini=True)
+        if real[spec.name] > 0.05:
+            synthetic_score = _predict_score(synthetic, test, spec.name, schema, iterations=50, gini=True)
+            ratios.append(max(synthetic_score, 0.0) / real[spec.name])
     return float(np.mean(ratios)) if ratios else float("nan")
 
 
@@ -268,7 +276,7 @@ def detection(train: pd.DataFrame, synthetic: pd.DataFrame, schema, seed: int) -
     n = min(len(train), len(synthetic), 20_000)
     both = pd.concat([train.iloc[:n][features], synthetic.iloc[:n][features]], ignore_index=True)
     x, y = _features(both, features, categorical), np.r_[np.zeros(n), np.ones(n)]
-    mask = np.array([c in categorical for c in features])
+    mask = _categorical_mask(both, features, categorical)
     aucs = []
     for fit, score in StratifiedKFold(3, shuffle=True, random_state=seed).split(x, y):
         model = HistGradientBoostingClassifier(max_iter=100, categorical_features=mask, random_state=0).fit(
@@ -325,11 +333,22 @@ def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame, sc
     }
 
 
-def score(name: str, train, test, synthetic, schema, target: str, condition: tuple, seed: int) -> dict:
+def score(
+    name: str,
+    train,
+    test,
+    synthetic,
+    schema,
+    target: str,
+    condition: tuple,
+    seed: int,
+    real: dict | None = None,
+) -> dict:
+    """Every figure of one system's rows; ``real`` caches the real-trained scores of the split."""
     return {
         **quality(train, synthetic, schema),
         "tstr": _predict_score(synthetic, test, target, schema),
-        "global_utility": global_utility(train, synthetic, test, schema),
+        "global_utility": global_utility(train, synthetic, test, schema, real),
         "detection": detection(train, synthetic, schema, seed),
         "conditional_tv": conditional_tv(train, synthetic, condition),
         **privacy(train, synthetic, test, schema),
@@ -367,7 +386,7 @@ def main() -> None:
     for name in [] if args.report_only else args.tables:
         load, target, condition = tables()[name]
         frame = load()
-        trtr = {}
+        trtr, real = {}, {}
         for seed in range(args.seeds):
             train, test = split(frame, target, seed)
             schema = Schema.infer(train)
@@ -384,7 +403,17 @@ def main() -> None:
                     "fit_s": seconds,
                     "trtr": trtr[seed],
                     "sdmetrics": sdmetrics.__version__,
-                    **score(name, train, test, synthetic, schema, target, condition, seed),
+                    **score(
+                        name,
+                        train,
+                        test,
+                        synthetic,
+                        schema,
+                        target,
+                        condition,
+                        seed,
+                        real.setdefault(seed, {}),
+                    ),
                 }
                 rows.append(row)
                 print(json.dumps(row, default=str), flush=True)
