@@ -110,7 +110,11 @@ def _sdv(system: str, train: pd.DataFrame, schema, seed: int) -> pd.DataFrame:
     from sdv.metadata import Metadata
     from sdv.single_table import GaussianCopulaSynthesizer, TVAESynthesizer
 
-    metadata = Metadata.load_from_dict({"tables": {"t": {"columns": sdmetrics_metadata(schema)["columns"]}}})
+    columns = sdmetrics_metadata(schema)["columns"]
+    # SDV learns every column it is given; one constant in the training rows (diabetes-130's rarely
+    # prescribed drugs, always "No" in a split) is a category with one level
+    columns |= {c.name: {"sdtype": "categorical"} for c in schema.columns if c.kind == "constant"}
+    metadata = Metadata.load_from_dict({"tables": {"t": {"columns": columns}}})
     np.random.seed(seed)  # SDV draws from the global RNGs (benchmark only: synthgan never does)
     torch.manual_seed(seed)
     model = (GaussianCopulaSynthesizer if system == "gaussian_copula" else TVAESynthesizer)(metadata)
@@ -121,7 +125,7 @@ def _sdv(system: str, train: pd.DataFrame, schema, seed: int) -> pd.DataFrame:
 def _reference(name: str, train: pd.DataFrame, schema, seed: int) -> pd.DataFrame:
     from ctgan import CTGAN
 
-    discrete = [c.name for c in schema.columns if c.kind == "categorical"]
+    discrete = [c.name for c in schema.columns if c.kind in ("categorical", "constant")]
     filled = train.copy()
     for c in filled.columns:
         if c in discrete:
