@@ -84,7 +84,8 @@ def tables() -> dict:
 
 # ---- systems -------------------------------------------------------------------------------------------
 def synthesize(system: str, name: str, train: pd.DataFrame, schema, seed: int) -> tuple[pd.DataFrame, float]:
-    """``len(train)`` rows from ``system`` fitted on ``train``, and the fit's seconds."""
+    """``len(train)`` rows from ``system`` fitted on ``train``, and the fit's seconds; synthgan's rows say
+    the steps it trained in ``attrs["steps"]``."""
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     if system == "synthgan":
@@ -102,7 +103,10 @@ def synthesize(system: str, name: str, train: pd.DataFrame, schema, seed: int) -
         rows = pd.DataFrame({c: train[c].to_numpy()[rng.permutation(len(train))] for c in train.columns})
     else:
         raise ValueError(f"unknown system {system!r}; choose from {SYSTEMS}")
-    return rows[list(train.columns)].reset_index(drop=True), time.perf_counter() - start
+    seconds, rows = time.perf_counter() - start, rows[list(train.columns)].reset_index(drop=True)
+    if system == "synthgan":
+        rows.attrs["steps"] = model.budget_.total_steps  # what the time budget gave this table
+    return rows, seconds
 
 
 def _sdv(system: str, train: pd.DataFrame, schema, seed: int) -> pd.DataFrame:
@@ -405,6 +409,7 @@ def main() -> None:
                     "seed": seed,
                     "system": system,
                     "fit_s": seconds,
+                    **({"steps": synthetic.attrs["steps"]} if "steps" in synthetic.attrs else {}),
                     "trtr": trtr[seed],
                     "sdmetrics": sdmetrics.__version__,
                     **score(
