@@ -31,11 +31,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SYSTEMS = ("synthgan", "gaussian_copula", "tvae")
 
 
-def trends_both_ways(train: pd.DataFrame, synthetic: pd.DataFrame, schema) -> dict:
+def trends_both_ways(train: pd.DataFrame, synthetic: pd.DataFrame, schema, report=None) -> dict:
+    """SDMetrics' pair trends (of ``report`` when given: ``quality_report`` of the same rows) and the same
+    pairs on the real table's bins."""
     from sdmetrics.column_pairs import ContingencySimilarity
 
     numeric = numeric_columns(schema)
-    report = quality_report(train, synthetic, schema)
+    report = quality_report(train, synthetic, schema) if report is None else report
     details = report.get_details("Column Pair Trends")
     counted = details[details["Meets Threshold?"].astype("boolean").fillna(False)]
     rebinned, mixed = [], 0
