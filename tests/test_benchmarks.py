@@ -96,8 +96,9 @@ def test_scaling_systems_are_synthgan_at_both_precisions_and_the_reference():
 
 
 def test_quality_scores_take_categorical_columns_wider_than_histgradientboosting_allows():
-    """diabetes-130's diagnosis codes have some 700 levels; HistGradientBoosting refuses more than 255 as a
-    categorical feature, so the quality benchmark's classifiers take such a column as ordinal codes."""
+    """diabetes-130's diagnosis codes have hundreds of levels in a 20,000-row sample; HistGradientBoosting
+    refuses more than 255 as a categorical feature, so the quality benchmark's classifiers take such a column
+    as ordinal codes."""
     pytest.importorskip("sklearn")
     import numpy as np
     import pandas as pd
