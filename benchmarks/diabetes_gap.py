@@ -7,11 +7,21 @@ This script scores, on quality.py's split of one seed, synthgan's default, synth
 (``CTGAN(steps=10_000)``: steps asked for skip the time budget, so this variant also keeps the every-column
 term the default leaves out here - two changes at once), SDV's GaussianCopula and shuffled real columns:
 SDMetrics' pair trends, the same pairs on the real table's bins, the mean score by kind of pair, TSTR (macro
-F1 of ``readmitted``) and the numeric columns whose synthetic range is not the real one.
+F1 of ``readmitted``) and the numeric columns whose synthetic range is not the real one. ``--variants`` also
+takes synthgan's default with one setting changed (``SETTINGS``): learning rates of 4e-4, a critic of
+(128, 128) or batches of 250 rows - whose cheaper steps the time budget turns into more of them - or 5,000
+steps, twice the budget's, with the every-column term or without it (as the default trains here), or the
+term kept within the time budget (1,420 steps: what 150 s buy with it, where the default trains 2,417-2,478
+without it).
 
     python benchmarks/diabetes_gap.py --seeds 1
+    python benchmarks/diabetes_gap.py --seeds 3 --out results/diabetes_gap_settings --variants synthgan \
+        synthgan_lr_4e-4 synthgan_critic_128 synthgan_1420_steps synthgan_5000_steps_no_columns_term \
+        synthgan_batch_250 synthgan_5000_steps
 
-writes ``results/diabetes_gap.json`` and ``results/diabetes_gap.md``.
+write ``results/diabetes_gap.{json,md}`` and ``results/diabetes_gap_settings.{json,md}``. The settings file
+holds the rows of runs of those variants with ``--seeds``, ``--first-seed`` and ``--out`` split up to share
+the machine (``synthgan_5000_steps`` at seeds 0-1 only; the default's seed 0 from ``diabetes_gap.json``).
 """
 
 from __future__ import annotations
@@ -29,18 +39,28 @@ from trend_bins import numeric_columns, trends_both_ways
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = ("synthgan", "synthgan_10000_steps", "gaussian_copula", "shuffled")
+#: synthgan's default with one setting changed (``--variants``): what the time budget could buy on a wide table.
+SETTINGS = {
+    "synthgan_10000_steps": dict(steps=10_000),
+    "synthgan_lr_4e-4": dict(generator_lr=4e-4, discriminator_lr=4e-4),
+    "synthgan_critic_128": dict(discriminator_dim=(128, 128)),
+    "synthgan_1420_steps": dict(steps=1420),
+    "synthgan_5000_steps": dict(steps=5000),
+    "synthgan_5000_steps_no_columns_term": dict(steps=5000, objectives={"columns": 0}),
+    "synthgan_batch_250": dict(batch_size=250),
+}
 KINDS = ("categorical pairs", "mixed pairs", "numeric pairs")
 
 
 def generate(variant: str, train: pd.DataFrame, schema, seed: int) -> tuple[pd.DataFrame, float, int | None]:
     """(rows, fit seconds, steps) of ``variant`` on ``train``."""
-    if variant != "synthgan_10000_steps":
+    if variant not in SETTINGS:
         rows, seconds = synthesize(variant, "diabetes", train, schema, seed)
         return rows, seconds, rows.attrs.get("steps")
     from synthgan import CTGAN
 
     start = time.perf_counter()
-    model = CTGAN(steps=10_000, random_state=seed, verbose=False).fit(train, schema=schema)
+    model = CTGAN(**SETTINGS[variant], random_state=seed, verbose=False).fit(train, schema=schema)
     rows = model.sample(len(train), random_state=seed)[list(train.columns)]
     return rows, time.perf_counter() - start, model.budget_.total_steps
 
@@ -66,7 +86,16 @@ def markdown(results: list[dict]) -> str:
         "quality.py's split and seed; SDMetrics 0.32. `real bins`: the same pairs with numeric columns",
         "binned on the real table's edges (trend_bins.py). TSTR: macro F1 of `readmitted` on the real test",
         "rows.",
-        "`synthgan_10000_steps` is `CTGAN(steps=10_000)`, which also keeps the every-column term.",
+        *[
+            f"`{name}` is `CTGAN({', '.join(f'{k}={v!r}' for k, v in SETTINGS[name].items())})`."
+            for name in SETTINGS
+            if any(r["variant"] == name for r in results)
+        ],
+        *(
+            ["Steps asked for skip the time budget, so `steps=` alone also keeps the every-column term."]
+            if any("steps" in SETTINGS.get(r["variant"], {}) for r in results)
+            else []
+        ),
         "",
         "| seed | variant | steps | fit s | trends | trends (real bins) | categorical pairs | mixed pairs "
         "| numeric pairs | TSTR | numeric columns off the real range |",
@@ -82,10 +111,45 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def settings_table(results: list[dict]) -> str:
+    """Each setting's mean over its seeds, with the mean paired difference to the default over the same seeds
+    in brackets (the table in docs/benchmarks.md)."""
+    base = {r["seed"]: r for r in results if r["variant"] == "synthgan"}
+    metrics = {
+        "trends": "trends",
+        "trends_real_bins": "real bins",
+        **{k: k for k in KINDS[:2]},
+        "tstr": "TSTR",
+    }
+    lines = [
+        "| setting | seeds | steps | fit s | " + " | ".join(metrics.values()) + " |",
+        "|---|---|---|---|" + "---|" * len(metrics),
+    ]
+    for variant in ["synthgan", *SETTINGS]:
+        runs = [r for r in results if r["variant"] == variant]
+        if not runs:
+            continue
+        cells = []
+        for key in metrics:
+            mean = float(np.mean([r[key] for r in runs]))
+            paired = float(np.mean([r[key] - base[r["seed"]][key] for r in runs]))
+            cells.append(f"{mean:.3f}" + ("" if variant == "synthgan" else f" ({paired:+.3f})"))
+        setting = ", ".join(f"{k}={v!r}" for k, v in SETTINGS.get(variant, {}).items())
+        steps = sorted(r["steps"] for r in runs)
+        lines.append(
+            f"| {'default (`CTGAN()`)' if variant == 'synthgan' else f'`{setting}`'} | "
+            f"{', '.join(str(r['seed']) for r in runs)} | "
+            f"{steps[0]:,}{'' if steps[0] == steps[-1] else f'-{steps[-1]:,}'} | "
+            f"{np.mean([r['fit_s'] for r in runs]):.0f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=[*VARIANTS, *SETTINGS])
     parser.add_argument("--out", default=str(RESULTS / "diabetes_gap"))
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -93,7 +157,7 @@ def main() -> None:
 
     load, target, _ = tables()["diabetes"]
     frame, results = load(), []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         train, test = split(frame, target, seed)
         schema = Schema.infer(train)
         for variant in args.variants:

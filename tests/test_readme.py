@@ -619,3 +619,28 @@ def test_diabetes_paragraph_quotes_the_quality_results():
     assert status in text and w(gc, "trends") != "beats" and w("tvae", "trends") == "beats"
     assert abs(m("synthgan", "detection") - m("shuffled", "detection")) < 0.005
     assert max(m(s, "trends") for s in ("synthgan", "tvae", gc, "ctgan")) < m("shuffled", "trends")
+
+
+def test_docs_diabetes_settings_table_is_the_results_file():
+    """docs/benchmarks.md's table of synthgan's settings on diabetes-130 is diabetes_gap_settings.json's, and
+    the default's rows there are quality.py's, seed by seed (the same fits)."""
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    gap = importlib.import_module("diabetes_gap")
+    results = ROOT / "benchmarks" / "results"
+    rows = json.loads((results / "diabetes_gap_settings.json").read_text())
+    docs = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert gap.settings_table(rows) in docs
+    quality = {
+        r["seed"]: r
+        for r in json.loads((results / "quality.json").read_text())
+        if r["table"] == "diabetes" and r["system"] == "synthgan"
+    }
+    default = [r for r in rows if r["variant"] == "synthgan"]
+    assert len(default) == 3
+    for r in default:
+        assert (r["steps"], r["trends"], r["tstr"]) == tuple(
+            quality[r["seed"]][k] for k in ("steps", "trends", "tstr")
+        )
