@@ -14,8 +14,9 @@ steps, twice the budget's, with the every-column term or without it (as the defa
 term kept within the time budget (1,420 steps: what 150 s buy with it, where the default trains 2,417-2,478
 without it).
 
-    python benchmarks/diabetes_gap.py --seeds 1
-    python benchmarks/diabetes_gap.py --seeds 3 --out results/diabetes_gap_settings --variants synthgan \
+    cd benchmarks
+    python diabetes_gap.py --seeds 1
+    python diabetes_gap.py --seeds 3 --out results/diabetes_gap_settings --variants synthgan \
         synthgan_lr_4e-4 synthgan_critic_128 synthgan_1420_steps synthgan_5000_steps_no_columns_term \
         synthgan_batch_250 synthgan_5000_steps
 
@@ -39,7 +40,8 @@ from trend_bins import numeric_columns, trends_both_ways
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = ("synthgan", "synthgan_10000_steps", "gaussian_copula", "shuffled")
-#: synthgan's default with one setting changed (``--variants``): what the time budget could buy on a wide table.
+#: synthgan's default with one setting changed (``--variants``): what the time budget could buy on a wide
+#: table.
 SETTINGS = {
     "synthgan_10000_steps": dict(steps=10_000),
     "synthgan_lr_4e-4": dict(generator_lr=4e-4, discriminator_lr=4e-4),
@@ -108,17 +110,23 @@ def markdown(results: list[dict]) -> str:
             + " | ".join(f"{r.get(kind, float('nan')):.3f}" for kind in KINDS)
             + f" | {r['tstr']:.3f} | {len(r['range_differs'])} of {r['numeric']} |"
         )
+    defaults = {r["seed"] for r in results if r["variant"] == "synthgan"}
+    settings = {r["seed"] for r in results if r["variant"] in SETTINGS}
+    if settings and settings <= defaults:
+        lines += ["", "Means over seeds; in brackets the mean paired difference to the default:", ""]
+        lines.append(settings_table(results))
     return "\n".join(lines) + "\n"
 
 
 def settings_table(results: list[dict]) -> str:
     """Each setting's mean over its seeds, with the mean paired difference to the default over the same seeds
-    in brackets (the table in docs/benchmarks.md)."""
+    in brackets (the table in docs/benchmarks.md; ``markdown`` appends it when the results hold a setting)."""
     base = {r["seed"]: r for r in results if r["variant"] == "synthgan"}
     metrics = {
         "trends": "trends",
         "trends_real_bins": "real bins",
-        **{k: k for k in KINDS[:2]},
+        "categorical pairs": "categorical pairs",
+        "mixed pairs": "mixed pairs",
         "tstr": "TSTR",
     }
     lines = [
@@ -133,15 +141,16 @@ def settings_table(results: list[dict]) -> str:
         for key in metrics:
             mean = float(np.mean([r[key] for r in runs]))
             paired = float(np.mean([r[key] - base[r["seed"]][key] for r in runs]))
-            cells.append(f"{mean:.3f}" + ("" if variant == "synthgan" else f" ({paired:+.3f})"))
-        setting = ", ".join(f"{k}={v!r}" for k, v in SETTINGS.get(variant, {}).items())
-        steps = sorted(r["steps"] for r in runs)
-        lines.append(
-            f"| {'default (`CTGAN()`)' if variant == 'synthgan' else f'`{setting}`'} | "
-            f"{', '.join(str(r['seed']) for r in runs)} | "
-            f"{steps[0]:,}{'' if steps[0] == steps[-1] else f'-{steps[-1]:,}'} | "
-            f"{np.mean([r['fit_s'] for r in runs]):.0f} | " + " | ".join(cells) + " |"
-        )
+            cells.append(f"{mean:.3f}" if variant == "synthgan" else f"{mean:.3f} ({paired:+.3f})")
+        if variant == "synthgan":
+            label = "default (`CTGAN()`)"
+        else:
+            label = "`" + ", ".join(f"{k}={v!r}" for k, v in SETTINGS[variant].items()) + "`"
+        low, high = min(r["steps"] for r in runs), max(r["steps"] for r in runs)
+        steps = f"{low:,}" if low == high else f"{low:,}-{high:,}"
+        seeds = ", ".join(str(r["seed"]) for r in runs)
+        fit = np.mean([r["fit_s"] for r in runs])
+        lines.append(f"| {label} | {seeds} | {steps} | {fit:.0f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -621,18 +621,32 @@ def test_diabetes_paragraph_quotes_the_quality_results():
     assert max(m(s, "trends") for s in ("synthgan", "tvae", gc, "ctgan")) < m("shuffled", "trends")
 
 
-def test_docs_diabetes_settings_table_is_the_results_file():
-    """docs/benchmarks.md's table of synthgan's settings on diabetes-130 is diabetes_gap_settings.json's, and
-    the default's rows there are quality.py's, seed by seed (the same fits)."""
+def test_docs_diabetes_settings_table_is_the_results_file(monkeypatch):
+    """docs/benchmarks.md's table of synthgan's settings on diabetes-130 is diabetes_gap_settings.json's (and
+    its .md's), the default's rows there are quality.py's, seed by seed (the same fits), and the prose quotes
+    the paired differences it rests on."""
     import importlib
-    import sys
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     gap = importlib.import_module("diabetes_gap")
     results = ROOT / "benchmarks" / "results"
     rows = json.loads((results / "diabetes_gap_settings.json").read_text())
     docs = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
     assert gap.settings_table(rows) in docs
+    assert (results / "diabetes_gap_settings.md").read_text() == gap.markdown(rows)
+    by = {(r["variant"], r["seed"]): r for r in rows}
+
+    def lift(variant: str, over: str, key: str, seed: int) -> str:
+        return f"{by[(variant, seed)][key] - by[(over, seed)][key]:+.3f}"
+
+    term, without = "synthgan_5000_steps", "synthgan_5000_steps_no_columns_term"
+    prose = " ".join(docs.split())
+    assert (
+        f"categorical pairs by {lift(term, without, 'categorical pairs', 0)} and "
+        f"{lift(term, without, 'categorical pairs', 1)} and the real-bins trends by "
+        f"{lift(term, without, 'trends_real_bins', 0)} and {lift(term, without, 'trends_real_bins', 1)} "
+        "(seeds 0 and 1)"
+    ) in prose
     quality = {
         r["seed"]: r
         for r in json.loads((results / "quality.json").read_text())
