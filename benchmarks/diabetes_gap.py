@@ -22,7 +22,7 @@ without it).
 
 write ``results/diabetes_gap.{json,md}`` and ``results/diabetes_gap_settings.{json,md}``. The settings file
 holds the rows of runs of those variants with ``--seeds``, ``--first-seed`` and ``--out`` split up to share
-the machine (``synthgan_5000_steps`` at seeds 0-1 only; the default's seed 0 from ``diabetes_gap.json``).
+the machine (``synthgan_5000_steps`` at seeds 0-1, then 2; the default's seed 0 from ``diabetes_gap.json``).
 """
 
 from __future__ import annotations

@@ -640,12 +640,12 @@ def test_docs_diabetes_settings_table_is_the_results_file(monkeypatch):
         return f"{by[(variant, seed)][key] - by[(over, seed)][key]:+.3f}"
 
     term, without = "synthgan_5000_steps", "synthgan_5000_steps_no_columns_term"
+    keys = ("categorical pairs", "trends_real_bins")
     prose = " ".join(docs.split())
+    cats, bins = ([lift(term, without, key, seed) for seed in (0, 1, 2)] for key in keys)
     assert (
-        f"categorical pairs by {lift(term, without, 'categorical pairs', 0)} and "
-        f"{lift(term, without, 'categorical pairs', 1)} and the real-bins trends by "
-        f"{lift(term, without, 'trends_real_bins', 0)} and {lift(term, without, 'trends_real_bins', 1)} "
-        "(seeds 0 and 1)"
+        f"categorical pairs by {cats[0]}, {cats[1]} and {cats[2]} and the real-bins trends by {bins[0]}, "
+        f"{bins[1]} and {bins[2]} (seeds 0, 1 and 2;"
     ) in prose
     quality = {
         r["seed"]: r
