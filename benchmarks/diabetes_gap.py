@@ -54,6 +54,11 @@ SETTINGS = {
 KINDS = ("categorical pairs", "mixed pairs", "numeric pairs")
 
 
+def setting(variant: str) -> str:
+    """A setting's keyword arguments as written in a call: ``steps=5000, objectives={'columns': 0}``."""
+    return ", ".join(f"{k}={v!r}" for k, v in SETTINGS[variant].items())
+
+
 def generate(variant: str, train: pd.DataFrame, schema, seed: int) -> tuple[pd.DataFrame, float, int | None]:
     """(rows, fit seconds, steps) of ``variant`` on ``train``."""
     if variant not in SETTINGS:
@@ -89,7 +94,7 @@ def markdown(results: list[dict]) -> str:
         "binned on the real table's edges (trend_bins.py). TSTR: macro F1 of `readmitted` on the real test",
         "rows.",
         *[
-            f"`{name}` is `CTGAN({', '.join(f'{k}={v!r}' for k, v in SETTINGS[name].items())})`."
+            f"`{name}` is `CTGAN({setting(name)})`."
             for name in SETTINGS
             if any(r["variant"] == name for r in results)
         ],
@@ -142,10 +147,7 @@ def settings_table(results: list[dict]) -> str:
             mean = float(np.mean([r[key] for r in runs]))
             paired = float(np.mean([r[key] - base[r["seed"]][key] for r in runs]))
             cells.append(f"{mean:.3f}" if variant == "synthgan" else f"{mean:.3f} ({paired:+.3f})")
-        if variant == "synthgan":
-            label = "default (`CTGAN()`)"
-        else:
-            label = "`" + ", ".join(f"{k}={v!r}" for k, v in SETTINGS[variant].items()) + "`"
+        label = "default (`CTGAN()`)" if variant == "synthgan" else f"`{setting(variant)}`"
         low, high = min(r["steps"] for r in runs), max(r["steps"] for r in runs)
         steps = f"{low:,}" if low == high else f"{low:,}-{high:,}"
         seeds = ", ".join(str(r["seed"]) for r in runs)

@@ -441,9 +441,23 @@ def _mean_se(values) -> tuple[float, float]:
     ) > 1 else 0.0
 
 
-def markdown(rows: list[dict]) -> str:
+def paired_interval(differences) -> tuple[float, float, float]:
+    """(mean, low, high): the 95% t interval of paired differences (synthgan - peer, one per seed; missing
+    ones dropped); low and high are nan under two differences.
+
+    Example:
+        >>> [round(v, 3) for v in paired_interval([0.01, 0.03, 0.02])]
+        [0.02, -0.005, 0.045]
+    """
     from scipy.stats import t as student_t
 
+    d = pd.Series(differences, dtype=float).dropna()
+    m, s = _mean_se(d)
+    t = float(student_t.ppf(0.975, len(d) - 1)) if len(d) > 1 else float("nan")
+    return m, m - t * s, m + t * s
+
+
+def markdown(rows: list[dict]) -> str:
     lines = [
         "# Quality beside the models a user would pick instead (`python benchmarks/quality.py`)",
         "",
@@ -480,12 +494,8 @@ def markdown(rows: list[dict]) -> str:
                 seeds = ours.index.intersection(runs.index)
                 cells = []
                 for k in METRICS:
-                    d = (ours.loc[seeds, k] - runs.loc[seeds, k]).astype(float).dropna()
-                    m, s = _mean_se(d)
-                    t = float(student_t.ppf(0.975, len(d) - 1)) if len(d) > 1 else float("nan")
-                    cells.append(
-                        f"{m:+.3f} [{m - t * s:+.3f}, {m + t * s:+.3f}]" if len(d) > 1 else f"{m:+.3f}"
-                    )
+                    m, low, high = paired_interval(ours.loc[seeds, k] - runs.loc[seeds, k])
+                    cells.append(f"{m:+.3f}" if math.isnan(low) else f"{m:+.3f} [{low:+.3f}, {high:+.3f}]")
                 lines.append(f"| {system} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines) + "\n"

@@ -109,9 +109,26 @@ def test_quality_table_quotes_the_quality_results():
         assert quoted[2:] == [figures[1], figures[3], figures[4], figures[5]], line
 
 
-def test_larger_tables_paragraph_quotes_the_quality_results():
+def _benchmark(monkeypatch, name: str):
+    """The module ``benchmarks/<name>.py`` (benchmarks/ on the path for this test only)."""
+    import importlib
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    return importlib.import_module(name)
+
+
+def _paired_bounds(quality, runs: list[dict], table: str, peer: str, metric: str) -> tuple[float, float]:
+    """The paired 95% interval (synthgan - peer) of ``metric`` on ``table``, from quality.json's unrounded
+    runs - quality.md prints it rounded, and "-0.000" may lie below 0."""
+    ours = {r["seed"]: r[metric] for r in runs if r["table"] == table and r["system"] == "synthgan"}
+    diffs = [ours[r["seed"]] - r[metric] for r in runs if r["table"] == table and r["system"] == peer]
+    return quality.paired_interval(diffs)[1:]
+
+
+def test_larger_tables_paragraph_quotes_the_quality_results(monkeypatch):
     """README's paragraph on Adult and credit default is quality.md's and quality.json's figures, word for
     word, and each "beats" / "ties" / "trails" is what the paired 95% interval says."""
+    quality = _benchmark(monkeypatch, "quality")
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     paragraph = text[text.index("On the two larger tables") : text.index(" On diabetes-130 (a 20,000-row")]
     results = (ROOT / "benchmarks" / "results" / "quality.md").read_text(encoding="utf-8")
@@ -124,8 +141,7 @@ def test_larger_tables_paragraph_quotes_the_quality_results():
         return row(part[part.index("| synthgan - peer") :], f"{peer} |")[1 + metrics.index(metric)]
 
     def bounds(table: str, peer: str, metric: str) -> tuple[float, float]:
-        low, high = d(table, peer, metric).split("[")[1].rstrip("]").split(", ")
-        return float(low), float(high)
+        return _paired_bounds(quality, runs, table, peer, metric)
 
     def values(table: str, system: str, key: str) -> list:
         return [r[key] for r in runs if r["table"] == table and r["system"] == system]
@@ -542,12 +558,12 @@ def _word(low: float, high: float) -> str:
     return "beats" if low > 0 else "trails" if high < 0 else "ties"
 
 
-def test_diabetes_paragraph_quotes_the_quality_results():
+def test_diabetes_paragraph_quotes_the_quality_results(monkeypatch):
     """README's diabetes-130 paragraph is quality.md's and quality.json's figures, word for word; every
     "beats" / "ties" / "trails" is what the paired 95% interval says, and the budget is the code's."""
-    from scipy.stats import t as student_t
-
     from synthgan.training.budget import BUDGET_ROWS, TIME_BUDGET
+
+    quality = _benchmark(monkeypatch, "quality")
 
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     start = text.index("On diabetes-130 (a 20,000-row sample")
@@ -562,11 +578,8 @@ def test_diabetes_paragraph_quotes_the_quality_results():
     def d(peer: str, metric: str) -> str:
         return row(paired, f"{peer} |")[1 + metrics.index(metric)]
 
-    def w(peer: str, metric: str) -> str:  # from the unrounded differences: "-0.000" may lie below 0
-        ours = {r["seed"]: r[metric] for r in runs if r["system"] == "synthgan"}
-        diffs = [ours[r["seed"]] - r[metric] for r in runs if r["system"] == peer]
-        half = student_t.ppf(0.975, len(diffs) - 1) * statistics.stdev(diffs) / len(diffs) ** 0.5
-        return _word(statistics.mean(diffs) - half, statistics.mean(diffs) + half)
+    def w(peer: str, metric: str) -> str:
+        return _word(*_paired_bounds(quality, runs, "diabetes", peer, metric))
 
     def values(system: str, key: str) -> list:
         return [r[key] for r in runs if r["system"] == system]
@@ -625,10 +638,7 @@ def test_docs_diabetes_settings_table_is_the_results_file(monkeypatch):
     """docs/benchmarks.md's table of synthgan's settings on diabetes-130 is diabetes_gap_settings.json's (and
     its .md's), the default's rows there are quality.py's, seed by seed (the same fits), and the prose quotes
     the paired differences it rests on."""
-    import importlib
-
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    gap = importlib.import_module("diabetes_gap")
+    gap = _benchmark(monkeypatch, "diabetes_gap")
     results = ROOT / "benchmarks" / "results"
     rows = json.loads((results / "diabetes_gap_settings.json").read_text())
     docs = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
