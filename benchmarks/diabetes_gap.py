@@ -12,17 +12,19 @@ takes synthgan's default with one setting changed (``SETTINGS``): learning rates
 (128, 128) or batches of 250 rows - whose cheaper steps the time budget turns into more of them - or 5,000
 steps, twice the budget's, with the every-column term or without it (as the default trains here), or the
 term kept within the time budget (1,420 steps: what 150 s buy with it, where the default trains 2,417-2,478
-without it).
+without it), or the term on 100 rows of each batch (``objectives={"columns": {"rows": 100}}``) within the
+budget and at 5,000 steps.
 
     cd benchmarks
     python diabetes_gap.py --seeds 1
     python diabetes_gap.py --seeds 3 --out results/diabetes_gap_settings --variants synthgan \
         synthgan_lr_4e-4 synthgan_critic_128 synthgan_1420_steps synthgan_5000_steps_no_columns_term \
-        synthgan_batch_250 synthgan_5000_steps
+        synthgan_batch_250 synthgan_5000_steps synthgan_columns_100_rows synthgan_5000_steps_columns_100_rows
 
 write ``results/diabetes_gap.{json,md}`` and ``results/diabetes_gap_settings.{json,md}``. The settings file
 holds the rows of runs of those variants with ``--seeds``, ``--first-seed`` and ``--out`` split up to share
-the machine (``synthgan_5000_steps`` at seeds 0-1, then 2; the default's seed 0 from ``diabetes_gap.json``).
+the machine (``synthgan_5000_steps`` at seeds 0-1, then 2; the two ``columns_100_rows`` settings on another
+day; the default's seed 0 from ``diabetes_gap.json``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ SETTINGS = {
     "synthgan_5000_steps": dict(steps=5000),
     "synthgan_5000_steps_no_columns_term": dict(steps=5000, objectives={"columns": 0}),
     "synthgan_batch_250": dict(batch_size=250),
+    "synthgan_columns_100_rows": dict(objectives={"columns": {"rows": 100}}),
+    "synthgan_5000_steps_columns_100_rows": dict(steps=5000, objectives={"columns": {"rows": 100}}),
 }
 KINDS = ("categorical pairs", "mixed pairs", "numeric pairs")
 

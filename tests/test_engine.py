@@ -585,3 +585,43 @@ def test_model_files_written_before_the_engine_load_and_sample_the_same_rows():
     got = old.sample(20, random_state=3)
     got["admitted"] = got["admitted"].astype(str)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_an_auxiliary_term_on_fewer_rows_scores_every_kth_row_and_costs_that_share(monkeypatch, tmp_path):
+    """``objectives={"columns": {"rows": k}}`` scores every ceil(batch / k)-th row of a batch (real and fake
+    alike): the same loss as the full term on those rows, with the same draws; the time budget counts the
+    term's parameters at that share, so asking for it on fewer rows buys more steps."""
+    from synthgan.training import budget as B
+
+    asked = dict(epochs=1, **FAST)
+    model = CTGAN(objectives={"columns": {"rows": 7}}, **asked).fit(small_frame())
+    (term,) = [o for o in model.trainer_.objectives if o.name == "columns"]
+    assert term.rows == 7 and term.scored_share(60) == pytest.approx(7 / 60)  # rows 0, 9, ..., 54
+    assert B.auxiliary_parameters([term], 60) == pytest.approx(B.n_parameters(term) * 7 / 60)
+    rows = torch.rand(60, term.net.masks.shape[1], generator=torch.Generator().manual_seed(1))
+    part = term._score(rows, torch.Generator().manual_seed(2))
+    term.rows = None
+    assert term.scored_share(60) == 1.0
+    assert torch.equal(part, term._score(rows[::9], torch.Generator().manual_seed(2)))
+    saved = CTGAN.load(model.save(tmp_path / "m.synthgan"))
+    assert saved.get_params()["objectives"] == {"columns": {"rows": 7}}
+    for bad in (0, 2.5, True, "10"):
+        with pytest.raises(
+            InvalidParameterError, match=rf"objectives\['columns'\] rows={bad!r} must be a whole"
+        ):
+            CTGAN(objectives={"columns": {"rows": bad}}, **asked).fit(small_frame())
+    monkeypatch.setattr(B, "TIME_BUDGET", 1.0)  # budgets a few hundred steps long
+    monkeypatch.setattr(B, "MIN_TIMED_STEPS", 5)
+    full, fewer = (
+        CTGAN(objectives={"columns": value}, random_state=0, verbose=False).fit(small_frame())
+        for value in (0.2, {"rows": 10})
+    )
+    assert fewer.budget_.rule == full.budget_.rule == "time"
+    assert fewer.budget_.total_steps > full.budget_.total_steps  # the term costs 10 / 70 of a batch's
+    task, batch = fewer.trainer_.task, fewer.budget_.batch_size
+    per_step = B.step_seconds(
+        B.n_parameters(task.generator, task.critic),
+        B.n_parameters(fewer.trainer_.objectives) * 10 / batch,
+        batch,
+    )
+    assert fewer.budget_.estimated_seconds == pytest.approx(fewer.budget_.total_steps * per_step)

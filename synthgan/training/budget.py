@@ -112,7 +112,13 @@ def n_parameters(*modules) -> int:
     return sum(p.numel() for m in modules for p in m.parameters())
 
 
-def step_seconds(adversarial: int, auxiliary: int, batch_size: int) -> float:
+def auxiliary_parameters(objectives, batch_size: int) -> float:
+    """The auxiliary terms' parameters as ``step_seconds`` counts them: each term's times the share of a
+    batch it scores (``Objective.scored_share``: all of it unless the term takes fewer rows)."""
+    return sum(n_parameters(o) * o.scored_share(batch_size) for o in objectives)
+
+
+def step_seconds(adversarial: int, auxiliary: float, batch_size: int) -> float:
     """Estimated seconds of one training step on the reference CPU, from the number of parameters of the
     adversarial networks (generator and critic) and of the auxiliary predictors.
 
@@ -241,7 +247,9 @@ def resolve_budget(
     return Budget(batch, per_epoch, total, pac, rule)
 
 
-def within_time(budget: Budget, adversarial: int, auxiliary: int, n_rows: int, droppable: int = 0) -> Budget:
+def within_time(
+    budget: Budget, adversarial: int, auxiliary: float, n_rows: int, droppable: float = 0
+) -> Budget:
     """``budget`` with its estimated seconds (``step_seconds``); a default one (not given in epochs or steps)
     fitted to the time budget - ``TIME_BUDGET`` seconds per ``BUDGET_ROWS`` training rows, at least
     ``TIME_BUDGET`` - by leaving out the every-column term first (``droppable``: its parameters, when the
@@ -279,7 +287,8 @@ def terms_within_time(task, terms: list, seed: int, budget: Budget, asked, train
     objectives = build_objectives(task, terms, seed)
     default = [o for o in objectives if o.name == "columns" and "columns" not in (asked or {})]
     if trained is None:
-        budget = networks_within_time(budget, task, objectives, n_parameters(*default))
+        droppable = auxiliary_parameters(default, budget.batch_size)
+        budget = networks_within_time(budget, task, objectives, droppable)
     else:
         budget = replace(budget, without_columns=bool(default) and "columns" not in trained)
     if budget.without_columns:  # the trainer re-draws every weight (init_weights): as if built without it
@@ -287,8 +296,9 @@ def terms_within_time(task, terms: list, seed: int, budget: Budget, asked, train
     return objectives, budget if trained is None else networks_within_time(budget, task, objectives)
 
 
-def networks_within_time(budget: Budget, task, objectives, droppable: int = 0) -> Budget:
+def networks_within_time(budget: Budget, task, objectives, droppable: float = 0) -> Budget:
     """``within_time`` for the networks a run trains (``droppable``: the parameters of a term it may leave
     out; none for a continued run)."""
-    adversarial, aux = n_parameters(task.generator, task.critic), n_parameters(objectives)
+    adversarial = n_parameters(task.generator, task.critic)
+    aux = auxiliary_parameters(objectives, budget.batch_size)
     return within_time(budget, adversarial, aux, task.data.n_rows, droppable)

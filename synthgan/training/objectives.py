@@ -87,6 +87,10 @@ class Objective(nn.Module):
         """The term's name in the loss history (objectives used twice, e.g. per column, add a suffix)."""
         return self.name
 
+    def scored_share(self, batch_size: int) -> float:
+        """The share of a batch's rows the term's own network scores (the time budget's cost of it)."""
+        return 1.0
+
     def critic_loss(self, p: CriticPass) -> torch.Tensor | None:
         return None
 
