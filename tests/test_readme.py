@@ -263,6 +263,36 @@ def test_gate_tables_quote_the_calibration_and_oracle_results():
         assert quoted == figures[:6] + figures[7:], label  # README leaves out "any oracle"
 
 
+def test_table1_dependence_ranges_are_the_calibration_runs():
+    """The ranges of kept dependence under Table 1 are those of the runs its command names (--inputs)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    caption = " ".join(text[text.index("**Table 1.") : text.index("Refused runs / seeds:")].split())
+    inputs = caption[caption.index("--redecide --inputs ") : caption.index(" --before ")].split()[2:]
+    results = ROOT / "benchmarks"
+    kept: dict[tuple[str, str], list[float]] = {}
+    for path in inputs:
+        for s in json.loads((results / path).read_text()):
+            value = s.get("report", {}).get("fidelity", {}).get("dependence_kept")
+            if value is not None:
+                kept.setdefault((s["set"], s["data"]), []).append(value)
+
+    def spread(sets: str, data: str, between: str = "-") -> str:
+        values = [x for t in data.split() for x in kept[sets, t]]
+        return f"{min(values):.3f}{between}{max(values):.3f}"
+
+    heart, kidney, adult, credit, diabetes = (
+        spread("trained", t)
+        for t in ("heart_disease", "chronic_kidney_disease", "adult_10k", "credit_default", "diabetes_20k")
+    )
+    every = "heart_disease chronic_kidney_disease adult_10k credit_default diabetes_20k"
+    shuffled, marginals = (spread(sets, every, " to ") for sets in ("shuffled_columns", "marginals_only"))
+    assert (
+        f"trained models keep {heart} of the real dependence on heart disease, {kidney} on kidney, "
+        f"{adult} on Adult, {credit} on credit default and {diabetes} on diabetes-130; shuffled columns "
+        f"{shuffled} and marginals only {marginals} on those tables"
+    ) in " ".join(text.split())
+
+
 def test_the_tutorial_runs_as_written(tmp_path):
     """The five-minute tutorial's commands, verbatim, on the shipped table: each exits 0, or 3 where a gate
     refuses (the default budget passes on this table 20 times in 20: benchmarks/results/demo_pass_rate.md),
