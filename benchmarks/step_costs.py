@@ -64,7 +64,7 @@ def measure(frames: dict[str, pd.DataFrame], rounds: int = 2) -> dict[str, dict]
             info[name] = {
                 "batch": model.batch_size_,
                 "adversarial": B.n_parameters(task.generator, task.critic),
-                "auxiliary": B.n_parameters(model.trainer_.objectives),
+                "auxiliary": B.auxiliary_parameters(model.trainer_.objectives, model.budget_.batch_size),
             }
             print(name, f"{times[name][-1] * 1000:.1f} ms a step", info[name], flush=True)
     return {name: {**info[name], "step_s": statistics.median(times[name])} for name in times}

@@ -264,17 +264,22 @@ def test_gate_tables_quote_the_calibration_and_oracle_results():
 
 
 def test_table1_dependence_ranges_are_the_calibration_runs():
-    """The ranges of kept dependence under Table 1 are those of the runs its command names (--inputs)."""
+    """The ranges of kept dependence under Table 1 are those of the runs its command names (--inputs), and
+    those runs are the ones gate_calibration.json (Table 1's counts) holds."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     caption = " ".join(text[text.index("**Table 1.") : text.index("Refused runs / seeds:")].split())
     inputs = caption[caption.index("--redecide --inputs ") : caption.index(" --before ")].split()[2:]
     results = ROOT / "benchmarks"
     kept: dict[tuple[str, str], list[float]] = {}
+    runs = []
     for path in inputs:
         for s in json.loads((results / path).read_text()):
+            runs.append((s["data"], s["set"], s["seed"]))
             value = s.get("report", {}).get("fidelity", {}).get("dependence_kept")
             if value is not None:
                 kept.setdefault((s["set"], s["data"]), []).append(value)
+    table = json.loads((results / "results" / "gate_calibration.json").read_text())
+    assert sorted(runs) == sorted((r["data"], r["set"], r["seed"]) for r in table)  # the command's table
 
     def spread(sets: str, data: str, between: str = "-") -> str:
         values = [x for t in data.split() for x in kept[sets, t]]

@@ -22,6 +22,7 @@ import os
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .._version import __version__
@@ -44,13 +45,21 @@ def _checksum(meta_text: str, tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+def _plain(value):
+    """A numpy scalar (e.g. ``batch_size=np.int64(500)``) as the Python number JSON writes; anything else
+    JSON cannot write stays an error."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def save_artifact(
     path: str | os.PathLike, meta: dict, tensors: dict[str, torch.Tensor], fmt: str = FORMAT
 ) -> Path:
     """Write ``meta`` (JSON-able) and ``tensors`` atomically to ``path``; returns the path. ``fmt`` names the
     kind of file (a model file, or a training checkpoint)."""
     meta = {**meta, "synthgan_version": __version__}
-    meta_text = json.dumps(meta, ensure_ascii=False, allow_nan=False)
+    meta_text = json.dumps(meta, ensure_ascii=False, allow_nan=False, default=_plain)
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     payload = {
         "format": fmt,

@@ -11,15 +11,16 @@ Two registered objectives share one mechanism (``models.predictors.MaskedColumnP
 A hidden one-hot span is scored by cross-entropy against the row's own level (for a fake row, its
 generated level, as CTAB-GAN+ does), a hidden scalar by squared error.
 
-Both take ``rows``: score at most that many rows of each batch (every k-th row, so every pack of a batch
-is drawn from; the real batch and the fakes alike), which cuts the term's cost on wide tables by
-``rows / batch`` - ``CTGAN(objectives={"columns": {"rows": 100}})``. The time budget (``training.budget``)
-counts the term at that share.
+Both take ``rows``: score at most that many rows of each batch (every ceil(batch / rows)-th row, of the
+real batch and the fakes alike), which cuts the term's cost to about ``rows / batch`` of it -
+``CTGAN(objectives={"columns": {"rows": 100}})``. The time budget (``training.budget``) counts the term at
+that share.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -89,12 +90,14 @@ class _Auxiliary(Objective):
         return self.weight * self._score(p.fake.rows, p.generator)
 
     @staticmethod
-    def _checked_rows(name: str, rows) -> int | None:
-        if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
+    def _checked_rows(name: str, rows: object) -> int | None:
+        if rows is not None and (
+            isinstance(rows, bool) or not isinstance(rows, numbers.Integral) or rows < 1
+        ):
             raise InvalidParameterError(
                 f"objectives[{name!r}] rows={rows!r} must be a whole number >= 1 (or None: every row)"
             )
-        return rows
+        return None if rows is None else int(rows)
 
     @staticmethod
     def _network(task, hidden) -> tuple[MaskedColumnPredictor, ColumnLoss, list[str]]:

@@ -62,8 +62,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Iterable
 
 from ..exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 DEFAULT_BATCH = 500
 #: The batch is at most this share of the training rows ...
@@ -112,7 +116,7 @@ def n_parameters(*modules) -> int:
     return sum(p.numel() for m in modules for p in m.parameters())
 
 
-def auxiliary_parameters(objectives, batch_size: int) -> float:
+def auxiliary_parameters(objectives: Iterable[nn.Module], batch_size: int) -> float:
     """The auxiliary terms' parameters as ``step_seconds`` counts them: each term's times the share of a
     batch it scores (``Objective.scored_share``: all of it unless the term takes fewer rows)."""
     return sum(n_parameters(o) * o.scored_share(batch_size) for o in objectives)
@@ -120,7 +124,8 @@ def auxiliary_parameters(objectives, batch_size: int) -> float:
 
 def step_seconds(adversarial: int, auxiliary: float, batch_size: int) -> float:
     """Estimated seconds of one training step on the reference CPU, from the number of parameters of the
-    adversarial networks (generator and critic) and of the auxiliary predictors.
+    adversarial networks (generator and critic) and of the auxiliary predictors (``auxiliary_parameters``:
+    each counted at the share of a batch it scores).
 
     Example:
         >>> round(step_seconds(1_000_000, 0, 500), 4), round(step_seconds(1_000_000, 150_000, 500), 4)
@@ -252,8 +257,9 @@ def within_time(
 ) -> Budget:
     """``budget`` with its estimated seconds (``step_seconds``); a default one (not given in epochs or steps)
     fitted to the time budget - ``TIME_BUDGET`` seconds per ``BUDGET_ROWS`` training rows, at least
-    ``TIME_BUDGET`` - by leaving out the every-column term first (``droppable``: its parameters, when the
-    defaults put it there; ``without_columns``), then cutting steps, never below ``MIN_TIMED_STEPS``.
+    ``TIME_BUDGET`` - by leaving out the every-column term first (``droppable``: its parameters as
+    ``auxiliary_parameters`` counts them, when the defaults put it there; ``without_columns``), then cutting
+    steps, never below ``MIN_TIMED_STEPS``.
 
     Example:
         >>> b = within_time(resolve_budget(8_000, pac=10), 5_500_000, 500_000, 8_000, droppable=500_000)
@@ -298,7 +304,7 @@ def terms_within_time(task, terms: list, seed: int, budget: Budget, asked, train
 
 def networks_within_time(budget: Budget, task, objectives, droppable: float = 0) -> Budget:
     """``within_time`` for the networks a run trains (``droppable``: the parameters of a term it may leave
-    out; none for a continued run)."""
+    out, as ``auxiliary_parameters`` counts them; none for a continued run)."""
     adversarial = n_parameters(task.generator, task.critic)
     aux = auxiliary_parameters(objectives, budget.batch_size)
     return within_time(budget, adversarial, aux, task.data.n_rows, droppable)
