@@ -605,9 +605,7 @@ def test_an_auxiliary_term_on_fewer_rows_scores_every_kth_row_and_costs_that_sha
     assert torch.equal(part, term._score(rows[::9], torch.Generator().manual_seed(2)))
     saved = CTGAN.load(model.save(tmp_path / "m.synthgan"))
     assert saved.get_params()["objectives"] == {"columns": {"rows": 7}}
-    numpy_int = CTGAN(objectives={"columns": {"rows": np.int64(7)}}, **asked).fit(
-        small_frame()
-    )  # a numpy int
+    numpy_int = CTGAN(objectives={"columns": {"rows": np.int64(7)}}, **asked).fit(small_frame())
     assert [o.rows for o in numpy_int.trainer_.objectives if o.name == "columns"] == [7]
     again = CTGAN.load(numpy_int.save(tmp_path / "n.synthgan"))  # numpy scalars are written as plain numbers
     assert again.get_params()["objectives"] == {"columns": {"rows": 7}}

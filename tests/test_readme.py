@@ -269,27 +269,25 @@ def test_table1_dependence_ranges_are_the_calibration_runs():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     caption = " ".join(text[text.index("**Table 1.") : text.index("Refused runs / seeds:")].split())
     inputs = caption[caption.index("--redecide --inputs ") : caption.index(" --before ")].split()[2:]
-    results = ROOT / "benchmarks"
+    benchmarks = ROOT / "benchmarks"  # the command's paths are relative to it
     kept: dict[tuple[str, str], list[float]] = {}
     runs = []
     for path in inputs:
-        for s in json.loads((results / path).read_text()):
+        for s in json.loads((benchmarks / path).read_text()):
             runs.append((s["data"], s["set"], s["seed"]))
             value = s.get("report", {}).get("fidelity", {}).get("dependence_kept")
             if value is not None:
                 kept.setdefault((s["set"], s["data"]), []).append(value)
-    table = json.loads((results / "results" / "gate_calibration.json").read_text())
+    table = json.loads((benchmarks / "results" / "gate_calibration.json").read_text())
     assert sorted(runs) == sorted((r["data"], r["set"], r["seed"]) for r in table)  # the command's table
 
-    def spread(sets: str, data: str, between: str = "-") -> str:
-        values = [x for t in data.split() for x in kept[sets, t]]
+    every = ("heart_disease", "chronic_kidney_disease", "adult_10k", "credit_default", "diabetes_20k")
+
+    def spread(sets: str, tables: tuple[str, ...], between: str = "-") -> str:
+        values = [x for t in tables for x in kept[sets, t]]
         return f"{min(values):.3f}{between}{max(values):.3f}"
 
-    heart, kidney, adult, credit, diabetes = (
-        spread("trained", t)
-        for t in ("heart_disease", "chronic_kidney_disease", "adult_10k", "credit_default", "diabetes_20k")
-    )
-    every = "heart_disease chronic_kidney_disease adult_10k credit_default diabetes_20k"
+    heart, kidney, adult, credit, diabetes = (spread("trained", (t,)) for t in every)
     shuffled, marginals = (spread(sets, every, " to ") for sets in ("shuffled_columns", "marginals_only"))
     assert (
         f"trained models keep {heart} of the real dependence on heart disease, {kidney} on kidney, "
@@ -681,22 +679,22 @@ def test_docs_diabetes_settings_table_is_the_results_file(monkeypatch):
     assert (results / "diabetes_gap_settings.md").read_text() == gap.markdown(rows)
     by = {(r["variant"], r["seed"]): r for r in rows}
 
-    def lift(variant: str, over: str, key: str, seed: int) -> str:
-        return f"{by[(variant, seed)][key] - by[(over, seed)][key]:+.3f}"
+    without = "synthgan_5000_steps_no_columns_term"
 
-    term, without = "synthgan_5000_steps", "synthgan_5000_steps_no_columns_term"
-    keys = ("categorical pairs", "trends_real_bins")
+    def lifts(variant: str, key: str) -> str:
+        """Seeds 0, 1 and 2's paired lifts over 5,000 steps without the term, as the prose lists them."""
+        a, b, c = (f"{by[(variant, seed)][key] - by[(without, seed)][key]:+.3f}" for seed in (0, 1, 2))
+        return f"{a}, {b} and {c}"
+
     prose = " ".join(docs.split())
-    cats, bins = ([lift(term, without, key, seed) for seed in (0, 1, 2)] for key in keys)
+    term, fewer = "synthgan_5000_steps", "synthgan_5000_steps_columns_100_rows"  # fewer: every fifth row
     assert (
-        f"categorical pairs by {cats[0]}, {cats[1]} and {cats[2]} and the real-bins trends by {bins[0]}, "
-        f"{bins[1]} and {bins[2]} (seeds 0, 1 and 2;"
+        f"categorical pairs by {lifts(term, 'categorical pairs')} and the real-bins trends by "
+        f"{lifts(term, 'trends_real_bins')} (seeds 0, 1 and 2;"
     ) in prose
-    fewer = "synthgan_5000_steps_columns_100_rows"  # the term on every fifth row of a batch
-    bins, cats = ([lift(fewer, without, key, seed) for seed in (0, 1, 2)] for key in keys[::-1])
     assert (
-        f"real-bins trends by {bins[0]}, {bins[1]} and {bins[2]} and the categorical pairs by {cats[0]}, "
-        f"{cats[1]} and {cats[2]} over the same steps"
+        f"real-bins trends by {lifts(fewer, 'trends_real_bins')} and the categorical pairs by "
+        f"{lifts(fewer, 'categorical pairs')} over the same steps"
     ) in prose
     quality = {
         r["seed"]: r

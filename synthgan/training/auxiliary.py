@@ -89,13 +89,13 @@ class _Auxiliary(Objective):
         self.net.eval()  # no dropout: the generator follows the predictor's mean prediction
         return self.weight * self._score(p.fake.rows, p.generator)
 
-    @staticmethod
-    def _checked_rows(name: str, rows: object) -> int | None:
+    @classmethod
+    def _checked_rows(cls, rows: object) -> int | None:
         if rows is not None and (
             isinstance(rows, bool) or not isinstance(rows, numbers.Integral) or rows < 1
         ):
             raise InvalidParameterError(
-                f"objectives[{name!r}] rows={rows!r} must be a whole number >= 1 (or None: every row)"
+                f"objectives[{cls.name!r}] rows={rows!r} must be a whole number >= 1 (or None: every row)"
             )
         return None if rows is None else int(rows)
 
@@ -137,7 +137,7 @@ class Predictor(_Auxiliary):
             raise InvalidParameterError(
                 f"objective 'predictor' takes column, weight, hidden and rows; got {sorted(options)}"
             )
-        rows = cls._checked_rows("predictor", rows)
+        rows = cls._checked_rows(rows)
         net, loss, columns = cls._network(task, hidden)
         if column not in columns:
             raise InvalidParameterError(
@@ -163,7 +163,7 @@ class EveryColumn(_Auxiliary):
             raise InvalidParameterError(
                 f"objective 'columns' takes weight, hidden and rows; got {sorted(options)}"
             )
-        rows = cls._checked_rows("columns", rows)
+        rows = cls._checked_rows(rows)
         net, loss, columns = cls._network(task, hidden)
         if len(columns) < 2:
             return None  # one learned column: nothing to predict it from
