@@ -707,3 +707,67 @@ def test_docs_diabetes_settings_table_is_the_results_file(monkeypatch):
         assert (r["steps"], r["trends"], r["tstr"]) == tuple(
             quality[r["seed"]][k] for k in ("steps", "trends", "tstr")
         )
+
+
+def test_docs_declared_target_study_is_the_results_file(monkeypatch):
+    """docs/benchmarks.md's figures on declaring the target are declared_target.jsonl's (means, paired
+    intervals, seed-by-seed lifts and steps), and its diabetes-130 defaults are quality.py's fits."""
+    import numpy as np
+
+    settings = _benchmark(monkeypatch, "compare_settings")
+    results = ROOT / "benchmarks" / "results"
+    rows = [json.loads(line) for line in (results / "declared_target.jsonl").read_text().splitlines()]
+    by = {(r["table"], r["variant"], r["seed"]): r for r in rows}
+    prose = " ".join((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8").split())
+
+    def seeds(table: str, variant: str) -> list[int]:
+        return sorted(s for t, v, s in by if (t, v) == (table, variant))
+
+    def mean(table: str, variant: str, key: str) -> str:
+        return f"{np.mean([by[table, variant, s][key] for s in seeds(table, variant)]):.3f}"
+
+    def paired(table: str, variant: str, key: str) -> str:
+        diffs = [by[table, variant, s][key] - by[table, "default", s][key] for s in seeds(table, variant)]
+        return settings._interval(np.array(diffs))
+
+    hep, dia = "hepatitis", "diabetes"
+    assert seeds(hep, "default") == seeds(hep, "target_predictor") == list(range(5))
+    assert (
+        f"TSTR ({mean(hep, 'target_predictor', 'tstr')} against {mean(hep, 'default', 'tstr')}, "
+        f"{paired(hep, 'target_predictor', 'tstr')})"
+    ) in prose
+    assert (
+        f"(closest-record gain {mean(hep, 'target_predictor', 'dcr_gain')} against "
+        f"{mean(hep, 'default', 'dcr_gain')}, {paired(hep, 'target_predictor', 'dcr_gain')})"
+    ) in prose
+    assert f"(conditioned TV {paired(hep, 'target_predictor', 'conditioned_tv')})" in prose
+    assert f"Condition focus changed TSTR by {paired(hep, 'target_focus', 'tstr')}" in prose
+    assert f"closest-record gain by {paired(hep, 'target_focus', 'dcr_gain')}" in prose
+
+    assert seeds(dia, "target_predictor") == [0, 1] and seeds(dia, "target_focus") == [0]
+
+    def lifts(key: str) -> str:
+        a, b = (f"{by[dia, 'target_predictor', s][key] - by[dia, 'default', s][key]:+.3f}" for s in (0, 1))
+        return f"{a} and {b}"
+
+    def steps(variant: str) -> str:
+        return "-".join(f"{by[dia, variant, s]['steps']:,}" for s in (0, 1))
+
+    assert f"({lifts('tstr')}, to {mean(dia, 'target_predictor', 'tstr')} on average" in prose
+    assert f"({lifts('trends')}, to {mean(dia, 'target_predictor', 'trends')})" in prose
+    assert f"left {steps('target_predictor')} steps where the default trains {steps('default')}" in prose
+    assert (
+        f"({mean(dia, 'target_predictor', 'dcr_gain')} against {mean(dia, 'default', 'dcr_gain')})" in prose
+    )
+    focus = by[dia, "target_focus", 0]["tstr"] - by[dia, "default", 0]["tstr"]
+    assert f"Condition focus (seed 0 only) moved TSTR by {focus:+.3f}" in prose
+    quality = {
+        r["seed"]: r
+        for r in json.loads((results / "quality.json").read_text())
+        if r["table"] == "diabetes" and r["system"] == "synthgan"
+    }
+    for s in (0, 1):  # the default's diabetes-130 rows are quality.py's fits
+        assert (by[dia, "default", s]["trends"], by[dia, "default", s]["tstr"]) == (
+            quality[s]["trends"],
+            quality[s]["tstr"],
+        )
