@@ -738,7 +738,7 @@ def test_docs_declared_target_study_is_the_results_file(monkeypatch):
     ) in prose
     assert (
         f"(closest-record gain {mean(hep, 'target_predictor', 'dcr_gain')} against "
-        f"{mean(hep, 'default', 'dcr_gain')}, {paired(hep, 'target_predictor', 'dcr_gain')})"
+        f"{mean(hep, 'default', 'dcr_gain')}, {paired(hep, 'target_predictor', 'dcr_gain')};"
     ) in prose
     assert f"(conditioned TV {paired(hep, 'target_predictor', 'conditioned_tv')})" in prose
     assert f"Condition focus changed TSTR by {paired(hep, 'target_focus', 'tstr')}" in prose
@@ -751,9 +751,14 @@ def test_docs_declared_target_study_is_the_results_file(monkeypatch):
         return f"{a} and {b}"
 
     def steps(variant: str) -> str:
-        return "-".join(f"{by[dia, variant, s]['steps']:,}" for s in (0, 1))
+        counts = [by[dia, variant, s]["steps"] for s in (0, 1)]
+        return f"{min(counts):,}-{max(counts):,}"
 
-    assert f"({lifts('tstr')}, to {mean(dia, 'target_predictor', 'tstr')} on average" in prose
+    assert (
+        f"({lifts('tstr')}, to {mean(dia, 'target_predictor', 'tstr')} on average; "
+        f"{paired(dia, 'target_predictor', 'tstr')};"
+    ) in prose
+    assert f"and quality by {paired(dia, 'target_predictor', 'quality')}:" in prose
     assert f"({lifts('trends')}, to {mean(dia, 'target_predictor', 'trends')})" in prose
     assert f"left {steps('target_predictor')} steps where the default trains {steps('default')}" in prose
     assert (
@@ -761,6 +766,8 @@ def test_docs_declared_target_study_is_the_results_file(monkeypatch):
     )
     focus = by[dia, "target_focus", 0]["tstr"] - by[dia, "default", 0]["tstr"]
     assert f"Condition focus (seed 0 only) moved TSTR by {focus:+.3f}" in prose
+    conditioned = [by[dia, v, 0]["conditioned_tv"] for v in ("target_focus", "default")]
+    assert "(conditioned TV {:.3f} against {:.3f})".format(*conditioned) in prose
     quality = {
         r["seed"]: r
         for r in json.loads((results / "quality.json").read_text())
