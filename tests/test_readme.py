@@ -667,6 +667,13 @@ def test_diabetes_paragraph_quotes_the_quality_results(monkeypatch):
     assert max(m(s, "trends") for s in ("synthgan", "tvae", gc, "ctgan")) < m("shuffled", "trends")
 
 
+def _diabetes_default_fits() -> dict[int, dict]:
+    """quality.json's rows of synthgan's default on diabetes-130, by seed (the fits the settings studies
+    start from)."""
+    runs = json.loads((ROOT / "benchmarks" / "results" / "quality.json").read_text())
+    return {r["seed"]: r for r in runs if r["table"] == "diabetes" and r["system"] == "synthgan"}
+
+
 def test_docs_diabetes_settings_table_is_the_results_file(monkeypatch):
     """docs/benchmarks.md's table of synthgan's settings on diabetes-130 is diabetes_gap_settings.json's (and
     its .md's), the default's rows there are quality.py's, seed by seed (the same fits), and the prose quotes
@@ -696,11 +703,7 @@ def test_docs_diabetes_settings_table_is_the_results_file(monkeypatch):
         f"real-bins trends by {lifts(fewer, 'trends_real_bins')} and the categorical pairs by "
         f"{lifts(fewer, 'categorical pairs')} over the same steps"
     ) in prose
-    quality = {
-        r["seed"]: r
-        for r in json.loads((results / "quality.json").read_text())
-        if r["table"] == "diabetes" and r["system"] == "synthgan"
-    }
+    quality = _diabetes_default_fits()
     default = [r for r in rows if r["variant"] == "synthgan"]
     assert len(default) == 3
     for r in default:
@@ -768,11 +771,7 @@ def test_docs_declared_target_study_is_the_results_file(monkeypatch):
     assert f"Condition focus (seed 0 only) moved TSTR by {focus:+.3f}" in prose
     conditioned = [by[dia, v, 0]["conditioned_tv"] for v in ("target_focus", "default")]
     assert "(conditioned TV {:.3f} against {:.3f})".format(*conditioned) in prose
-    quality = {
-        r["seed"]: r
-        for r in json.loads((results / "quality.json").read_text())
-        if r["table"] == "diabetes" and r["system"] == "synthgan"
-    }
+    quality = _diabetes_default_fits()
     for s in (0, 1):  # the default's diabetes-130 rows are quality.py's fits
         assert (by[dia, "default", s]["trends"], by[dia, "default", s]["tstr"]) == (
             quality[s]["trends"],
