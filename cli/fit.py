@@ -162,6 +162,15 @@ def fit_command(
             show_default=False,
         ),
     ] = None,
+    condition_modes: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--condition-modes/--no-condition-modes",
+            help="CTGAN: training conditions also pick numeric columns' modes (a high count, a tail), "
+            "not only categorical levels. Default: off.",
+            show_default=False,
+        ),
+    ] = None,
     max_time: Annotated[
         Optional[float],
         typer.Option("--max-time", help="Stop after the epoch that passes this many seconds."),
@@ -221,6 +230,8 @@ def fit_command(
         raise typer.BadParameter("applies to tables only", param_hint="--stratify")
     if pack_conditions is not None and images:
         raise typer.BadParameter("applies to tables only", param_hint="--pack-conditions")
+    if condition_modes is not None and images:
+        raise typer.BadParameter("applies to tables only", param_hint="--condition-modes")
     if resume is not None:  # the split the checkpoint was trained on, checked against its record
         estimator, record, model = _resumed(resume, given_model, data)
         holdout, seed, strata = (
@@ -261,12 +272,18 @@ def fit_command(
             settings["condition_focus"] = parse_shares(condition_focus, "--condition-focus")
         if pack_conditions is not None:
             settings["pack_conditions"] = pack_conditions
+        if condition_modes is not None:
+            settings["condition_modes"] = condition_modes
         settings.update(callbacks=[_checkpoint_callback(checkpoint, every, record, model)])
     else:
         settings["ema"] = ema
     if resume is not None:  # the checkpoint's settings stay, but for what the command line gives
-        trained = {**estimator.get_params(), "pack_conditions": estimator.pack_conditions_}
-        for name in ("ema", "validation", "pack_conditions"):
+        trained = {
+            **estimator.get_params(),
+            "pack_conditions": estimator.pack_conditions_,
+            "condition_modes": estimator.condition_modes_,
+        }
+        for name in ("ema", "validation", "pack_conditions", "condition_modes"):
             if settings.get(name) is not None and settings[name] != trained[name]:
                 raise InvalidParameterError(
                     f"--{name.replace('_', '-')} {settings[name]} differs from the checkpoint's "

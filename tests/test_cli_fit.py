@@ -75,6 +75,10 @@ def test_resume_refuses_other_data_and_changed_settings(workdir):
             "--pack-conditions True differs from the checkpoint's (False); drop it",
         ),
         (
+            ["fit", "heart.csv", "--resume", "m.synthgan.ckpt", "--condition-modes"],
+            "--condition-modes True differs from the checkpoint's (False); drop it",
+        ),
+        (
             ["fit", "heart.csv", "--resume", "m.synthgan", "--epochs", "2"],
             "is a synthgan model file, not a synthgan training checkpoint",
         ),

@@ -138,6 +138,7 @@ def test_gate_refusal_writes_nothing_and_exits_3(workdir):
         (["fit", "digits", "--model", "ctgan"], "ctgan learns tables"),
         (["fit", "digits", "--image-size", "30"], "multiple of 4"),
         (["fit", "digits", "--pack-conditions"], "applies to tables only"),
+        (["fit", "digits", "--condition-modes"], "applies to tables only"),
         (["fit", "empty_dir"], "no images found"),
         (["sample", "-m", "digits.synthgan", "-n", "5", "--condition", "label=cat"], "classes: 0, 1, 7"),
         (

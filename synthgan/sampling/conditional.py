@@ -2,8 +2,10 @@
 
 For a batch: pick a categorical column uniformly, pick one of its levels by log-frequency (training)
 or true frequency (unconditional sampling), set that level in a one-hot over all categorical levels,
-and pick real rows that have it. Rows are found through one stable argsort per column made once, so
-a batch costs a few numpy calls and no per-row Python.
+and pick real rows that have it. With ``modes`` (``CTGAN(condition_modes=True)``, as CTAB-GAN does) the
+numeric columns' mode spans follow the categorical levels in the vector and are picked the same way.
+Rows are found through one stable argsort per column made once, so a batch costs a few numpy calls and
+no per-row Python.
 
 Example:
     >>> import numpy as np
@@ -29,23 +31,31 @@ from ..transform.layout import Layout
 
 @dataclass(eq=False)
 class ConditionalSampler:
-    """Level counts per categorical span (in layout order) and, when fitted on data, row lookup tables.
+    """Level counts per conditioned span (categorical ones in layout order, then numeric modes) and, when
+    fitted on data, row lookup tables.
 
     ``counts`` (n_levels_total,) are the only statistics stored with a model: aggregates, not rows.
     """
 
-    widths: np.ndarray  # (n_cols,) levels per categorical column
+    widths: np.ndarray  # (n_cols,) levels per conditioned column (a categorical one, or a numeric mode span)
     counts: np.ndarray  # (n_levels_total,) rows per level
     order: np.ndarray | None = None  # (n_cols * n_rows,) row indices sorted by level, per column
     n_rows: int = 0
-    columns: list[str] | None = None  # the categorical columns' names, in layout order
+    columns: list[str] | None = None  # the conditioned columns' names: categorical, then numeric modes
     column_p: np.ndarray | None = None  # training: chance of conditioning on each column (None: uniform)
     log_frequency: bool = True  # training: levels by log-frequency (the paper) or by frequency
+    spans: tuple[int, ...] | None = None  # training: the one-hot spans conditioned on (layout.onehot_spans)
+    n_categorical: int | None = None  # training: the first n columns are categorical, the rest numeric modes
 
     @classmethod
-    def from_codes(cls, codes: np.ndarray, layout: Layout) -> "ConditionalSampler":
-        """Build from the int codes of an ``EncodedTable`` (only categorical spans are used)."""
+    def from_codes(cls, codes: np.ndarray, layout: Layout, modes: bool = False) -> "ConditionalSampler":
+        """Build from the int codes of an ``EncodedTable``: its categorical spans, then with ``modes`` every
+        numeric column's mode span of two or more modes (CTAB-GAN's conditioning on modes)."""
         picked = [j for j, span in enumerate(layout.onehot_spans) if span.kind == "category"]
+        n_categorical = len(picked)
+        if modes:
+            spans = enumerate(layout.onehot_spans)
+            picked += [j for j, span in spans if span.kind == "mode" and span.width > 1]
         widths = np.array([layout.onehot_spans[j].width for j in picked], dtype=np.int64)
         counts = [np.bincount(codes[:, j], minlength=w) for j, w in zip(picked, widths)]
         order = [np.argsort(codes[:, j], kind="stable") for j in picked]
@@ -55,11 +65,13 @@ class ConditionalSampler:
             order=np.concatenate(order) if order else None,
             n_rows=codes.shape[0],
             columns=[layout.onehot_spans[j].column for j in picked],
+            spans=tuple(picked),
+            n_categorical=n_categorical,
         )
 
     @property
     def width(self) -> int:
-        """Length of the conditional vector (all categorical levels)."""
+        """Length of the conditional vector (all categorical levels, then any numeric modes)."""
         return int(self.widths.sum())
 
     @property

@@ -30,7 +30,7 @@ from ..models.heads import Heads
 from ..sampling.conditional import ConditionalSampler
 from ..schema import Schema
 from ..training import auxiliary  # noqa: F401  (registers the "predictor" objective)
-from ..training.budget import Budget, networks_within_time, resolve_budget, terms_within_time
+from ..training.budget import Budget, networks_within_time, terms_within_time
 from ..training.engine import Trainer
 from ..training.tabular import TabularTask, TrainingData
 from ..training.validation import Validation, ValidationScorer, check_interval
@@ -38,6 +38,7 @@ from ..transform.layout import EncodedTable
 from . import params as P
 from ._common import FittedModel
 from .conditions import resolve
+from .continuation import keep_modes, keep_packs, kept_budget, shared_packs
 from .files import TabularFiles
 from .generation import generate
 from .preparation import Prepared, fingerprint, prepare
@@ -71,6 +72,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         discriminator_steps: int = 1,
         log_frequency: bool = True,
         condition_focus: Mapping[str, float] | None = None,
+        condition_modes: bool = False,
         pack_conditions: bool | None = None,
         pac: int | None = 10,
         objectives: Mapping | None = None,
@@ -100,6 +102,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         self.discriminator_steps = discriminator_steps
         self.log_frequency = log_frequency
         self.condition_focus = condition_focus
+        self.condition_modes = condition_modes
         self.pack_conditions = pack_conditions
         self.pac = pac
         self.objectives = objectives
@@ -159,22 +162,25 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                     "warm_start continues on the data the model was fitted on; this table differs"
                 )
             trainer = self.trainer_
-            budget = self._timed(self._budget(trainer.task.data.n_rows, self.batch_size_), trainer)
-            self._keep_packs(budget)
+            keep_modes(self, self.condition_modes_)
+            budget = self._timed(kept_budget(self, trainer.task.data.n_rows, self.batch_size_), trainer)
+            keep_packs(self, budget)
             trainer.reconfigure(self._engine_config(trainer.config.autocast_dtype))
             # the last fit's validation state (best weights, patience) carries on
             trainer._callback_states = {
                 type(cb).__name__: cb.state_dict() for cb in trainer.callbacks if cb.state_dict() is not None
             }
         else:
+            if resume is not None:
+                keep_modes(self, bool(resume[0]["fitted"].get("condition_modes", False)))
             prepared = self._prepare(
                 frame, discrete_columns, schema, None if resume is None else resume[0], constraints
             )
-            budget = self._budget(
-                len(prepared.encoded), None if resume is None else resume[0]["fitted"]["batch_size"]
+            budget = kept_budget(
+                self, len(prepared.encoded), None if resume is None else resume[0]["fitted"]["batch_size"]
             )
             if resume is not None:
-                self._keep_packs(budget)
+                keep_packs(self, budget)
             # a checkpoint's terms (``objectives``; one written before the time budget trained them all)
             trained = None if resume is None else resume[0]["fitted"].get("objectives", ["columns"])
             trainer = self._build(prepared, frame, budget, trained)
@@ -195,43 +201,11 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         """Schema, constraints, transformer and encoded rows: fitted, or a checkpoint's (``restored``)."""
         return prepare(self, frame, discrete_columns, schema, restored, constraints)
 
-    def _budget(self, n_rows: int, trained_batch: int | None) -> Budget:
-        """The budget for ``n_rows`` training rows; a run that continues keeps the batch it trained with."""
-        batch = self.batch_size
-        if trained_batch is not None:
-            if batch is not None:
-                with warnings.catch_warnings():  # the first fit warned about rounding already
-                    warnings.simplefilter("ignore")
-                    rounded = resolve_budget(n_rows, self.pac, batch_size=batch).batch_size
-                if rounded != trained_batch:
-                    raise InvalidParameterError(
-                        f"batch_size={batch} differs from the {trained_batch} this model trained with; "
-                        "continue with the same batch size"
-                    )
-            batch = trained_batch
-        return resolve_budget(n_rows, self.pac, epochs=self.epochs, steps=self.steps, batch_size=batch)
-
     def _timed(self, budget: Budget, trainer: Trainer) -> Budget:
         """A continued fit's ``budget`` within the time budget (its terms as they trained), as ``budget_``."""
         budget = replace(budget, without_columns=self.budget_.without_columns)
         self.budget_ = networks_within_time(budget, trainer.task, trainer.objectives)
         return self.budget_
-
-    def _shared_packs(self, budget: Budget) -> bool:
-        """``pack_conditions``, or when it is None whether the batch holds enough packs to share conditions
-        (``Budget.shared_packs``; a conditional model only)."""
-        if self.pack_conditions is None:
-            return self.conditional and budget.shared_packs
-        return bool(self.pack_conditions)
-
-    def _keep_packs(self, budget: Budget) -> None:
-        """A continued fit keeps whether its packs share conditions (``pack_conditions_``, as it trained)."""
-        shared = self._shared_packs(budget)
-        if shared != self.pack_conditions_:
-            raise InvalidParameterError(
-                f"pack_conditions={self.pack_conditions!r} means {shared} here, but this "
-                f"model trained with pack_conditions={self.pack_conditions_}; a continued fit keeps it"
-            )
 
     def _engine_config(self, autocast_dtype):
         from ..training.engine import EngineConfig, Optim
@@ -281,7 +255,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
             noise_dim=self.embedding_dim,
             batch_size=budget.batch_size,
             pac=budget.pac,
-            pack_conditions=self._shared_packs(budget),
+            pack_conditions=shared_packs(self, budget),
         )
         terms, seed = spec.with_objectives(self.objectives), int(train_rng.integers(2**62))
         objectives, self.budget_ = terms_within_time(task, terms, seed, budget, self.objectives, trained)
@@ -303,6 +277,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
         self.constraints_ = prepared.plan
         self.pac_ = budget.pac  # rows per critic pack this fit trains with (``pac=None``: sized to the batch)
         self.pack_conditions_ = task.pack_conditions  # whether a pack's rows share one condition
+        self.condition_modes_ = bool(self.condition_modes)  # numeric columns' modes in the conditions
         self.sampling_seed_, self.seeds_ = prepared.seeds["sampling"], prepared.seeds
         self.fingerprint_ = prepared.fingerprint
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)

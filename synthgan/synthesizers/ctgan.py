@@ -21,13 +21,16 @@ class CTGAN(TabularGAN):
     ``discriminator_dim=(256, 256)``, learning rates 2e-4 and weight decays 1e-6 with Adam (betas 0.5, 0.9),
     ``discriminator_steps=1``, ``log_frequency=True``, ``condition_focus=None`` (e.g. ``{"diagnosis": 0.5}``:
     half the training rows are conditioned on that column, so its classes - a rare one too - are learned with
-    the critic comparing like with like), ``pack_conditions=None`` (True: the ``pac`` rows of each critic pack
-    share one condition and their real rows hold it, so the critic compares conditional distributions pack by
-    pack - on Adult, rows asked for with a condition kept the real conditional distribution far better; False:
-    each row of a pack has its own, as in the paper and ``classic()``; None: True when a batch holds at least
-    20 packs - from 800 training rows at ``pac=10`` - and False below, where few packs a step see few
-    conditions; ``pack_conditions_`` says what a fit used; see README; no effect with ``pac=1``; a continued
-    fit keeps the setting it started with), ``validation=None`` (a share of rows held out to select the best
+    the critic comparing like with like), ``condition_modes=False`` (True: training conditions pick numeric
+    columns' modes too - a count's high values, a tail - as CTAB-GAN does, so the critic compares a rare
+    mode's rows with the real rows in it; ``conditions=`` still take categorical columns; a continued fit
+    keeps it), ``pack_conditions=None`` (True: the ``pac`` rows of each critic pack share one condition
+    and their real rows hold it, so the critic compares conditional distributions pack by pack - on Adult,
+    rows asked for with a condition kept the real conditional distribution far better; False: each row of
+    a pack has its own, as in the paper and ``classic()``; None: True when a batch holds at least 20 packs -
+    from 800 training rows at ``pac=10`` - and False below, where few packs a step see few conditions;
+    ``pack_conditions_`` says what a fit used; see README; no effect with ``pac=1``; a continued fit keeps
+    the setting it started with), ``validation=None`` (a share of rows held out to select the best
     weights), ``device="auto"``, ``precision="auto"`` (bfloat16 only where native), ``random_state=None``,
     ``verbose=True``. ``CTGAN.classic()`` is the paper's configuration.
 

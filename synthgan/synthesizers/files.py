@@ -41,6 +41,7 @@ class TabularFiles:
                 "feature_names": [str(c) for c in self.feature_names_in_],
                 "generator": SPECS[self.spec].generator,
                 "pack_conditions": self.pack_conditions_,
+                "condition_modes": getattr(self, "condition_modes_", False),
                 "objectives": getattr(self, "objectives_", None),
             },
         }
@@ -85,6 +86,7 @@ class TabularFiles:
         model.set_params(warm_start=True)
         model._resume, model.metadata_ = (meta, state), meta.get("metadata", {})
         model.pack_conditions_ = _trained_packs(meta)
+        model.condition_modes_ = bool(meta["fitted"].get("condition_modes", False))
         return model
 
     @classmethod
@@ -135,6 +137,7 @@ class TabularFiles:
             )
         model.sampling_seed_ = fitted["sampling_seed"]
         model.pack_conditions_ = _trained_packs(meta)
+        model.condition_modes_ = bool(meta["fitted"].get("condition_modes", False))
         model.objectives_ = fitted.get("objectives")  # None: a file from before it was recorded
         model.feature_names_in_ = np.asarray(fitted["feature_names"], dtype=object)
         model.n_features_in_ = len(fitted["feature_names"])

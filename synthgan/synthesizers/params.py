@@ -103,10 +103,11 @@ def category_levels(frame, schema) -> None:
         )
 
 
-def condition_focus(focus, columns: list[str]):
-    """Per-column probabilities of conditioning a training row on each categorical column: the shares
-    in ``focus`` go to the named columns, the rest is spread evenly over all (the paper's uniform choice).
-    None (or empty) -> None, the uniform choice itself."""
+def condition_focus(focus, columns: list[str], accepted: list[str] | None = None):
+    """Per-column probabilities of conditioning a training row on each of the conditional vector's
+    ``columns``: the shares in ``focus`` go to the named columns (those ``accepted``: the categorical
+    ones), the rest is spread evenly over all (the paper's uniform choice). None (or empty) -> None, the
+    uniform choice itself."""
     import numpy as np
 
     if not focus:
@@ -116,10 +117,11 @@ def condition_focus(focus, columns: list[str]):
             f"condition_focus={focus!r} must map categorical column names to shares, "
             "e.g. {'diagnosis': 0.5}"
         )
-    unknown = [str(c) for c in focus if str(c) not in columns]
+    accepted = columns if accepted is None else accepted
+    unknown = [str(c) for c in focus if str(c) not in accepted]
     if unknown:
         raise InvalidParameterError(
-            f"condition_focus names {unknown}, not categorical columns of this table; accepted: {columns}"
+            f"condition_focus names {unknown}, not categorical columns of this table; accepted: {accepted}"
         )
     shares = {str(c): non_negative_float(f"condition_focus[{c!r}]", v) for c, v in focus.items()}
     if sum(shares.values()) > 1.0 + 1e-9:
@@ -156,6 +158,8 @@ def tabular_params(p: dict) -> None:
         raise InvalidParameterError(
             f"pack_conditions={p['pack_conditions']!r} must be True, False or None (by the batch's packs)"
         )
+    if not isinstance(p["condition_modes"], bool):
+        raise InvalidParameterError(f"condition_modes={p['condition_modes']!r} must be True or False")
     share("ema", p["ema"], low=0.0, high=1.0, closed_low=True)  # 0 (or None): no weight average
     share("validation", p["validation"], low=0.0, high=0.5, closed_high=True)
     optional_int("validation_every", p["validation_every"])

@@ -88,12 +88,18 @@ def prepare(
         rows, aside = split_rows(len(frame), model.validation, seeds["validation"])
         encoded = EncodedTable(encoded.layout, encoded.scalars[rows], encoded.codes[rows])
         held = (frame.iloc[rows].reset_index(drop=True), frame.iloc[aside].reset_index(drop=True))
-    sampler = ConditionalSampler.from_codes(encoded.codes, encoded.layout) if model.conditional else None
+    sampler = (
+        ConditionalSampler.from_codes(encoded.codes, encoded.layout, modes=bool(model.condition_modes))
+        if model.conditional
+        else None
+    )
     if sampler is not None:
-        sampler.column_p = P.condition_focus(model.condition_focus, sampler.columns)
+        sampler.column_p = P.condition_focus(
+            model.condition_focus, sampler.columns, sampler.columns[: sampler.n_categorical]
+        )
         sampler.log_frequency = bool(model.log_frequency)
     else:
-        for name in ("condition_focus", "pack_conditions"):
+        for name in ("condition_focus", "condition_modes", "pack_conditions"):
             if getattr(model, name):
                 raise InvalidParameterError(
                     f"{name} needs a conditional model (CTGAN); "
