@@ -282,7 +282,8 @@ def test_typed_choices_and_new_options(tmp_path, monkeypatch):
     assert params["precision"] == "float32" and params["condition_focus"] == {"sex": 0.5}
     assert params["pack_conditions"] is True
     assert params["condition_modes"] is True and model.condition_modes_ is True
-    assert model.sampler_.n_columns > 8  # heart's 8 categorical columns, then the numeric columns' modes
+    categorical = len(model.transformer_.layout_.category_spans)
+    assert model.sampler_.n_columns > categorical  # the categorical columns, then numeric columns' modes
     result = invoke("sample", "-n", "50", "--device", "cpu", "--no-gate", "-q")
     assert result.exit_code == 0, result.output
     for flag, value in (([], None), (["--no-pack-conditions"], False)):  # no flag: decided by the batch

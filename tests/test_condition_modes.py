@@ -14,6 +14,7 @@ from synthgan import CTGAN, WGAN
 from synthgan.exceptions import InvalidParameterError
 from synthgan.models.heads import Heads
 from synthgan.sampling import ConditionalSampler
+from synthgan.synthesizers.conditions import resolve
 from synthgan.training.tabular import ConditionTargets
 from synthgan.transform import TableTransformer
 
@@ -42,7 +43,8 @@ def _sampler(frame: pd.DataFrame, modes: bool):
 
 def test_modes_follow_the_categorical_levels_in_the_conditional_vector():
     """Categorical columns keep their places (what ``conditions=`` addresses); every numeric column with
-    two or more modes follows, and a training condition on one of its modes draws real rows in that mode."""
+    two or more modes held by k rows follows, and a training condition on one of its modes draws real rows
+    in that mode."""
     frame = visits_frame()
     layout, encoded, plain = _sampler(frame, modes=False)
     _, _, sampler = _sampler(frame, modes=True)
@@ -63,11 +65,38 @@ def test_modes_follow_the_categorical_levels_in_the_conditional_vector():
     assert np.allclose(shares, 0.25, atol=0.03), shares  # a column chosen uniformly, modes included
 
 
+def test_a_mode_of_fewer_than_k_rows_is_never_a_condition_nor_stored():
+    """A tail holds a column's few most extreme patients: conditioning on it would show the critic those
+    rows again and again (a pack of one patient's copies), so modes of fewer than k rows are never drawn -
+    for training or sampling - and their counts are stored as 0; a span left with one such mode is not
+    conditioned on at all."""
+    frame = visits_frame()
+    _, _, sampler = _sampler(frame, modes=True)
+    first_mode = int(sampler.widths[: sampler.n_categorical].sum())
+    held, stored = sampler.held[first_mode:], np.asarray(sampler.to_dict()["counts"][first_mode:])
+    assert ((held > 0) & (held < 5)).sum() >= 2  # weight's two tails: four rows past each bound
+    assert (stored == np.where(held >= 5, held, 0)).all()
+    for draw in (
+        sampler.sample_train(30_000, np.random.default_rng(2))[1],
+        sampler.sample_index(30_000, np.random.default_rng(3)),
+        ConditionalSampler.from_dict(sampler.to_dict()).sample_index(30_000, np.random.default_rng(4)),
+    ):
+        assert (sampler.held[draw] >= 5).all()
+    # a point mass at 70 and six values either side: four modes, one held by k rows or more
+    weight = np.r_[np.full(len(frame) - 12, 70.0), np.arange(40.0, 46.0), np.arange(100.0, 106.0)]
+    layout, _, narrow = _sampler(frame.assign(weight=weight), modes=True)
+    assert [s.width for s in layout.onehot_spans if s.column == "weight"] == [4]
+    assert narrow.columns == ["ward", "readmitted", "stays"]  # nothing in weight to condition on
+
+
 def test_the_condition_term_reads_each_conditioned_span_of_the_generator():
     """Every conditional level - a categorical level or a numeric mode - points the condition cross-entropy
-    at its own column's logits in the heads' model order, at its own position."""
+    at its own column's logits in the heads' model order, at its own position: real rows drawn for their
+    conditions, read as logits, score a near-zero cross-entropy, and a shifted level a large one."""
+    from synthgan.training.tabular import TrainingData
+
     frame = visits_frame()
-    layout, _, sampler = _sampler(frame, modes=True)
+    layout, encoded, sampler = _sampler(frame, modes=True)
     heads = Heads(layout, torch.device("cpu"))
     targets = ConditionTargets(layout, heads, sampler, torch.device("cpu"))
     for g in range(sampler.width):
@@ -78,11 +107,15 @@ def test_the_condition_term_reads_each_conditioned_span_of_the_generator():
         assert int(targets.level[g]) == g - sampler.offsets[column]
         assert bool(torch.isinf(targets.pad[g, span.width :]).all())
         assert not targets.pad[g, : span.width].any()
-    raw = torch.zeros(3, heads.width)
-    level = torch.tensor([sampler.width - 1, sampler.offsets[2], 0])
-    for row, g in enumerate(level.tolist()):  # the asked-for logit high: a near-zero cross-entropy
-        raw[row, targets.index[g, targets.level[g]]] = 30.0
-    assert targets.cross_entropy(raw, level).item() < 1e-6
+    batch = TrainingData(encoded, heads, sampler, torch.device("cpu")).batch(5_000, np.random.default_rng(0))
+    assert (batch.index >= sampler.offsets[sampler.n_categorical]).float().mean() > 0.4  # modes among them
+    logits = batch.rows * 40.0  # each real row's one-hots as confident logits
+    assert targets.cross_entropy(logits, batch.index).item() < 1e-6
+    index = batch.index.numpy()
+    column = np.searchsorted(sampler.offsets, index, side="right") - 1
+    start, width = sampler.offsets[column], sampler.widths[column]
+    moved = torch.as_tensor(start + (index - start + 1) % width)  # the next level of the same column
+    assert targets.cross_entropy(logits, moved).item() > 5.0  # another level of the span: far off
 
 
 def test_a_model_trained_on_modes_samples_saves_and_loads(tmp_path):
@@ -94,6 +127,10 @@ def test_a_model_trained_on_modes_samples_saves_and_loads(tmp_path):
     assert set(rows.columns) == set(frame.columns) and len(rows) == 300
     asked = model.sample(200, conditions={"readmitted": "yes"}, random_state=3)
     assert set(asked["readmitted"]) == {"yes"}
+    trained = model.trainer_.task.data.sampler  # a user condition addresses the trained vector's column
+    assert resolve({"readmitted": "yes"}, model.transformer_)[0].cond_column == trained.columns.index(
+        "readmitted"
+    )
     model.save(tmp_path / "m.synthgan")
     loaded = CTGAN.load(tmp_path / "m.synthgan")
     assert loaded.condition_modes_ is True

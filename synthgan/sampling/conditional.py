@@ -26,6 +26,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..transform.bounds import MIN_COUNT
 from ..transform.layout import Layout
 
 
@@ -47,26 +48,39 @@ class ConditionalSampler:
     spans: tuple[int, ...] | None = None  # training: the one-hot spans conditioned on (layout.onehot_spans)
     n_categorical: int | None = None  # training: the first n columns are categorical, the rest numeric modes
 
+    held: np.ndarray | None = None  # training: true rows per level where ``counts`` hides a rare mode's
+
     @classmethod
-    def from_codes(cls, codes: np.ndarray, layout: Layout, modes: bool = False) -> "ConditionalSampler":
+    def from_codes(
+        cls, codes: np.ndarray, layout: Layout, modes: bool = False, min_count: int = MIN_COUNT
+    ) -> "ConditionalSampler":
         """Build from the int codes of an ``EncodedTable``: its categorical spans, then with ``modes`` every
-        numeric column's mode span of two or more modes (CTAB-GAN's conditioning on modes)."""
+        numeric column's mode span (CTAB-GAN's conditioning on modes). A mode held by fewer than
+        ``min_count`` (k) training rows - a tail's few most extreme patients, a rare missing value - is never
+        a condition (its count is stored as 0), and a span with fewer than two such modes is left out."""
         picked = [j for j, span in enumerate(layout.onehot_spans) if span.kind == "category"]
         n_categorical = len(picked)
         if modes:
-            spans = enumerate(layout.onehot_spans)
-            picked += [j for j, span in spans if span.kind == "mode" and span.width > 1]
+            for j, span in enumerate(layout.onehot_spans):
+                common = np.bincount(codes[:, j], minlength=span.width) >= min_count
+                if span.kind == "mode" and common.sum() > 1:
+                    picked.append(j)
         widths = np.array([layout.onehot_spans[j].width for j in picked], dtype=np.int64)
         counts = [np.bincount(codes[:, j], minlength=w) for j, w in zip(picked, widths)]
+        held = np.concatenate(counts) if counts else np.zeros(0, np.int64)
+        drawn = held.copy()
+        first_mode = int(widths[:n_categorical].sum())
+        drawn[first_mode:][drawn[first_mode:] < min_count] = 0
         order = [np.argsort(codes[:, j], kind="stable") for j in picked]
         return cls(
             widths=widths,
-            counts=np.concatenate(counts) if counts else np.zeros(0, np.int64),
+            counts=drawn,
             order=np.concatenate(order) if order else None,
             n_rows=codes.shape[0],
             columns=[layout.onehot_spans[j].column for j in picked],
             spans=tuple(picked),
             n_categorical=n_categorical,
+            held=held,
         )
 
     @property
@@ -94,11 +108,22 @@ class ConditionalSampler:
 
     @cached_property
     def _cdfs(self) -> dict[bool, np.ndarray]:
-        return {log: np.cumsum(self.probabilities(log), axis=1) for log in (True, False)}
+        out = {}
+        for log in (True, False):
+            probs = self.probabilities(log)
+            if not probs.size:
+                out[log] = probs
+                continue
+            # 1 from each column's last drawable level on: a sum that rounds under 1 never reaches a level
+            # that is not drawn (a rare mode's count is stored as 0)
+            last = probs.shape[1] - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
+            out[log] = np.where(np.arange(probs.shape[1]) >= last[:, None], 1.0, np.cumsum(probs, axis=1))
+        return out
 
     @cached_property
     def _starts(self) -> np.ndarray:
-        return np.cumsum(self.counts) - self.counts
+        held = self.counts if self.held is None else self.held
+        return np.cumsum(held) - held
 
     def draw(
         self, n: int, rng: np.random.Generator, log_frequency: bool, column_p: np.ndarray | None = None
@@ -144,10 +169,8 @@ class ConditionalSampler:
         ``order`` holds each column's rows sorted by level, column after column; since every column's
         counts sum to ``n_rows``, the running count before a level is exactly where its rows start.
         """
-        glob = self.offsets[col] + level
-        return self.order[
-            self._starts[glob] + np.floor(rng.random(len(col)) * self.counts[glob]).astype(np.int64)
-        ]
+        glob, held = self.offsets[col] + level, self.counts if self.held is None else self.held
+        return self.order[self._starts[glob] + np.floor(rng.random(len(col)) * held[glob]).astype(np.int64)]
 
     def to_dict(self) -> dict:
         return {"widths": self.widths.tolist(), "counts": self.counts.tolist()}
