@@ -777,3 +777,81 @@ def test_docs_declared_target_study_is_the_results_file(monkeypatch):
             quality[s]["trends"],
             quality[s]["tstr"],
         )
+
+
+def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
+    """docs/benchmarks.md's table and figures on ``condition_modes`` (and README's bullet) are
+    settings_condition_modes.jsonl's - paired intervals, seed-by-seed lifts, steps - its diabetes-130 defaults
+    are quality.py's fits, and its comparison with the peers pairs them with quality.json's rows."""
+    import numpy as np
+
+    settings = _benchmark(monkeypatch, "compare_settings")
+    results = ROOT / "benchmarks" / "results"
+    lines = (results / "settings_condition_modes.jsonl").read_text().splitlines()
+    by = {(r["table"], r["variant"], r["seed"]): r for r in map(json.loads, lines)}
+    prose = " ".join((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8").split())
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    modes, names = "condition_modes", {"diabetes": "diabetes-130", "heart": "heart disease"}
+
+    def seeds(table: str) -> list[int]:
+        return sorted(s for t, v, s in by if (t, v) == (table, modes))
+
+    def diffs(table: str, key: str, other=None) -> np.ndarray:
+        base = other or {s: by[table, "default", s] for s in seeds(table)}
+        return np.array([by[table, modes, s][key] - base[s][key] for s in seeds(table)])
+
+    def steps(table: str, variant: str) -> str:
+        counts = [by[table, variant, s]["steps"] for s in seeds(table)]
+        return f"{min(counts):,}-{max(counts):,}"
+
+    tables = list(dict.fromkeys(t for t, _, _ in by))
+    assert tables == ["diabetes", "hepatitis", "kidney", "heart"]
+    keys = ("quality", "trends", "tstr", "global_utility", "conditioned_tv", "dcr_gain")
+    for t in tables:
+        assert seeds(t) == list(range(5)), t
+        assert all((t, "default", s) in by for s in seeds(t))
+        cells = " | ".join(settings._interval(diffs(t, k)) for k in keys)
+        if t != "diabetes":  # "no paired difference in the table is significant" on the small tables
+            for k in keys:
+                low, high = settings._interval(diffs(t, k)).split(" [")[1].rstrip("]").split(", ")
+                assert float(low) <= 0 <= float(high), (t, k)
+        row = f"| {names.get(t, t)} | {len(seeds(t))} | "
+        assert row + f"{steps(t, modes)} ({steps(t, 'default')}) | {cells} |" in prose, t
+    dia = "diabetes"
+    fits = _diabetes_default_fits()
+    for s in range(5):  # the default's rows are quality.py's fits
+        for key in ("quality", "trends", "tstr", "global_utility", "dcr_gain"):
+            assert abs(by[dia, "default", s][key] - fits[s][key]) < 1e-12, (s, key)
+    lifts = ", ".join(f"{d:+.3f}" for d in diffs(dia, "trends"))
+    means = [f"{np.mean([by[dia, v, s]['trends'] for s in range(5)]):.3f}" for v in (modes, "default")]
+    assert f"pair trends {means[0]} against {means[1]} (seed by seed {lifts})" in prose
+    quality_rows = json.loads((results / "quality.json").read_text())
+
+    def peer(name: str) -> dict:
+        return {r["seed"]: r for r in quality_rows if r["table"] == dia and r["system"] == name}
+
+    gc, tvae = peer("gaussian_copula"), peer("tvae")
+    default_vs_gc = settings._interval(np.array([fits[s]["trends"] - gc[s]["trends"] for s in range(5)]))
+    vs_gc = settings._interval(diffs(dia, "trends", gc))
+    assert f"pair trends {vs_gc} where the default's are {default_vs_gc}" in prose
+    assert f"quality {settings._interval(diffs(dia, 'quality', gc))}" in prose
+    assert f"TSTR against TVAE's {settings._interval(diffs(dia, 'tstr', tvae))}" in prose
+    mid, bounds = settings._interval(diffs(dia, "trends")).split(" [")
+    low, high = bounds.rstrip("]").split(", ")
+    assert f"diabetes-130's pair trends {mid} ({low} to {high}; higher at 4 seeds of 5)" in readme
+    assert (diffs(dia, "trends") > 0).sum() == 4
+    mid, bounds = settings._interval(diffs(dia, "tstr")).split(" [")
+    low, high = bounds.rstrip("]").split(", ")
+    assert f"and TSTR {mid} ({low} to {high});" in readme
+    # Adult was measured only as first built (tail modes conditioned on too): settings_..._with_tails
+    first = [json.loads(line) for line in (results / "settings_condition_modes_with_tails.jsonl").open()]
+    adult = {(r["variant"], r["seed"]): r for r in first if r["table"] == "adult"}
+    lifts = np.array([adult[modes, s]["trends"] - adult["default", s]["trends"] for s in range(3)])
+    assert sorted(adult) == sorted((v, s) for v in ("default", modes) for s in range(3))
+    lifted = settings._interval(lifts)
+    seeded = "{:+.3f} at seed 0, {:+.3f} and {:+.3f} at the others".format(*lifts)
+    assert f"Adult's pair trends {lifted} (3 seeds; {seeded})" in prose
+    for key, text in (("quality", "quality {}, and"), ("conditioned_tv", "(conditioned TV {})")):
+        moved = np.array([adult[modes, s][key] - adult["default", s][key] for s in range(3)])
+        assert text.format(settings._interval(moved)) in prose, key
+    assert f"Adult's pair trends by {lifted.split(' [')[0]} (3 seeds," in readme
