@@ -804,6 +804,11 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
         counts = [by[table, variant, s]["steps"] for s in seeds(table)]
         return f"{min(counts):,}-{max(counts):,}"
 
+    def parts(d: np.ndarray) -> tuple[str, str, str]:
+        """The printed interval's mean, low and high ("+0.020 [-0.007, +0.048]")."""
+        mid, bounds = settings._interval(d).split(" [")
+        return (mid, *bounds.rstrip("]").split(", "))
+
     tables = list(dict.fromkeys(t for t, _, _ in by))
     assert tables == ["diabetes", "hepatitis", "kidney", "heart"]
     keys = ("quality", "trends", "tstr", "global_utility", "conditioned_tv", "dcr_gain")
@@ -813,7 +818,7 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
         cells = " | ".join(settings._interval(diffs(t, k)) for k in keys)
         if t != "diabetes":  # "no paired difference in the table is significant" on the small tables
             for k in keys:
-                low, high = settings._interval(diffs(t, k)).split(" [")[1].rstrip("]").split(", ")
+                _, low, high = parts(diffs(t, k))
                 assert float(low) <= 0 <= float(high), (t, k)
         row = f"| {names.get(t, t)} | {len(seeds(t))} | "
         assert row + f"{steps(t, modes)} ({steps(t, 'default')}) | {cells} |" in prose, t
@@ -836,12 +841,10 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
     assert f"pair trends {vs_gc} where the default's are {default_vs_gc}" in prose
     assert f"quality {settings._interval(diffs(dia, 'quality', gc))}" in prose
     assert f"TSTR against TVAE's {settings._interval(diffs(dia, 'tstr', tvae))}" in prose
-    mid, bounds = settings._interval(diffs(dia, "trends")).split(" [")
-    low, high = bounds.rstrip("]").split(", ")
+    mid, low, high = parts(diffs(dia, "trends"))
     assert f"diabetes-130's pair trends {mid} ({low} to {high}; higher at 4 seeds of 5)" in readme
     assert (diffs(dia, "trends") > 0).sum() == 4
-    mid, bounds = settings._interval(diffs(dia, "tstr")).split(" [")
-    low, high = bounds.rstrip("]").split(", ")
+    mid, low, high = parts(diffs(dia, "tstr"))
     assert f"and TSTR {mid} ({low} to {high});" in readme
     # Adult was measured only as first built (tail modes conditioned on too): settings_..._with_tails
     first = [json.loads(line) for line in (results / "settings_condition_modes_with_tails.jsonl").open()]
@@ -854,4 +857,4 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
     for key, text in (("quality", "quality {}, and"), ("conditioned_tv", "(conditioned TV {})")):
         moved = np.array([adult[modes, s][key] - adult["default", s][key] for s in range(3)])
         assert text.format(settings._interval(moved)) in prose, key
-    assert f"Adult's pair trends by {lifted.split(' [')[0]} (3 seeds," in readme
+    assert f"Adult's pair trends by {parts(lifts)[0]} (3 seeds," in readme

@@ -47,7 +47,6 @@ class ConditionalSampler:
     log_frequency: bool = True  # training: levels by log-frequency (the paper) or by frequency
     spans: tuple[int, ...] | None = None  # training: the one-hot spans conditioned on (layout.onehot_spans)
     n_categorical: int | None = None  # training: the first n columns are categorical, the rest numeric modes
-
     held: np.ndarray | None = None  # training: true rows per level where ``counts`` hides a rare mode's
 
     @classmethod
@@ -58,16 +57,21 @@ class ConditionalSampler:
         numeric column's mode span (CTAB-GAN's conditioning on modes). A mode held by fewer than
         ``min_count`` (k) training rows - a tail's few most extreme patients, a rare missing value - is never
         a condition (its count is stored as 0), and a span with fewer than two such modes is left out."""
-        picked = [j for j, span in enumerate(layout.onehot_spans) if span.kind == "category"]
-        n_categorical = len(picked)
-        if modes:
-            for j, span in enumerate(layout.onehot_spans):
-                common = np.bincount(codes[:, j], minlength=span.width) >= min_count
-                if span.kind == "mode" and common.sum() > 1:
-                    picked.append(j)
-        widths = np.array([layout.onehot_spans[j].width for j in picked], dtype=np.int64)
-        counts = [np.bincount(codes[:, j], minlength=w) for j, w in zip(picked, widths)]
-        held = np.concatenate(counts) if counts else np.zeros(0, np.int64)
+        spans = layout.onehot_spans
+        kept = {
+            j: np.bincount(codes[:, j], minlength=s.width)
+            for j, s in enumerate(spans)
+            if s.kind == "category"
+        }
+        n_categorical = len(kept)
+        for j, span in enumerate(spans):
+            if modes and span.kind == "mode":
+                counts = np.bincount(codes[:, j], minlength=span.width)
+                if (counts >= min_count).sum() > 1:  # two modes or more that k rows hold
+                    kept[j] = counts
+        picked = list(kept)
+        widths = np.array([spans[j].width for j in picked], dtype=np.int64)
+        held = np.concatenate(list(kept.values())) if kept else np.zeros(0, np.int64)
         drawn = held.copy()
         first_mode = int(widths[:n_categorical].sum())
         drawn[first_mode:][drawn[first_mode:] < min_count] = 0
@@ -77,7 +81,7 @@ class ConditionalSampler:
             counts=drawn,
             order=np.concatenate(order) if order else None,
             n_rows=codes.shape[0],
-            columns=[layout.onehot_spans[j].column for j in picked],
+            columns=[spans[j].column for j in picked],
             spans=tuple(picked),
             n_categorical=n_categorical,
             held=held,
@@ -120,10 +124,14 @@ class ConditionalSampler:
             out[log] = np.where(np.arange(probs.shape[1]) >= last[:, None], 1.0, np.cumsum(probs, axis=1))
         return out
 
+    @property
+    def _rows_per_level(self) -> np.ndarray:
+        """The training rows that hold each level (``held``; ``counts`` where no rare mode is hidden)."""
+        return self.counts if self.held is None else self.held
+
     @cached_property
     def _starts(self) -> np.ndarray:
-        held = self.counts if self.held is None else self.held
-        return np.cumsum(held) - held
+        return np.cumsum(self._rows_per_level) - self._rows_per_level
 
     def draw(
         self, n: int, rng: np.random.Generator, log_frequency: bool, column_p: np.ndarray | None = None
@@ -169,8 +177,9 @@ class ConditionalSampler:
         ``order`` holds each column's rows sorted by level, column after column; since every column's
         counts sum to ``n_rows``, the running count before a level is exactly where its rows start.
         """
-        glob, held = self.offsets[col] + level, self.counts if self.held is None else self.held
-        return self.order[self._starts[glob] + np.floor(rng.random(len(col)) * held[glob]).astype(np.int64)]
+        glob = self.offsets[col] + level
+        rows = np.floor(rng.random(len(col)) * self._rows_per_level[glob]).astype(np.int64)
+        return self.order[self._starts[glob] + rows]
 
     def to_dict(self) -> dict:
         return {"widths": self.widths.tolist(), "counts": self.counts.tolist()}

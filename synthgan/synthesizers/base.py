@@ -162,7 +162,7 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                     "warm_start continues on the data the model was fitted on; this table differs"
                 )
             trainer = self.trainer_
-            keep_modes(self, self.condition_modes_)
+            keep_modes(self)
             budget = self._timed(kept_budget(self, trainer.task.data.n_rows, self.batch_size_), trainer)
             keep_packs(self, budget)
             trainer.reconfigure(self._engine_config(trainer.config.autocast_dtype))
@@ -171,8 +171,8 @@ class TabularGAN(TabularFiles, FittedModel, BaseEstimator):
                 type(cb).__name__: cb.state_dict() for cb in trainer.callbacks if cb.state_dict() is not None
             }
         else:
-            if resume is not None:
-                keep_modes(self, bool(resume[0]["fitted"].get("condition_modes", False)))
+            if resume is not None:  # load_checkpoint set condition_modes_ from the checkpoint
+                keep_modes(self)
             prepared = self._prepare(
                 frame, discrete_columns, schema, None if resume is None else resume[0], constraints
             )

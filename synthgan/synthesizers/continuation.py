@@ -54,10 +54,10 @@ def keep_packs(model: "TabularGAN", budget: Budget) -> None:
         )
 
 
-def keep_modes(model: "TabularGAN", trained: bool) -> None:
+def keep_modes(model: "TabularGAN") -> None:
     """A continued fit keeps the conditional vector it trained with (``condition_modes_``)."""
-    if bool(model.condition_modes) != trained:
+    if bool(model.condition_modes) != model.condition_modes_:
         raise InvalidParameterError(
             f"condition_modes={model.condition_modes!r}, but this model trained with "
-            f"condition_modes={trained}; a continued fit keeps it"
+            f"condition_modes={model.condition_modes_}; a continued fit keeps it"
         )

@@ -85,8 +85,7 @@ class TabularFiles:
         model = cls(**_params(meta["params"]))
         model.set_params(warm_start=True)
         model._resume, model.metadata_ = (meta, state), meta.get("metadata", {})
-        model.pack_conditions_ = _trained_packs(meta)
-        model.condition_modes_ = bool(meta["fitted"].get("condition_modes", False))
+        model.pack_conditions_, model.condition_modes_ = _trained_packs(meta), _trained_modes(meta)
         return model
 
     @classmethod
@@ -136,8 +135,7 @@ class TabularFiles:
                 stacklevel=3,
             )
         model.sampling_seed_ = fitted["sampling_seed"]
-        model.pack_conditions_ = _trained_packs(meta)
-        model.condition_modes_ = bool(meta["fitted"].get("condition_modes", False))
+        model.pack_conditions_, model.condition_modes_ = _trained_packs(meta), _trained_modes(meta)
         model.objectives_ = fitted.get("objectives")  # None: a file from before it was recorded
         model.feature_names_in_ = np.asarray(fitted["feature_names"], dtype=object)
         model.n_features_in_ = len(fitted["feature_names"])
@@ -154,3 +152,8 @@ def _trained_packs(meta: dict) -> bool:
     """Whether the model trained with packs sharing conditions (files written before it was recorded: their
     ``pack_conditions`` parameter, then always True or False)."""
     return bool(meta["fitted"].get("pack_conditions", meta["params"].get("pack_conditions")))
+
+
+def _trained_modes(meta: dict) -> bool:
+    """Whether the model's training conditions included numeric modes (False in files from before them)."""
+    return bool(meta["fitted"].get("condition_modes", False))

@@ -171,11 +171,7 @@ class ConditionTargets:
     up (row gathers), with no per-batch search or masks."""
 
     def __init__(self, layout, heads: Heads, sampler: ConditionalSampler, device) -> None:
-        positions = (
-            list(sampler.spans)
-            if sampler.spans is not None
-            else [layout.onehot_spans.index(s) for s in layout.category_spans]
-        )
+        positions = list(sampler.spans)  # the conditioned one-hot spans: categorical, then numeric modes
         spans = [layout.onehot_spans[j] for j in positions]
         widths = np.array([s.width for s in spans])
         max_w, n_levels = int(widths.max()), int(widths.sum())
