@@ -3,11 +3,13 @@ scores, paired by seed - how a default is chosen by measurement.
 
 Each variant is a name and the estimator parameters it sets (JSON); everything else stays at the defaults.
 Per table and seed: ``quality.py``'s stratified 75 / 25 split, one fit per variant, as many synthetic rows
-as training rows, scored by SDMetrics' QualityReport (quality, shapes, trends), train-on-synthetic ROC AUC
-on the test rows, global utility, conditional TV (``quality.py``'s condition per table: ``conditional_tv``
-on the unconditional rows that meet it, ``conditioned_tv`` on rows sampled with it as a condition) and the
-closest-record gain (0: like a fresh sample; higher: nearer the training rows). ``adultN``,
-``creditN`` and ``diabetesN`` are seeded samples of N rows of those tables (mid-sized tables).
+as training rows, scored by SDMetrics' QualityReport (quality, shapes, trends), pair trends on the real
+table's bins (``trend_bins.py``: SDMetrics bins each table's numeric columns on that table's own range, so one
+synthetic extreme moves every bin of a column), train-on-synthetic ROC AUC on the test rows, global utility,
+conditional TV (``quality.py``'s condition per table: ``conditional_tv`` on the unconditional rows that meet
+it, ``conditioned_tv`` on rows sampled with it as a condition) and the closest-record gain (0: like a fresh
+sample; higher: nearer the training rows). ``adultN``, ``creditN`` and ``diabetesN`` are seeded samples of N
+rows of those tables (mid-sized tables).
 
 ``--protocol gate`` instead judges each fit as the gate calibration does (``calibrate_gate.py``'s tables and
 fixed 80/20 split, its number of synthetic rows, the default policy): the gate's verdict, the checks that
@@ -35,11 +37,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import quality as Q
+import trend_bins
 
 SCORES = (
     "quality",
     "shapes",
     "trends",
+    "trends_real_bins",
     "tstr",
     "global_utility",
     "conditional_tv",
@@ -73,8 +77,12 @@ def quality_cases(name: str, seeds: int):
 
         def score(model, train=train, test=test, schema=schema, seed=seed) -> dict:
             synthetic = model.sample(len(train), random_state=seed)[list(train.columns)]
+            report = Q.quality_report(train, synthetic, schema)
+            bins = trend_bins.trends_both_ways(train, synthetic, schema, report)
             return {
-                **Q.quality(train, synthetic, schema),
+                **Q.report_scores(report),
+                "trends_real_bins": bins["trends_real_bins"],
+                "range_differs": bins["range_differs"],  # numeric columns binned apart from the real ones
                 "tstr": Q._predict_score(synthetic, test, target, schema),
                 "global_utility": Q.global_utility(train, synthetic, test, schema),
                 "conditional_tv": Q.conditional_tv(train, synthetic, condition),

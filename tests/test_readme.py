@@ -846,15 +846,39 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
     assert (diffs(dia, "trends") > 0).sum() == 4
     mid, low, high = parts(diffs(dia, "tstr"))
     assert f"and TSTR {mid} ({low} to {high});" in readme
-    # Adult was measured only as first built (tail modes conditioned on too): settings_..._with_tails
-    first = [json.loads(line) for line in (results / "settings_condition_modes_with_tails.jsonl").open()]
-    adult = {(r["variant"], r["seed"]): r for r in first if r["table"] == "adult"}
-    lifts = np.array([adult[modes, s]["trends"] - adult["default", s]["trends"] for s in range(3)])
-    assert sorted(adult) == sorted((v, s) for v in ("default", modes) for s in range(3))
-    lifted = settings._interval(lifts)
-    seeded = "{:+.3f} at seed 0, {:+.3f} and {:+.3f} at the others".format(*lifts)
-    assert f"Adult's pair trends {lifted} (3 seeds; {seeded})" in prose
-    for key, text in (("quality", "quality {}, and"), ("conditioned_tv", "(conditioned TV {})")):
-        moved = np.array([adult[modes, s][key] - adult["default", s][key] for s in range(3)])
-        assert text.format(settings._interval(moved)) in prose, key
-    assert f"Adult's pair trends by {parts(lifts)[0]} (3 seeds," in readme
+    # Adult and credit default (3 seeds): settings_condition_modes_large, with trends on the real bins
+    large = [json.loads(line) for line in (results / "settings_condition_modes_large.jsonl").open()]
+    big = {(r["table"], r["variant"], r["seed"]): r for r in large}
+    assert sorted(big) == sorted(
+        (t, v, s) for t in ("adult", "credit") for v in ("default", modes) for s in range(3)
+    )
+
+    fitted = {(r["table"], r["seed"]): r for r in quality_rows if r["system"] == "synthgan"}
+    for t, s in ((t, s) for t in ("adult", "credit") for s in range(3)):  # the default's rows: quality.py's
+        assert all(abs(big[t, "default", s][k] - fitted[t, s][k]) < 1e-12 for k in ("quality", "tstr"))
+
+    def moved(table: str, key: str) -> np.ndarray:
+        return np.array([big[table, modes, s][key] - big[table, "default", s][key] for s in range(3)])
+
+    for t, label in (("adult", "Adult"), ("credit", "credit default")):
+        cells = " | ".join(settings._interval(moved(t, k)) for k in keys)
+        counts = {v: [big[t, v, s]["steps"] for s in range(3)] for v in ("default", modes)}
+        spans = {v: f"{min(c):,}-{max(c):,}" for v, c in counts.items()}
+        assert f"| {label} | 3 | {spans[modes]} ({spans['default']}) | {cells} |" in prose, t
+        seeded = ", ".join(f"{d:+.3f}" for d in moved(t, "trends"))
+        binned = ", ".join(f"{d:+.3f}" for d in moved(t, "trends_real_bins"))
+        assert f"{label}: pair trends seed by seed {seeded}; on the real table's bins {binned}" in prose, t
+    only = [
+        set(big["adult", modes, s]["range_differs"]) - set(big["adult", "default", s]["range_differs"])
+        for s in range(3)
+    ]
+    assert only == [set(), set(), {"education-num"}]  # seed 2: the one column binned apart
+    worse = settings._interval(moved("adult", "conditioned_tv"))
+    assert f"(conditioned TV {worse}, higher at every seed;" in prose
+    assert (moved("adult", "conditioned_tv") > 0).all()
+    mid, low, high = parts(moved("credit", "trends"))
+    binned = parts(moved("credit", "trends_real_bins"))[0]
+    assert f"credit default's pair trends {mid} ({low} to {high}; {binned} on the real table's bins" in readme
+    assert (moved("credit", "trends_real_bins") < 0).all()
+    assert f"(pair trends on the real table's bins {parts(moved('adult', 'trends_real_bins'))[0]})" in readme
+    assert f"and TSTR {parts(moved('credit', 'tstr'))[0]}, which is why" in readme
