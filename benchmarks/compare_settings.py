@@ -8,7 +8,8 @@ table's bins (``trend_bins.py``: SDMetrics bins each table's numeric columns on 
 synthetic extreme moves every bin of a column), train-on-synthetic ROC AUC on the test rows, global utility,
 conditional TV (``quality.py``'s condition per table: ``conditional_tv`` on the unconditional rows that meet
 it, ``conditioned_tv`` on rows sampled with it as a condition) and the closest-record gain (0: like a fresh
-sample; higher: nearer the training rows). ``adultN``, ``creditN`` and ``diabetesN`` are seeded samples of N
+sample; higher: nearer the training rows); each row also lists the numeric columns whose synthetic range
+differs from the real one (``range_differs``). ``adultN``, ``creditN`` and ``diabetesN`` are seeded samples of N
 rows of those tables (mid-sized tables).
 
 ``--protocol gate`` instead judges each fit as the gate calibration does (``calibrate_gate.py``'s tables and
@@ -202,7 +203,9 @@ def markdown(rows: list[dict], command: str, note: str = "") -> str:
         for v in variants[1:]:
             sub = part[part["variant"] == v].set_index("seed")
             seeds = sorted(set(sub.index) & set(base.index))
-            cells = [_interval((sub.loc[seeds, s] - base.loc[seeds, s]).to_numpy()) for s in scores[:-1]]
+            cells = [  # rows of an older run may lack a score: paired over the seeds that have it
+                _interval((sub.loc[seeds, s] - base.loc[seeds, s]).dropna().to_numpy()) for s in scores[:-1]
+            ]
             out.append(f"| {v} ({len(seeds)} seeds) | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 

@@ -781,8 +781,10 @@ def test_docs_declared_target_study_is_the_results_file(monkeypatch):
 
 def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
     """docs/benchmarks.md's table and figures on ``condition_modes`` (and README's bullet) are
-    settings_condition_modes.jsonl's - paired intervals, seed-by-seed lifts, steps - its diabetes-130 defaults
-    are quality.py's fits, and its comparison with the peers pairs them with quality.json's rows."""
+    settings_condition_modes.jsonl's and, for Adult and credit default, settings_condition_modes_large.jsonl's
+    - paired intervals, seed-by-seed lifts (SDMetrics' and on the real table's bins), steps - both files'
+    default rows are quality.py's fits, and the diabetes-130 comparison with the peers pairs them with
+    quality.json's rows."""
     import numpy as np
 
     settings = _benchmark(monkeypatch, "compare_settings")
@@ -849,13 +851,15 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
     # Adult and credit default (3 seeds): settings_condition_modes_large, with trends on the real bins
     large = [json.loads(line) for line in (results / "settings_condition_modes_large.jsonl").open()]
     big = {(r["table"], r["variant"], r["seed"]): r for r in large}
+    assert len(large) == len(big) == 12
     assert sorted(big) == sorted(
         (t, v, s) for t in ("adult", "credit") for v in ("default", modes) for s in range(3)
     )
 
     fitted = {(r["table"], r["seed"]): r for r in quality_rows if r["system"] == "synthgan"}
     for t, s in ((t, s) for t in ("adult", "credit") for s in range(3)):  # the default's rows: quality.py's
-        assert all(abs(big[t, "default", s][k] - fitted[t, s][k]) < 1e-12 for k in ("quality", "tstr"))
+        same = ("quality", "shapes", "trends", "tstr", "global_utility", "conditional_tv", "dcr_gain")
+        assert all(abs(big[t, "default", s][k] - fitted[t, s][k]) < 1e-12 for k in same), (t, s)
 
     def moved(table: str, key: str) -> np.ndarray:
         return np.array([big[table, modes, s][key] - big[table, "default", s][key] for s in range(3)])
