@@ -790,7 +790,8 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
     settings = _benchmark(monkeypatch, "compare_settings")
     results = ROOT / "benchmarks" / "results"
     lines = (results / "settings_condition_modes.jsonl").read_text().splitlines()
-    by = {(r["table"], r["variant"], r["seed"]): r for r in map(json.loads, lines)}
+    large = (results / "settings_condition_modes_large.jsonl").read_text().splitlines()  # Adult, credit
+    by = {(r["table"], r["variant"], r["seed"]): r for r in map(json.loads, lines + large)}
     prose = " ".join((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8").split())
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     modes, names = "condition_modes", {"diabetes": "diabetes-130", "heart": "heart disease"}
@@ -811,7 +812,7 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
         mid, bounds = settings._interval(d).split(" [")
         return (mid, *bounds.rstrip("]").split(", "))
 
-    tables = list(dict.fromkeys(t for t, _, _ in by))
+    tables = list(dict.fromkeys(json.loads(line)["table"] for line in lines))  # the first file's
     assert tables == ["diabetes", "hepatitis", "kidney", "heart"]
     keys = ("quality", "trends", "tstr", "global_utility", "conditioned_tv", "dcr_gain")
     for t in tables:
@@ -849,40 +850,31 @@ def test_docs_condition_modes_study_is_the_results_file(monkeypatch):
     mid, low, high = parts(diffs(dia, "tstr"))
     assert f"and TSTR {mid} ({low} to {high});" in readme
     # Adult and credit default (3 seeds): settings_condition_modes_large, with trends on the real bins
-    large = [json.loads(line) for line in (results / "settings_condition_modes_large.jsonl").open()]
-    big = {(r["table"], r["variant"], r["seed"]): r for r in large}
-    assert len(large) == len(big) == 12
-    assert sorted(big) == sorted(
+    assert len(lines) + len(large) == len(by) and len(large) == 12
+    assert sorted(k for k in by if k[0] in ("adult", "credit")) == sorted(
         (t, v, s) for t in ("adult", "credit") for v in ("default", modes) for s in range(3)
     )
-
     fitted = {(r["table"], r["seed"]): r for r in quality_rows if r["system"] == "synthgan"}
     for t, s in ((t, s) for t in ("adult", "credit") for s in range(3)):  # the default's rows: quality.py's
         same = ("quality", "shapes", "trends", "tstr", "global_utility", "conditional_tv", "dcr_gain")
-        assert all(abs(big[t, "default", s][k] - fitted[t, s][k]) < 1e-12 for k in same), (t, s)
-
-    def moved(table: str, key: str) -> np.ndarray:
-        return np.array([big[table, modes, s][key] - big[table, "default", s][key] for s in range(3)])
-
+        assert all(abs(by[t, "default", s][k] - fitted[t, s][k]) < 1e-12 for k in same), (t, s)
     for t, label in (("adult", "Adult"), ("credit", "credit default")):
-        cells = " | ".join(settings._interval(moved(t, k)) for k in keys)
-        counts = {v: [big[t, v, s]["steps"] for s in range(3)] for v in ("default", modes)}
-        spans = {v: f"{min(c):,}-{max(c):,}" for v, c in counts.items()}
-        assert f"| {label} | 3 | {spans[modes]} ({spans['default']}) | {cells} |" in prose, t
-        seeded = ", ".join(f"{d:+.3f}" for d in moved(t, "trends"))
-        binned = ", ".join(f"{d:+.3f}" for d in moved(t, "trends_real_bins"))
+        cells = " | ".join(settings._interval(diffs(t, k)) for k in keys)
+        assert f"| {label} | 3 | {steps(t, modes)} ({steps(t, 'default')}) | {cells} |" in prose, t
+        seeded = ", ".join(f"{d:+.3f}" for d in diffs(t, "trends"))
+        binned = ", ".join(f"{d:+.3f}" for d in diffs(t, "trends_real_bins"))
         assert f"{label}: pair trends seed by seed {seeded}; on the real table's bins {binned}" in prose, t
     only = [
-        set(big["adult", modes, s]["range_differs"]) - set(big["adult", "default", s]["range_differs"])
+        set(by["adult", modes, s]["range_differs"]) - set(by["adult", "default", s]["range_differs"])
         for s in range(3)
     ]
     assert only == [set(), set(), {"education-num"}]  # seed 2: the one column binned apart
-    worse = settings._interval(moved("adult", "conditioned_tv"))
+    worse = settings._interval(diffs("adult", "conditioned_tv"))
     assert f"(conditioned TV {worse}, higher at every seed;" in prose
-    assert (moved("adult", "conditioned_tv") > 0).all()
-    mid, low, high = parts(moved("credit", "trends"))
-    binned = parts(moved("credit", "trends_real_bins"))[0]
+    assert (diffs("adult", "conditioned_tv") > 0).all()
+    mid, low, high = parts(diffs("credit", "trends"))
+    binned = parts(diffs("credit", "trends_real_bins"))[0]
     assert f"credit default's pair trends {mid} ({low} to {high}; {binned} on the real table's bins" in readme
-    assert (moved("credit", "trends_real_bins") < 0).all()
-    assert f"(pair trends on the real table's bins {parts(moved('adult', 'trends_real_bins'))[0]})" in readme
-    assert f"and TSTR {parts(moved('credit', 'tstr'))[0]}, which is why" in readme
+    assert (diffs("credit", "trends_real_bins") < 0).all()
+    assert f"(pair trends on the real table's bins {parts(diffs('adult', 'trends_real_bins'))[0]})" in readme
+    assert f"and TSTR {parts(diffs('credit', 'tstr'))[0]}, which is why" in readme
